@@ -1,0 +1,23 @@
+"""harness: a unittest-based test harness for async and sync Python."""
+from __future__ import annotations
+
+from harness.backends import BACKENDS
+from harness.case import AsyncTestCase, TestCase, UnhandledErrors
+from harness.outcome import Findings, ResidualTask, StateChange, Summary, TestReport
+from harness.residue import UnhandledError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKENDS",
+    "AsyncTestCase",
+    "Findings",
+    "ResidualTask",
+    "StateChange",
+    "Summary",
+    "TestCase",
+    "TestReport",
+    "UnhandledError",
+    "UnhandledErrors",
+    "__version__",
+]

@@ -1,0 +1,4 @@
+"""`python -m harness`: the same runner as runtests.py."""
+from harness.cli import main
+
+raise SystemExit(main())

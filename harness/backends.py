@@ -1,0 +1,452 @@
+"""Event loops per test: asyncio, asyncio+uvloop and trio behind one interface.
+
+This is the only module that knows trio's and uvloop's internals. A `Session` is one fresh loop
+for one test: `call` runs setUp, the test and tearDown parts in one driver task (so contextvars set in
+one part are seen by the next, and `task_group` stays open), and `close` is the enforced teardown.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import inspect
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from harness.outcome import ResidualTask
+from harness.residue import TaskSites, UnhandledError, add_plumbing, caller_site, coro_name
+from harness.residue import format_site, suspended_site
+
+BACKENDS: tuple[str, ...] = ("asyncio", "trio", "asyncio+uvloop")
+BackendSpec = str | tuple[str, Mapping[str, Any]]
+
+# Tasks that refused cancellation are kept referenced forever: letting them be collected would log
+# "Task was destroyed but it is pending!" into whichever test happens to run the garbage collector.
+_ABANDONED: list[object] = []
+
+
+class UnknownBackend(ValueError):
+    """A backend name or option that does not exist."""
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend whose library is not installed (the test is skipped, with the fix)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Teardown:
+    """What closing a session found."""
+
+    residual_tasks: tuple[ResidualTask, ...]
+    errors: tuple[UnhandledError, ...]
+
+
+def split_spec(spec: BackendSpec) -> tuple[str, Mapping[str, Any]]:
+    """`"trio"` or `("trio", {...})` -> (name, options), refusing unknown names with the choices."""
+    name, options = (spec, {}) if isinstance(spec, str) else spec
+    if name not in BACKENDS:
+        raise UnknownBackend(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+    allowed = _OPTIONS[name]
+    for key in options:
+        if key not in allowed:
+            raise UnknownBackend(
+                f"unknown option {key!r} for backend {name!r}; choose from: {', '.join(allowed) or 'none'}"
+            )
+    return name, options
+
+
+def open_session(spec: BackendSpec) -> Session:
+    """A fresh loop on the named backend, not started until its first call."""
+    name, options = split_spec(spec)
+    if name == "trio":
+        return TrioSession(name, options)
+    return AsyncioSession(name, options)
+
+
+class _Call:
+    """One function handed to the driver task, and its outcome."""
+
+    __slots__ = ("fn", "args", "kwargs", "finished", "result", "error", "future")
+
+    def __init__(self, fn: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.finished = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.future: asyncio.Future[None] | None = None
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            error, self.error = self.error, None  # do not keep the traceback alive through us
+            raise error
+        return self.result
+
+
+_STOP = _Call(None, (), {})
+
+
+class Session:
+    """One event loop for one test; subclasses provide the host side of each backend."""
+
+    def __init__(self, name: str, options: Mapping[str, Any]) -> None:
+        self.backend = name
+        self.options = options
+        self.task_group: anyio.abc.TaskGroup | None = None
+        self.errors: list[UnhandledError] = []
+        self.started = False
+        self.driver_done = False
+        self._current: _Call | None = None
+
+    # -- the driver, the same on every backend ------------------------------------------------------
+    async def _drive(self, first: _Call) -> None:
+        call = first
+        try:
+            async with anyio.create_task_group() as group:
+                self.task_group = group
+                while call is not _STOP:
+                    self._current = call
+                    await self._run_call(call, group)
+                    self._current = None
+                    self._complete(call)
+                    call = await self._next_call()
+                group.cancel_scope.cancel()  # stop what is left; close() has already recorded it
+        except BaseException as exc:  # a background task failed, or one failed while being cancelled
+            self._crash(exc)
+        finally:
+            self.driver_done = True
+            if self._current is not None:
+                self._complete(self._current)
+
+    async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup) -> None:
+        try:
+            result = call.fn(*call.args, **call.kwargs)  # type: ignore[misc]
+            if inspect.isawaitable(result):
+                result = await result
+            call.result = result
+        except BaseException as exc:
+            call.error = exc
+            if group.cancel_scope.cancel_called:
+                raise  # the task group is failing: let it raise the background task's error
+
+    def _crash(self, exc: BaseException) -> None:
+        if self._current is not None:
+            self._current.error = exc  # the test part that was running fails with the real cause
+            return
+        error = UnhandledError("a task in self.task_group failed while the test was being torn down")
+        error.__cause__ = exc
+        self.errors.append(error)
+
+    # -- the host side, per backend -----------------------------------------------------------------
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run `fn` (sync or async) in the driver task and return its result or raise its error."""
+        raise NotImplementedError
+
+    def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a sync `fn` outside the loop but in the test's context (contextvars shared)."""
+        raise NotImplementedError
+
+    def close(self, bound: float) -> Teardown:
+        """Enforced teardown: record what is left, cancel it within `bound` seconds, close the loop."""
+        raise NotImplementedError
+
+    async def _next_call(self) -> _Call:
+        raise NotImplementedError
+
+    def _complete(self, call: _Call) -> None:
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------------------------------------
+# asyncio and uvloop
+# ------------------------------------------------------------------------------------------------
+def _new_asyncio_loop(name: str) -> asyncio.AbstractEventLoop:
+    if name == "asyncio":
+        return asyncio.new_event_loop()
+    try:
+        import uvloop
+    except ImportError:
+        raise BackendUnavailable(
+            "backend 'asyncio+uvloop' needs uvloop, which is not installed: pip install 'harness[uvloop]'"
+        ) from None
+    add_plumbing(uvloop.__file__)
+    return uvloop.new_event_loop()
+
+
+class AsyncioSession(Session):
+    """A fresh asyncio (or uvloop) loop with a creation-site task factory and an error collector."""
+
+    def __init__(self, name: str, options: Mapping[str, Any]) -> None:
+        super().__init__(name, options)
+        self.loop = _new_asyncio_loop(name)
+        self.sites = TaskSites()
+        self.loop.set_task_factory(self.sites.factory)
+        self.loop.set_exception_handler(self._on_loop_error)
+        if options.get("debug"):
+            self.loop.set_debug(True)
+        asyncio.set_event_loop(self.loop)
+        self.context = contextvars.copy_context()
+        self._driver: asyncio.Task[None] | None = None
+        self._waiter: asyncio.Future[_Call] | None = None
+
+    def _on_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        self.errors.append(_loop_error(context, self.sites))
+
+    async def _next_call(self) -> _Call:
+        self._waiter = self.loop.create_future()
+        return await self._waiter
+
+    def _complete(self, call: _Call) -> None:
+        call.finished = True
+        if call.future is not None and not call.future.done():
+            call.future.set_result(None)
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        call = _Call(fn, args, kwargs)
+        call.future = self.loop.create_future()
+        if not self.started:
+            self.started = True
+            self._driver = self.loop.create_task(self._drive(call), context=self.context)
+        elif self.driver_done:  # the task group failed earlier: run the part on its own
+            self.loop.run_until_complete(self.loop.create_task(self._alone(call), context=self.context))
+            return call.outcome()
+        else:
+            self._waiter.set_result(call)  # type: ignore[union-attr]
+        self.loop.run_until_complete(call.future)
+        return call.outcome()
+
+    async def _alone(self, call: _Call) -> None:
+        try:
+            result = call.fn(*call.args, **call.kwargs)  # type: ignore[misc]
+            call.result = await result if inspect.isawaitable(result) else result
+        except BaseException as exc:
+            call.error = exc
+
+    def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self.context.run(fn, *args, **kwargs)
+
+    def close(self, bound: float) -> Teardown:
+        loop = self.loop
+        try:
+            # 1. record every task still pending, before cancelling changes where it waits
+            pending = [task for task in asyncio.all_tasks(loop) if task is not self._driver]
+            described = {task: self.sites.residual(task) for task in pending}
+            # 2. cancel, wait within the bound, and shut down generators and the executor
+            if not loop.is_closed():
+                loop.run_until_complete(self._finish(pending, bound))
+            residual = tuple(
+                dataclasses.replace(described[task], refused_cancel=True) if not task.done() else described[task]
+                for task in pending
+            )
+            _ABANDONED.extend(task for task in pending if not task.done())
+            if self._driver is not None and not self._driver.done():
+                _ABANDONED.append(self._driver)
+            self._collect_results(pending)
+        finally:
+            # 3. close the loop and reset the current loop, whatever happened above
+            asyncio.set_event_loop(None)
+            if not loop.is_closed():
+                loop.close()
+            self.sites.sites.clear()
+        return Teardown(residual, tuple(self.errors))
+
+    async def _finish(self, pending: list[asyncio.Task[Any]], bound: float) -> None:
+        for task in pending:
+            task.cancel()
+        waiting: list[asyncio.Future[Any]] = list(pending)
+        if self._driver is not None and not self._driver.done():
+            if self._waiter is not None and not self._waiter.done():
+                self._waiter.set_result(_STOP)
+            waiting.append(self._driver)
+        if waiting:
+            await asyncio.wait(waiting, timeout=bound)
+        await self._bounded(self.loop.shutdown_asyncgens(), bound, "async generators did not finish closing")
+        await self._bounded(
+            self.loop.shutdown_default_executor(), bound,
+            "the default executor still had work running (a run_in_executor or to_thread call)",
+        )
+
+    async def _bounded(self, awaitable: Any, bound: float, what: str) -> None:
+        try:
+            await asyncio.wait_for(awaitable, bound)
+        except TimeoutError:
+            self.errors.append(UnhandledError(f"{what} after {bound:g} s; it was abandoned"))
+
+    def _collect_results(self, pending: list[asyncio.Task[Any]]) -> None:
+        for task in pending:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                error = UnhandledError(
+                    f"task {task.get_name()!r} running {coro_name(task.get_coro())} raised while being cancelled"
+                )
+                error.__cause__ = task.exception()
+                self.errors.append(error)
+
+
+def _loop_error(context: dict[str, Any], sites: TaskSites) -> UnhandledError:
+    """Turn what asyncio would only log into an error of the test."""
+    message = context.get("message") or "unhandled error in the event loop"
+    source = context.get("task") or context.get("future")
+    if isinstance(source, asyncio.Task):
+        message += (
+            f" (task {source.get_name()!r} running {coro_name(source.get_coro())}, "
+            f"created at {format_site(sites.sites.get(source))})"
+        )
+    elif context.get("handle") is not None:
+        message += f" (in callback {context['handle']!r})"
+    error = UnhandledError(message)
+    error.__cause__ = context.get("exception")
+    return error
+
+
+# ------------------------------------------------------------------------------------------------
+# trio, in guest mode: the host (this thread) runs trio's ticks between the test's parts
+# ------------------------------------------------------------------------------------------------
+_TRIO_OPTIONS = ("restrict_keyboard_interrupt_to_checkpoints", "strict_exception_groups")
+_OPTIONS: dict[str, tuple[str, ...]] = {"asyncio": ("debug",), "asyncio+uvloop": ("debug",), "trio": _TRIO_OPTIONS}
+
+
+class _SpawnSites:
+    """A trio instrument recording where each task was spawned."""
+
+    def __init__(self) -> None:
+        self.sites: dict[Any, Any] = {}
+
+    def task_spawned(self, task: Any) -> None:
+        self.sites[task] = caller_site()
+
+
+class TrioSession(Session):
+    """A trio run started in guest mode, so the test's parts can return to unittest between them."""
+
+    def __init__(self, name: str, options: Mapping[str, Any]) -> None:
+        super().__init__(name, options)
+        import trio
+
+        add_plumbing(trio.__file__)
+        self._trio = trio
+        self._host: queue.SimpleQueue[Callable[[], Any]] = queue.SimpleQueue()
+        self._spawns = _SpawnSites()
+        self._task: Any = None
+        self._token: Any = None
+        self._event: Any = None
+        self._next: _Call | None = None
+        self._run_done = False
+        self._run_error: BaseException | None = None
+        self._sigint = signal.getsignal(signal.SIGINT) if _main_thread() else None
+
+    def _on_done(self, outcome: Any) -> None:
+        self._run_done = True
+        try:
+            outcome.unwrap()
+        except BaseException as exc:
+            self._run_error = exc
+
+    async def _main(self, first: _Call) -> None:
+        self._task = self._trio.lowlevel.current_task()
+        self._token = self._trio.lowlevel.current_trio_token()
+        await self._drive(first)
+
+    async def _next_call(self) -> _Call:
+        self._event = self._trio.Event()
+        await self._event.wait()
+        call, self._next = self._next, None
+        return call  # type: ignore[return-value]
+
+    def _deliver(self, call: _Call) -> None:
+        self._next = call
+        self._event.set()
+
+    def _complete(self, call: _Call) -> None:
+        call.finished = True
+
+    def _pump(self, until: Callable[[], bool], deadline: float | None = None) -> bool:
+        """Run trio's ticks until `until()` holds; False if the deadline passed first."""
+        while not until():
+            timeout = None if deadline is None else deadline - time.monotonic()
+            if timeout is not None and timeout <= 0:
+                return False
+            try:
+                tick = self._host.get(timeout=timeout)
+            except queue.Empty:
+                return False
+            tick()
+        return True
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        call = _Call(fn, args, kwargs)
+        if not self.started:
+            self.started = True
+            self._trio.lowlevel.start_guest_run(
+                self._main, call,
+                run_sync_soon_threadsafe=self._host.put,
+                done_callback=self._on_done,
+                instruments=[self._spawns],
+                **self.options,
+            )
+        elif self.driver_done:
+            return self.run_sync(fn, *args, **kwargs)  # the run has ended; only sync parts can still run
+        else:
+            self._token.run_sync_soon(self._deliver, call)
+        self._pump(lambda: call.finished or self._run_done)
+        return call.outcome()
+
+    def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._task is None:
+            return fn(*args, **kwargs)
+        return self._task.context.run(fn, *args, **kwargs)
+
+    def close(self, bound: float) -> Teardown:
+        if not self.started:
+            return Teardown((), tuple(self.errors))
+        pending = self._tasks_below(self._task) if self._task is not None else []
+        described = {task: self._describe(task) for task in pending}
+        if not self._run_done:
+            self._token.run_sync_soon(self._deliver, _STOP)
+            if not self._pump(lambda: self._run_done, time.monotonic() + bound):
+                self._abandon()
+        alive = set(self._tasks_below(self._task)) if not self._run_done else set()
+        residual = tuple(
+            dataclasses.replace(described[task], refused_cancel=True) if task in alive else described[task]
+            for task in pending
+        )
+        if self._run_error is not None:
+            error = UnhandledError("the trio run failed while being torn down")
+            error.__cause__ = self._run_error
+            self.errors.append(error)
+        self._spawns.sites.clear()
+        return Teardown(residual, tuple(self.errors))
+
+    def _tasks_below(self, task: Any) -> list[Any]:
+        found = []
+        for nursery in task.child_nurseries:
+            for child in nursery.child_tasks:
+                found.append(child)
+                found.extend(self._tasks_below(child))
+        return found
+
+    def _describe(self, task: Any) -> ResidualTask:
+        return ResidualTask(
+            name=task.name,
+            coro=coro_name(task.coro),
+            created_at=format_site(self._spawns.sites.get(task)),
+            suspended_at=format_site(suspended_site(task.coro)),
+        )
+
+    def _abandon(self) -> None:
+        """Leave a run whose tasks refuse to stop, so that later trio runs in this thread can start."""
+        _ABANDONED.append(self._host)
+        vars(self._trio._core._run.GLOBAL_RUN_CONTEXT).clear()
+        if self._sigint is not None:
+            signal.signal(signal.SIGINT, self._sigint)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

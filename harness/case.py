@@ -1,0 +1,222 @@
+"""The base classes users subclass: TestCase and AsyncTestCase, with a loop per test and enforced teardown."""
+from __future__ import annotations
+
+import gc
+import inspect
+import unittest
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
+
+import anyio.abc
+
+from harness.backends import BackendSpec, BackendUnavailable, Session, UnknownBackend, open_session, split_spec
+from harness.outcome import NO_FINDINGS, Findings
+from harness.residue import UnawaitedCoroutines, UnhandledError
+
+T = TypeVar("T")
+
+DEFAULT_TEARDOWN_TIMEOUT = 1.0
+_defaults = {"teardown_timeout": DEFAULT_TEARDOWN_TIMEOUT}
+
+
+def set_default_teardown_timeout(seconds: float) -> None:
+    """The bound for cancelling leftover tasks when a class does not set `teardown_timeout` (runner config)."""
+    _defaults["teardown_timeout"] = seconds
+
+
+class UnhandledErrors(ExceptionGroup):  # noqa: N818 (reads as what it holds)
+    """Several errors that the event loop only logged, raised together as one error of the test."""
+
+
+def _raise_all(errors: list[UnhandledError], test_id: str) -> None:
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise UnhandledErrors(f"{len(errors)} errors nobody handled during {test_id}", errors)
+
+
+class TestCase(unittest.TestCase):
+    """A unittest.TestCase whose never-awaited coroutines fail the test that dropped them."""
+
+    harness_findings: Findings = NO_FINDINGS
+
+    def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
+        self.harness_findings = NO_FINDINGS
+        with UnawaitedCoroutines() as unawaited:
+            self._harness_unawaited = unawaited
+            return super().run(result)
+
+    def _callSetUp(self) -> None:  # noqa: N802 (unittest's hook)
+        # Registered first, so it runs last: after tearDown and every cleanup, still inside the test.
+        self.addCleanup(self._harness_finish)
+        self._harness_set_up()
+
+    def _harness_set_up(self) -> None:
+        self.setUp()
+
+    def _harness_finish(self) -> None:
+        gc.collect(1)  # coroutines and tasks dropped in reference cycles report now, to this test
+        errors = list(self._harness_unawaited.seen)
+        self._harness_unawaited.seen.clear()
+        if errors:
+            self.harness_findings = Findings(unhandled_errors=tuple(str(e) for e in errors))
+        _raise_all(errors, self.id())
+
+
+class AsyncTestCase(TestCase):
+    """A test case whose every test runs on its own fresh event loop, on the backend the class names.
+
+    `asyncSetUp`, the test, `asyncTearDown` and async cleanups run in one task, so contextvars set in
+    one are seen by the next; `self.task_group` is open for the whole test. After the cleanups, tasks
+    still running are recorded, cancelled within `teardown_timeout` seconds, and the loop is closed.
+    """
+
+    backend: ClassVar[BackendSpec] = "asyncio"
+    backends: ClassVar[tuple[BackendSpec, ...] | None] = None
+    teardown_timeout: ClassVar[float | None] = None
+
+    def __init__(self, methodName: str = "runTest", *, backend: BackendSpec | None = None) -> None:  # noqa: N803
+        super().__init__(methodName)
+        self._harness_backend = backend
+        self._harness_session: Session | None = None
+
+    # -- identity: one test per backend when the class fans out -------------------------------------
+    @property
+    def backend_name(self) -> str:
+        """The backend this test runs on (its pinned one, else the class's)."""
+        spec = self._harness_backend if self._harness_backend is not None else type(self).backend
+        return spec if isinstance(spec, str) else spec[0]
+
+    def id(self) -> str:
+        if self._harness_backend is None or type(self).backends is None:
+            return super().id()
+        return f"{super().id()}[{self.backend_name}]"
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self._harness_backend is None or type(self).backends is None:
+            return text
+        return f"{text} [{self.backend_name}]"
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and self._harness_backend == other._harness_backend  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((super().__hash__(), repr(self._harness_backend)))
+
+    def fan_out(self) -> list[AsyncTestCase]:
+        """One copy of this test per backend in `backends` (itself when the class has one backend)."""
+        backends = type(self).backends
+        if self._harness_backend is not None or not backends:
+            return [self]
+        return [type(self)(self._testMethodName, backend=spec) for spec in backends]
+
+    def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
+        copies = self.fan_out()
+        if copies == [self]:
+            return super().run(result)
+        for copy in copies:  # under plain unittest or pytest: run every backend in turn
+            result = copy.run(result)
+        return result
+
+    # -- the task group ------------------------------------------------------------------------------
+    @property
+    def task_group(self) -> anyio.abc.TaskGroup:
+        """An anyio task group open from asyncSetUp to the end of the cleanups, on every backend."""
+        session = self._harness_session
+        if session is None or session.task_group is None:
+            raise RuntimeError(
+                f"self.task_group of {self.id()} is open only while the test runs its async parts "
+                "(asyncSetUp, the test, asyncTearDown, async cleanups): use it from one of those"
+            )
+        return session.task_group
+
+    # -- user hooks ------------------------------------------------------------------------------------
+    async def asyncSetUp(self) -> None:  # noqa: N802
+        """Runs after setUp, in the test's task."""
+
+    async def asyncTearDown(self) -> None:  # noqa: N802
+        """Runs before tearDown, in the test's task."""
+
+    def addAsyncCleanup(self, func: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> None:  # noqa: N802
+        """Register an async cleanup; cleanups run last-in first-out, in the test's task."""
+        self.addCleanup(func, *args, **kwargs)
+
+    async def enterAsyncContext(self, cm: Any) -> Any:  # noqa: N802
+        """Enter an async context manager now and exit it as a cleanup; returns what it yields."""
+        cls = type(cm)
+        try:
+            enter, exit_ = cls.__aenter__, cls.__aexit__
+        except AttributeError:
+            raise TypeError(
+                f"{cls.__module__}.{cls.__qualname__!r} object does not support the asynchronous context "
+                "manager protocol: pass an object with __aenter__ and __aexit__ (for a sync one, use enterContext)"
+            ) from None
+        result = await enter(cm)
+        self.addAsyncCleanup(exit_, cm, None, None, None)
+        return result
+
+    # -- unittest's seam: every part goes through the session ------------------------------------------
+    def _harness_set_up(self) -> None:
+        spec = self._harness_backend if self._harness_backend is not None else type(self).backend
+        try:
+            split_spec(spec)
+            self._harness_session = open_session(spec)
+        except UnknownBackend as exc:
+            raise UnknownBackend(f"{exc} (in {type(self).__qualname__} of {type(self).__module__})") from None
+        except BackendUnavailable as exc:
+            raise unittest.SkipTest(str(exc)) from None
+        self._harness_session.run_sync(self.setUp)
+        self._harness_session.call(self.asyncSetUp)
+
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:  # noqa: N802
+        session = self._harness_session
+        assert session is not None
+        if inspect.iscoroutinefunction(method):
+            result = session.call(method)
+        else:
+            result = session.run_sync(method)
+        if result is not None:
+            import warnings
+
+            warnings.warn(
+                f"It is deprecated to return a value that is not None from a test case ({method})",
+                DeprecationWarning, stacklevel=3,
+            )
+
+    def _callTearDown(self) -> None:  # noqa: N802
+        session = self._harness_session
+        assert session is not None
+        session.call(self.asyncTearDown)
+        session.run_sync(self.tearDown)
+
+    def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:  # noqa: N802
+        session = self._harness_session
+        if session is None or function == self._harness_finish:
+            function(*args, **kwargs)
+        elif inspect.iscoroutinefunction(function):
+            session.call(function, *args, **kwargs)
+        else:
+            result = session.run_sync(function, *args, **kwargs)
+            if inspect.isawaitable(result):
+                session.call(_awaited, result)
+
+    def _harness_finish(self) -> None:
+        session, self._harness_session = self._harness_session, None
+        if session is None:
+            return super()._harness_finish()
+        bound = self.teardown_timeout if self.teardown_timeout is not None else _defaults["teardown_timeout"]
+        logged = session.errors  # the loop's handler keeps appending while garbage is collected below
+        teardown = session.close(bound)
+        del session  # our last reference: what the loop still held is collected now, for this test
+        gc.collect(1)
+        errors = logged + self._harness_unawaited.seen
+        self._harness_unawaited.seen.clear()
+        self.harness_findings = Findings(
+            residual_tasks=teardown.residual_tasks, unhandled_errors=tuple(str(e) for e in errors)
+        )
+        _raise_all(errors, self.id())
+
+
+async def _awaited(awaitable: Awaitable[T]) -> T:
+    return await awaitable

@@ -1,0 +1,104 @@
+"""What a run found: the frozen records every other module hands around."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+@dataclass(frozen=True)
+class ResidualTask:
+    """A task still pending when its test had finished."""
+
+    name: str
+    coro: str
+    created_at: str
+    suspended_at: str
+    refused_cancel: bool = False
+
+    def describe(self) -> str:
+        """One line a user can act on."""
+        fate = "refused cancellation and was abandoned" if self.refused_cancel else "cancelled"
+        return (
+            f"task {self.name!r} running {self.coro} (created at {self.created_at}, "
+            f"suspended at {self.suspended_at}): {fate}"
+        )
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """Global state a test changed (filled in by the state probes)."""
+
+    probe: str
+    detail: str
+    restored: bool
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What enforced teardown saw after one test."""
+
+    residual_tasks: tuple[ResidualTask, ...] = ()
+    unhandled_errors: tuple[str, ...] = ()
+    state_changes: tuple[StateChange, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.residual_tasks or self.unhandled_errors or self.state_changes)
+
+
+NO_FINDINGS = Findings()
+
+
+@dataclass(frozen=True)
+class TestReport:
+    """The result of one test, as every reporter sees it."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    id: str
+    outcome: Outcome
+    duration: float
+    backend: str | None = None
+    message: str = ""
+    longrepr: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    findings: Findings = field(default=NO_FINDINGS)
+
+    @property
+    def ok(self) -> bool:
+        """True when the outcome does not fail the run."""
+        return self.outcome in ("passed", "skipped", "xfailed")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts for the final line, and what the exit code is made from."""
+
+    reports: tuple[TestReport, ...]
+    seed: int
+    bucket: str
+    duration: float
+    interrupted: bool = False
+
+    def count(self, *outcomes: Outcome) -> int:
+        """How many reports have any of these outcomes."""
+        return sum(1 for report in self.reports if report.outcome in outcomes)
+
+    @property
+    def passed(self) -> int:
+        return self.count("passed", "xfailed")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed", "error", "xpassed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    def line(self) -> str:
+        """The last line of the output, read by CI systems."""
+        return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"

@@ -1,0 +1,176 @@
+"""What a test left behind: pending tasks, where they were created and where they wait."""
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import warnings
+import weakref
+from collections.abc import Coroutine, Generator
+from types import FrameType
+from typing import Any
+
+import anyio
+
+from harness.outcome import ResidualTask
+
+# Frames in these packages are plumbing: a creation or suspension site is the first frame outside them.
+_PLUMBING = tuple(
+    os.path.dirname(module.__file__) + os.sep  # type: ignore[arg-type]
+    for module in (asyncio, anyio)
+) + (os.path.dirname(__file__) + os.sep,)
+_extra_plumbing: list[str] = []
+
+Site = tuple[str, int, str]
+
+
+def add_plumbing(package_file: str) -> None:
+    """Treat another package (trio, uvloop) as plumbing, once it is imported."""
+    prefix = os.path.dirname(package_file) + os.sep
+    if prefix not in _extra_plumbing:
+        _extra_plumbing.append(prefix)
+
+
+def _is_plumbing(filename: str) -> bool:
+    return filename.startswith(_PLUMBING) or any(filename.startswith(p) for p in _extra_plumbing)
+
+
+def caller_site() -> Site | None:
+    """The first frame outside the plumbing, as (file, line, function): cheap enough for every task."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if not _is_plumbing(code.co_filename):
+            return (code.co_filename, frame.f_lineno, code.co_name)
+        frame = frame.f_back
+    return None
+
+
+def format_site(site: Site | None) -> str:
+    """`path/to/file.py:12 in func`, the path relative to the working directory when under it."""
+    if site is None:
+        return "<unknown>"
+    filename, line, function = site
+    return f"{format_location(filename, line)} in {function}"
+
+
+def format_location(filename: str, line: int) -> str:
+    """`path/to/file.py:12`, relative to the working directory when under it."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        relative = filename
+    shown = filename if relative.startswith(os.pardir) else relative
+    return f"{shown}:{line}"
+
+
+def _awaited(obj: Any) -> Any:
+    """The object a coroutine or generator is suspended on, if any."""
+    for attribute in ("cr_await", "gi_yieldfrom", "ag_await"):
+        inner = getattr(obj, attribute, None)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _frame_of(obj: Any) -> FrameType | None:
+    for attribute in ("cr_frame", "gi_frame", "ag_frame"):
+        frame = getattr(obj, attribute, None)
+        if frame is not None:
+            return frame
+    return None
+
+
+def suspended_site(coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any] | None) -> Site | None:
+    """The innermost frame of the await chain that is not plumbing (else the innermost of all)."""
+    best: Site | None = None
+    innermost: Site | None = None
+    depth = 0
+    obj: Any = coro
+    while obj is not None and depth < 100:
+        frame = _frame_of(obj)
+        if frame is not None:
+            site = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+            innermost = site
+            if not _is_plumbing(site[0]):
+                best = site
+        obj = _awaited(obj)
+        depth += 1
+    return best or innermost
+
+
+def coro_name(coro: object) -> str:
+    """`Class.func()` of the outermost coroutine outside the plumbing (anyio wraps the user's own)."""
+    obj: Any = coro
+    for _ in range(20):
+        frame = _frame_of(obj)
+        if frame is None or not _is_plumbing(frame.f_code.co_filename):
+            break
+        inner = _awaited(obj)
+        if inner is None or not hasattr(inner, "__qualname__"):
+            break
+        obj = inner
+    qualname = getattr(obj, "__qualname__", None) or getattr(coro, "__qualname__", None)
+    return repr(coro) if qualname is None else f"{qualname}()"
+
+
+class TaskSites:
+    """Creation sites of asyncio tasks, recorded by a task factory (no debug mode needed)."""
+
+    def __init__(self) -> None:
+        # Weak keys: a dropped task is collected as usual, and its site is still here while asyncio
+        # logs "Task exception was never retrieved" from its finalizer.
+        self.sites: weakref.WeakKeyDictionary[asyncio.Task[Any], Site | None] = weakref.WeakKeyDictionary()
+
+    def factory(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        """A task factory for `loop.set_task_factory`."""
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        self.sites[task] = caller_site()
+        return task
+
+    def residual(self, task: asyncio.Task[Any], refused: bool = False) -> ResidualTask:
+        """Describe a task left pending."""
+        coro = task.get_coro()
+        return ResidualTask(
+            name=task.get_name(),
+            coro=coro_name(coro),
+            created_at=format_site(self.sites.get(task)),
+            suspended_at=format_site(suspended_site(coro)),  # type: ignore[arg-type]
+            refused_cancel=refused,
+        )
+
+
+class UnhandledError(Exception):
+    """An error the event loop would only have logged, raised as an error of the test that caused it."""
+
+
+class UnawaitedCoroutines:
+    """Collects "coroutine ... was never awaited" warnings for one test, restoring warnings on exit."""
+
+    def __init__(self) -> None:
+        self.seen: list[UnhandledError] = []
+        self._catch = warnings.catch_warnings()
+        self._show: Any = None
+
+    def __enter__(self) -> UnawaitedCoroutines:
+        self._catch.__enter__()
+        warnings.filterwarnings("always", message=r"coroutine .* was never awaited", category=RuntimeWarning)
+        self._show = warnings.showwarning
+        warnings.showwarning = self._showwarning
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._catch.__exit__(*exc_info)
+
+    def _showwarning(
+        self, message: Warning | str, category: type[Warning], filename: str, lineno: int,
+        file: Any = None, line: str | None = None,
+    ) -> None:
+        text = str(message)
+        if issubclass(category, RuntimeWarning) and text.endswith("was never awaited"):
+            self.seen.append(UnhandledError(
+                f"{text} (noticed at {format_location(filename, lineno)}): "
+                "await it, or close() it if it is not needed"
+            ))
+        else:
+            self._show(message, category, filename, lineno, file, line)
