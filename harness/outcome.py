@@ -102,3 +102,12 @@ class Summary:
     def line(self) -> str:
         """The last line of the output, read by CI systems."""
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What is about to run, in order, and how to run it again."""
+
+    seed: int
+    bucket: str
+    order: tuple[str, ...]

@@ -20,6 +20,10 @@ _PLUMBING = tuple(
     for module in (asyncio, anyio)
 ) + (os.path.dirname(__file__) + os.sep,)
 _extra_plumbing: list[str] = []
+# anyio runs a task group's coroutine inside a wrapper of its own, defined in one of these.
+_ANYIO_WRAPPERS = tuple(
+    os.path.join(os.path.dirname(anyio.__file__), folder) + os.sep for folder in ("_backends", "_core")
+)
 
 Site = tuple[str, int, str]
 
@@ -100,11 +104,11 @@ def suspended_site(coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any] | N
 
 
 def coro_name(coro: object) -> str:
-    """`Class.func()` of the outermost coroutine outside the plumbing (anyio wraps the user's own)."""
+    """`Class.func()` of the coroutine a task runs, seen through anyio's wrapper around it."""
     obj: Any = coro
-    for _ in range(20):
+    for _ in range(5):
         frame = _frame_of(obj)
-        if frame is None or not _is_plumbing(frame.f_code.co_filename):
+        if frame is None or not frame.f_code.co_filename.startswith(_ANYIO_WRAPPERS):
             break
         inner = _awaited(obj)
         if inner is None or not hasattr(inner, "__qualname__"):

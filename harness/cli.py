@@ -1,0 +1,126 @@
+"""The command line: argv and the project's settings to a Config, a run, and pytest's exit codes."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import secrets
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from harness import config as settings
+from harness.config import Config, UsageError
+from harness.reporters import JsonReporter, JUnitReporter, Reporter, Reporters, TextReporter
+from harness.runner import NoTests, run
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_TESTS = 0, 1, 2, 3, 4, 5
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _typed(parse: Any) -> Any:
+    """An argparse type from one of config's parsers, keeping its message."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="harness",
+        description="Run unittest-style tests with a loop per test, enforced teardown and a seeded order.",
+        epilog="Settings can also live in setup.cfg [harness] or pyproject.toml [tool.harness]; "
+        "the command line wins. Exit codes: 0 passed, 1 failed, 2 interrupted, 3 internal error, "
+        "4 usage error, 5 no tests collected.",
+    )
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help="a directory, a .py file or a dotted id (module, module.Class, "
+                        "module.Class.test_x, module.Class.test_x[trio]); default: testpaths")
+    order = parser.add_argument_group("order")
+    order.add_argument("--seed", type=_typed(settings.parse_seed), help="shuffle with this seed (default: a new one, printed)")
+    order.add_argument("--bucket", type=_typed(settings.parse_bucket),
+                       help="what stays together when shuffling: module (default), class, global, none")
+    select = parser.add_argument_group("selection")
+    select.add_argument("-k", dest="keywords", action="append", metavar="PATTERN",
+                        help="only tests whose id contains PATTERN (a glob if it has * ? [); repeatable")
+    select.add_argument("-p", "--pattern", help="file name pattern for discovery (default: test*.py)")
+    select.add_argument("-x", "--failfast", action="store_true", default=None, help="stop after the first failure")
+    out = parser.add_argument_group("output")
+    out.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=2, help="a line per test")
+    out.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=0, help="only the summary")
+    out.add_argument("--durations", type=_typed(settings.parse_count), metavar="N",
+                     help="list the N slowest tests (0: all)")
+    out.add_argument("-s", "--no-capture", dest="capture", action="store_false", default=None,
+                     help="let tests print straight to the terminal instead of capturing their output")
+    out.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    out.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
+    checks = parser.add_argument_group("checks")
+    checks.add_argument("--strict", action="store_true", default=None,
+                        help="tasks left running fail the test that left them")
+    checks.add_argument("--teardown-timeout", type=_typed(settings.parse_seconds), metavar="SECONDS",
+                        help="how long enforced teardown waits for cancelled tasks (default 1)")
+    return parser
+
+
+def make_config(argv: Sequence[str]) -> Config:
+    """The project's settings with the command line applied on top."""
+    args = build_parser().parse_args(list(argv))
+    config = settings.read_files()
+    given = {key: value for key, value in vars(args).items() if value not in (None, [])}
+    if "targets" in given:
+        given["targets"] = tuple(given["targets"])
+    if "keywords" in given:
+        given["keywords"] = tuple(given["keywords"])
+    return dataclasses.replace(config, **given)
+
+
+def _reporters(config: Config) -> Reporter:
+    rerun = "python runtests.py" if os.path.basename(sys.argv[0]) == "runtests.py" else "python -m harness"
+    reporters: list[Reporter] = [TextReporter(sys.stdout, config.verbosity, config.durations, rerun)]
+    if config.json:
+        reporters.append(JsonReporter(config.json))
+    if config.junit_xml:
+        reporters.append(JUnitReporter(config.junit_xml))
+    return Reporters(reporters)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the tests the arguments name and return the exit code."""
+    try:
+        config = make_config(sys.argv[1:] if argv is None else argv)
+        seed = config.seed if config.seed is not None else secrets.randbelow(10**8)
+        summary = run(config, seed, _reporters(config))
+    except UsageError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except NoTests as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        print("0 passed, 0 failed, 0 skipped")
+        return EXIT_NO_TESTS
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:
+        traceback.print_exc()
+        print("harness: internal error (a bug in harness, not in your tests): please report it with the "
+              "traceback above", file=sys.stderr)
+        return EXIT_INTERNAL
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def main_exit() -> NoReturn:
+    """Entry point of the `harness` command."""
+    raise SystemExit(main())

@@ -1,0 +1,310 @@
+"""What users read: the Reporter hooks, and the text, JSON and JUnit XML reporters."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from harness.outcome import Outcome, RunPlan, Summary, TestReport
+
+JSON_SCHEMA_VERSION = 1
+
+
+class Reporter:
+    """Hooks called as a run goes; each does nothing unless a reporter overrides it."""
+
+    def start_run(self, plan: RunPlan) -> None:
+        """The tests are loaded and ordered; nothing has run yet."""
+
+    def test_started(self, test_id: str) -> None:
+        """A test is about to run."""
+
+    def test_finished(self, report: TestReport) -> None:
+        """A test (or a class or module fixture) has a result."""
+
+    def finish_run(self, summary: Summary) -> None:
+        """The run is over, finished or interrupted: write everything now."""
+
+
+class Reporters(Reporter):
+    """Several reporters behind one."""
+
+    def __init__(self, reporters: Sequence[Reporter]) -> None:
+        self.reporters = list(reporters)
+
+    def start_run(self, plan: RunPlan) -> None:
+        for reporter in self.reporters:
+            reporter.start_run(plan)
+
+    def test_started(self, test_id: str) -> None:
+        for reporter in self.reporters:
+            reporter.test_started(test_id)
+
+    def test_finished(self, report: TestReport) -> None:
+        for reporter in self.reporters:
+            reporter.test_finished(report)
+
+    def finish_run(self, summary: Summary) -> None:
+        for reporter in self.reporters:
+            reporter.finish_run(summary)
+
+
+# ------------------------------------------------------------------------------------------------------
+# text
+# ------------------------------------------------------------------------------------------------------
+_CHAR: dict[Outcome, str] = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x", "xpassed": "X"}
+_WORD: dict[Outcome, str] = {
+    "passed": "ok", "failed": "FAIL", "error": "ERROR", "skipped": "skipped",
+    "xfailed": "expected failure", "xpassed": "unexpected success",
+}
+_WIDTH = 100
+
+
+def _rule(title: str, char: str = "=") -> str:
+    return f" {title} ".center(_WIDTH, char)
+
+
+class TextReporter(Reporter):
+    """Progress while the run goes, then failures, leftovers, durations and the summary line."""
+
+    def __init__(self, stream: TextIO, verbosity: int, durations: int | None, rerun: str) -> None:
+        self.stream = stream  # our own reference: tests may replace sys.stdout
+        self.verbosity = verbosity
+        self.durations = durations
+        self.rerun = rerun
+        self.column = 0
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def start_run(self, plan: RunPlan) -> None:
+        from harness import __version__
+
+        count = len(plan.order)
+        self._write(
+            f"harness {__version__} on Python {platform.python_version()}: {count} test{'s' if count != 1 else ''}, "
+            f"bucket {plan.bucket}, --seed {plan.seed}\n"
+        )
+
+    def test_finished(self, report: TestReport) -> None:
+        if self.verbosity >= 2:
+            note = _leftover_note(report)
+            self._write(f"{report.id} ... {_WORD[report.outcome]} ({report.duration:.3f} s){note}\n")
+        elif self.verbosity == 1:
+            self._write(_CHAR[report.outcome])
+            self.column += 1
+            if self.column >= _WIDTH:
+                self._write("\n")
+                self.column = 0
+
+    def finish_run(self, summary: Summary) -> None:
+        if self.verbosity == 1 and self.column:
+            self._write("\n")
+        if self.verbosity >= 1:
+            self._failures(summary.reports)
+            self._leftovers(summary.reports)
+            self._durations(summary.reports)
+        self._summary(summary)
+
+    def _failures(self, reports: Sequence[TestReport]) -> None:
+        failed = [r for r in reports if not r.ok]
+        if not failed:
+            return
+        self._write("\n" + _rule("FAILURES") + "\n")
+        for report in failed:
+            self._write("\n" + _rule(f"{_WORD[report.outcome]}: {report.id}", "_") + "\n")
+            self._write((report.longrepr or report.message).rstrip() + "\n")
+            for name, text in (("stdout", report.stdout), ("stderr", report.stderr)):
+                if text:
+                    self._write(f"{_rule('captured ' + name, '-')}\n{text.rstrip()}\n")
+
+    def _leftovers(self, reports: Sequence[TestReport]) -> None:
+        marked = [r for r in reports if r.findings.residual_tasks or r.findings.unhandled_errors]
+        if not marked:
+            return
+        self._write("\n" + _rule("tests that left tasks running or raised unhandled errors") + "\n")
+        for report in marked:
+            tasks = report.findings.residual_tasks
+            if tasks:
+                count = "1 task" if len(tasks) == 1 else f"{len(tasks)} tasks"
+                self._write(
+                    f"{report.id}: {count} still running after the test (listed below): "
+                    "await or cancel them before the test returns\n"
+                )
+                for task in tasks:
+                    self._write(f"    - {task.describe()}\n")
+            for error in report.findings.unhandled_errors:
+                self._write(f"{report.id}: unhandled error: {error}\n")
+
+    def _durations(self, reports: Sequence[TestReport]) -> None:
+        if self.durations is None:
+            return
+        slowest = sorted(reports, key=lambda r: r.duration, reverse=True)
+        if self.durations:
+            slowest = slowest[: self.durations]
+        self._write("\n" + _rule(f"slowest {len(slowest)} tests") + "\n")
+        for report in slowest:
+            self._write(f"{report.duration:9.3f} s  {report.id}\n")
+
+    def _summary(self, summary: Summary) -> None:
+        details = [f"{summary.count(o)} {_WORD[o]}" for o in ("error", "xfailed", "xpassed") if summary.count(o)]
+        leftovers = sum(1 for r in summary.reports if r.findings.residual_tasks)
+        if leftovers:
+            details.append(f"{leftovers} left tasks running")
+        extra = f" ({', '.join(details)})" if details else ""
+        state = "interrupted after" if summary.interrupted else "ran"
+        self._write(f"\n{state} {len(summary.reports)} tests in {summary.duration:.2f} s{extra}\n")
+        if summary.failed or summary.interrupted:
+            self._write(f"rerun this order with: {self.rerun} --seed {summary.seed} --bucket {summary.bucket}\n")
+        self._write(summary.line() + "\n")
+
+
+def _leftover_note(report: TestReport) -> str:
+    parts = []
+    if report.findings.residual_tasks:
+        count = len(report.findings.residual_tasks)
+        parts.append(f"{count} task{'s' if count != 1 else ''} left running")
+    if report.message and report.outcome != "passed":
+        parts.append(report.message)
+    return f" [{'; '.join(parts)}]" if parts else ""
+
+
+# ------------------------------------------------------------------------------------------------------
+# files
+# ------------------------------------------------------------------------------------------------------
+def write_atomically(path: str, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename, so a reader never sees half a report."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".harness-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def report_to_json(report: TestReport) -> dict[str, Any]:
+    """One test's entry in the JSON report (documented in docs/reports.md)."""
+    return {
+        "id": report.id,
+        "outcome": report.outcome,
+        "duration": round(report.duration, 6),
+        "backend": report.backend,
+        "message": report.message,
+        "longrepr": report.longrepr,
+        "stdout": report.stdout,
+        "stderr": report.stderr,
+        "residual_tasks": [
+            {"name": t.name, "coro": t.coro, "created_at": t.created_at, "suspended_at": t.suspended_at,
+             "refused_cancel": t.refused_cancel}
+            for t in report.findings.residual_tasks
+        ],
+        "unhandled_errors": list(report.findings.unhandled_errors),
+        "state_changes": [
+            {"probe": c.probe, "detail": c.detail, "restored": c.restored} for c in report.findings.state_changes
+        ],
+    }
+
+
+class JsonReporter(Reporter):
+    """The whole run as one JSON document, written when the run ends (however it ends)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.order: tuple[str, ...] = ()
+
+    def start_run(self, plan: RunPlan) -> None:
+        self.order = plan.order
+
+    def finish_run(self, summary: Summary) -> None:
+        from harness import __version__
+
+        document = {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "harness_version": __version__,
+            "python": platform.python_version(),
+            "seed": summary.seed,
+            "bucket": summary.bucket,
+            "interrupted": summary.interrupted,
+            "duration": round(summary.duration, 6),
+            "counts": {
+                "passed": summary.passed, "failed": summary.failed, "skipped": summary.skipped,
+                **{outcome: summary.count(outcome) for outcome in ("error", "xfailed", "xpassed")},
+            },
+            "order": list(self.order),
+            "tests": [report_to_json(r) for r in summary.reports],
+        }
+        write_atomically(self.path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+
+
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with what XML 1.0 cannot hold (control characters, lone surrogates) shown as escapes."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class JUnitReporter(Reporter):
+    """JUnit XML as CI dashboards read it; residual tasks and unhandled errors go to system-err."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def finish_run(self, summary: Summary) -> None:
+        suites = ET.Element("testsuites")
+        suite = ET.SubElement(suites, "testsuite", {
+            "name": "harness",
+            "tests": str(len(summary.reports)),
+            "failures": str(summary.count("failed", "xpassed")),
+            "errors": str(summary.count("error")),
+            "skipped": str(summary.skipped),
+            "time": f"{summary.duration:.3f}",
+            "hostname": xml_text(platform.node()),
+        })
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (("seed", summary.seed), ("bucket", summary.bucket), ("interrupted", summary.interrupted)):
+            ET.SubElement(properties, "property", {"name": name, "value": str(value)})
+        for report in summary.reports:
+            self._testcase(suite, report)
+        text = ET.tostring(suites, encoding="unicode")
+        write_atomically(self.path, '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")
+
+    def _testcase(self, suite: ET.Element, report: TestReport) -> None:
+        classname, _, name = report.id.partition("[")[0].rpartition(".")
+        suffix = report.id[len(report.id.partition("[")[0]):]
+        element = ET.SubElement(suite, "testcase", {
+            "classname": xml_text(classname or report.id), "name": xml_text(name + suffix if classname else report.id),
+            "time": f"{report.duration:.3f}",
+        })
+        tag = {"failed": "failure", "xpassed": "failure", "error": "error", "skipped": "skipped"}.get(report.outcome)
+        if tag is not None:
+            child = ET.SubElement(element, tag, {"message": xml_text(report.message)})
+            child.text = xml_text(report.longrepr)
+        if report.stdout:
+            ET.SubElement(element, "system-out").text = xml_text(report.stdout)
+        err = _findings_text(report) + report.stderr
+        if err:
+            ET.SubElement(element, "system-err").text = xml_text(err)
+
+
+def _findings_text(report: TestReport) -> str:
+    lines = [f"residual {task.describe()}" for task in report.findings.residual_tasks]
+    lines += [f"unhandled error: {error}" for error in report.findings.unhandled_errors]
+    return "".join(line + "\n" for line in lines)
+
+
+def default_stream() -> TextIO:
+    """Where the text report goes: stdout as it was when the run began."""
+    return sys.stdout

@@ -1,0 +1,217 @@
+"""Running tests: load, order, then for each test watch, run, collect and report."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import random
+import sys
+import time
+import traceback
+import unittest
+from types import TracebackType
+from typing import Any
+
+from harness import case, loader, order, stdlib_async
+from harness.config import Config, UsageError
+from harness.outcome import Outcome, RunPlan, Summary, TestReport
+from harness.reporters import Reporter
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+# When a test has several results (a failure, then an error in a cleanup), the worst one is its outcome.
+_SEVERITY: dict[Outcome, int] = {"passed": 0, "xfailed": 1, "skipped": 2, "xpassed": 3, "failed": 4, "error": 5}
+
+
+class NoTests(Exception):
+    """Nothing was collected: exit code 5."""
+
+
+def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
+    """Load and order the tests: the part a run, a rerun and a bisection share."""
+    targets = config.targets or config.testpaths
+    if not config.targets:
+        missing = [path for path in targets if not _exists(path)]
+        if missing:
+            raise UsageError(
+                f"the default test path {missing[0]!r} (testpaths in [harness]) does not exist; "
+                "pass a directory, a file or a test id"
+            )
+    tests = loader.select(loader.load(targets, config.pattern), config.keywords)
+    if not tests:
+        raise NoTests(f"no tests collected from {' '.join(targets)}" + (" with -k" if config.keywords else ""))
+    indices = order.shuffle([loader.placement(t) for t in tests], seed, config.bucket)
+    ordered = [tests[i] for i in indices]
+    run_plan = RunPlan(seed=seed, bucket=config.bucket, order=tuple(loader.test_id(t) for t in ordered))
+    return run_plan, ordered
+
+
+def _exists(path: str) -> bool:
+    import os
+
+    return os.path.exists(path)
+
+
+def run(config: Config, seed: int, reporter: Reporter) -> Summary:
+    """Run the planned tests and report each; the reporters' end-of-run hook runs whatever happens."""
+    run_plan, tests = plan(config, seed)
+    result = _Result(config, seed, reporter)
+    started = time.perf_counter()
+    interrupted = False
+    reporter.start_run(run_plan)
+    case.set_default_teardown_timeout(config.teardown_timeout)
+    try:
+        with stdlib_async.enforced(lambda: config.teardown_timeout):
+            unittest.TestSuite(tests).run(result)
+    except KeyboardInterrupt:
+        interrupted = True
+        result.interrupted()
+    finally:
+        summary = Summary(
+            reports=tuple(result.reports), seed=seed, bucket=config.bucket,
+            duration=time.perf_counter() - started, interrupted=interrupted,
+        )
+        reporter.finish_run(summary)
+    return summary
+
+
+@dataclasses.dataclass
+class _Current:
+    """What is known about the running test until it stops."""
+
+    test: unittest.TestCase
+    started: float
+    outcome: Outcome = "passed"
+    message: str = ""
+    longrepr: list[str] = dataclasses.field(default_factory=list)
+    stdout: io.StringIO | None = None
+    stderr: io.StringIO | None = None
+
+
+class _Result(unittest.TestResult):
+    """Turns unittest's callbacks into one TestReport per test, handed to the reporter when it stops."""
+
+    def __init__(self, config: Config, seed: int, reporter: Reporter) -> None:
+        super().__init__()
+        self.failfast = config.failfast
+        self.config = config
+        self.seed = seed
+        self.reporter = reporter
+        self.reports: list[TestReport] = []
+        self.current: _Current | None = None
+        self._real_streams = (sys.stdout, sys.stderr)
+
+    # -- watch ---------------------------------------------------------------------------------------
+    def startTest(self, test: unittest.TestCase) -> None:  # noqa: N802
+        super().startTest(test)
+        test_id = loader.test_id(test)
+        self.reporter.test_started(test_id)
+        random.seed(order.random_seed_for(self.seed, test_id))
+        self.current = _Current(test=test, started=time.perf_counter())
+        if self.config.capture:
+            self.current.stdout, self.current.stderr = io.StringIO(), io.StringIO()
+            self._real_streams = (sys.stdout, sys.stderr)
+            sys.stdout, sys.stderr = self.current.stdout, self.current.stderr
+
+    # -- collect ---------------------------------------------------------------------------------------
+    def _record(self, test: Any, outcome: Outcome, err: ExcInfo | None = None, message: str = "") -> None:
+        current = self.current
+        if current is None or current.test is not test:  # setUpClass, tearDownModule and friends
+            self._report_fixture(test, outcome, err, message)
+            return
+        if _SEVERITY[outcome] >= _SEVERITY[current.outcome]:
+            if _SEVERITY[outcome] > _SEVERITY[current.outcome] or not current.message:
+                current.message = message or (_first_line(err) if err else "")
+            current.outcome = outcome
+        if err is not None:
+            current.longrepr.append(self._exc_info_to_string(err, test))
+
+    def addSuccess(self, test: unittest.TestCase) -> None:  # noqa: N802
+        super().addSuccess(test)
+
+    def addFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802
+        super().addFailure(test, err)
+        self._record(test, "failed", err)
+
+    def addError(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802
+        super().addError(test, err)
+        self._record(test, "error", err)
+
+    def addSkip(self, test: unittest.TestCase, reason: str) -> None:  # noqa: N802
+        super().addSkip(test, reason)
+        self._record(test, "skipped", message=reason)
+
+    def addExpectedFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802
+        super().addExpectedFailure(test, err)
+        self._record(test, "xfailed", message="expected failure: " + _first_line(err))
+
+    def addUnexpectedSuccess(self, test: unittest.TestCase) -> None:  # noqa: N802
+        super().addUnexpectedSuccess(test)
+        self._record(test, "xpassed", message="unexpected success: the test is marked @expectedFailure")
+
+    def addSubTest(self, test: unittest.TestCase, subtest: unittest.TestCase, err: ExcInfo | None) -> None:  # noqa: N802
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            failed = issubclass(err[0], test.failureException)
+            self._record(test, "failed" if failed else "error", err, f"{subtest.id()}: {_first_line(err)}")
+
+    # -- report ----------------------------------------------------------------------------------------
+    def stopTest(self, test: unittest.TestCase) -> None:  # noqa: N802
+        super().stopTest(test)
+        current, self.current = self.current, None
+        if current is None:
+            return
+        self._restore_streams()
+        self._emit(self._report(current))
+
+    def interrupted(self) -> None:
+        """Ctrl-C: the running test, if any, is reported as interrupted."""
+        current, self.current = self.current, None
+        self._restore_streams()
+        if current is not None:
+            current.outcome, current.message = "error", "interrupted (KeyboardInterrupt) while this test ran"
+            self._emit(self._report(current))
+
+    def _restore_streams(self) -> None:
+        if self.config.capture:
+            sys.stdout, sys.stderr = self._real_streams
+
+    def _report(self, current: _Current) -> TestReport:
+        findings = stdlib_async.findings_of(current.test)
+        outcome, message = current.outcome, current.message
+        if self.config.strict and outcome == "passed" and findings.residual_tasks:
+            outcome, message = "failed", _strict_message(len(findings.residual_tasks), loader.test_id(current.test))
+            if self.failfast:
+                self.stop()
+        return TestReport(
+            id=loader.test_id(current.test),
+            outcome=outcome,
+            duration=time.perf_counter() - current.started,
+            backend=loader.backend_of(current.test),
+            message=message,
+            longrepr="\n".join(current.longrepr),
+            stdout=current.stdout.getvalue() if current.stdout else "",
+            stderr=current.stderr.getvalue() if current.stderr else "",
+            findings=findings,
+        )
+
+    def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
+        self._emit(TestReport(
+            id=str(holder.id()), outcome=outcome, duration=0.0, message=message or (_first_line(err) if err else ""),
+            longrepr=self._exc_info_to_string(err, holder) if err else "",
+        ))
+
+    def _emit(self, report: TestReport) -> None:
+        self.reports.append(report)
+        self.reporter.test_finished(report)
+
+
+def _strict_message(count: int, test_id: str) -> str:
+    tasks = "1 task" if count == 1 else f"{count} tasks"
+    return f"{tasks} still running after {test_id} (--strict): await or cancel them before the test returns"
+
+
+def _first_line(err: ExcInfo | None) -> str:
+    if err is None:
+        return ""
+    lines = traceback.format_exception_only(err[0], err[1])
+    return lines[-1].strip() if lines else err[0].__name__
