@@ -21,8 +21,15 @@ import anyio
 import anyio.abc
 
 from harness.outcome import ResidualTask
-from harness.residue import TaskSites, UnhandledError, add_plumbing, caller_site, coro_name
-from harness.residue import format_site, suspended_site
+from harness.residue import (
+    TaskSites,
+    UnhandledError,
+    add_plumbing,
+    caller_site,
+    coro_name,
+    format_site,
+    suspended_site,
+)
 
 BACKENDS: tuple[str, ...] = ("asyncio", "trio", "asyncio+uvloop")
 BackendSpec = str | tuple[str, Mapping[str, Any]]
@@ -104,6 +111,7 @@ class Session:
         self.errors: list[UnhandledError] = []
         self.started = False
         self.driver_done = False
+        self.cancel_on_stop = True
         self._current: _Call | None = None
 
     # -- the driver, the same on every backend ------------------------------------------------------
@@ -118,7 +126,8 @@ class Session:
                     self._current = None
                     self._complete(call)
                     call = await self._next_call()
-                group.cancel_scope.cancel()  # stop what is left; close() has already recorded it
+                if self.cancel_on_stop:
+                    group.cancel_scope.cancel()  # stop what is left; close() has already recorded it
         except BaseException as exc:  # a background task failed, or one failed while being cancelled
             self._crash(exc)
         finally:
@@ -189,16 +198,15 @@ class AsyncioSession(Session):
         self.loop = _new_asyncio_loop(name)
         self.sites = TaskSites()
         self.loop.set_task_factory(self.sites.factory)
-        self.loop.set_exception_handler(self._on_loop_error)
+        # A closure over the list, not a bound method: the loop must not keep the session alive.
+        errors, sites = self.errors, self.sites
+        self.loop.set_exception_handler(lambda loop, context: errors.append(_loop_error(context, sites)))
         if options.get("debug"):
             self.loop.set_debug(True)
         asyncio.set_event_loop(self.loop)
         self.context = contextvars.copy_context()
         self._driver: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[_Call] | None = None
-
-    def _on_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        self.errors.append(_loop_error(context, self.sites))
 
     async def _next_call(self) -> _Call:
         self._waiter = self.loop.create_future()
@@ -238,10 +246,16 @@ class AsyncioSession(Session):
         try:
             # 1. record every task still pending, before cancelling changes where it waits
             pending = [task for task in asyncio.all_tasks(loop) if task is not self._driver]
+            self.cancel_on_stop = bool(pending)
             described = {task: self.sites.residual(task) for task in pending}
             # 2. cancel, wait within the bound, and shut down generators and the executor
-            if not loop.is_closed():
+            if loop.is_closed():
+                pass
+            elif pending or self._has_shutdown_work():
                 loop.run_until_complete(self._finish(pending, bound))
+            elif self._driver is not None and not self._driver.done():  # the clean path: just stop the driver
+                self._waiter.set_result(_STOP)  # type: ignore[union-attr]
+                loop.run_until_complete(self._driver)
             residual = tuple(
                 dataclasses.replace(described[task], refused_cancel=True) if not task.done() else described[task]
                 for task in pending
@@ -255,7 +269,7 @@ class AsyncioSession(Session):
             asyncio.set_event_loop(None)
             if not loop.is_closed():
                 loop.close()
-            self.sites.sites.clear()
+            self._driver = self._waiter = self._current = None  # no cycles: tasks go when the test goes
         return Teardown(residual, tuple(self.errors))
 
     async def _finish(self, pending: list[asyncio.Task[Any]], bound: float) -> None:
@@ -269,10 +283,15 @@ class AsyncioSession(Session):
         if waiting:
             await asyncio.wait(waiting, timeout=bound)
         await self._bounded(self.loop.shutdown_asyncgens(), bound, "async generators did not finish closing")
-        await self._bounded(
-            self.loop.shutdown_default_executor(), bound,
-            "the default executor still had work running (a run_in_executor or to_thread call)",
-        )
+        if getattr(self.loop, "_default_executor", True) is not None:
+            await self._bounded(
+                self.loop.shutdown_default_executor(), bound,
+                "the default executor still had work running (a run_in_executor or to_thread call)",
+            )
+
+    def _has_shutdown_work(self) -> bool:
+        # Private attributes, read only to skip the bounded shutdown (two more tasks) when there is nothing to shut.
+        return bool(getattr(self.loop, "_asyncgens", True)) or getattr(self.loop, "_default_executor", True) is not None
 
     async def _bounded(self, awaitable: Any, bound: float, what: str) -> None:
         try:

@@ -9,7 +9,14 @@ from typing import Any, ClassVar, TypeVar
 
 import anyio.abc
 
-from harness.backends import BackendSpec, BackendUnavailable, Session, UnknownBackend, open_session, split_spec
+from harness.backends import (
+    BackendSpec,
+    BackendUnavailable,
+    Session,
+    UnknownBackend,
+    open_session,
+    split_spec,
+)
 from harness.outcome import NO_FINDINGS, Findings
 from harness.residue import UnawaitedCoroutines, UnhandledError
 
@@ -166,8 +173,10 @@ class AsyncTestCase(TestCase):
             raise UnknownBackend(f"{exc} (in {type(self).__qualname__} of {type(self).__module__})") from None
         except BackendUnavailable as exc:
             raise unittest.SkipTest(str(exc)) from None
-        self._harness_session.run_sync(self.setUp)
-        self._harness_session.call(self.asyncSetUp)
+        if _overrides(self, "setUp", unittest.TestCase):
+            self._harness_session.run_sync(self.setUp)
+        if _overrides(self, "asyncSetUp", AsyncTestCase):
+            self._harness_session.call(self.asyncSetUp)
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:  # noqa: N802
         session = self._harness_session
@@ -187,8 +196,10 @@ class AsyncTestCase(TestCase):
     def _callTearDown(self) -> None:  # noqa: N802
         session = self._harness_session
         assert session is not None
-        session.call(self.asyncTearDown)
-        session.run_sync(self.tearDown)
+        if _overrides(self, "asyncTearDown", AsyncTestCase):
+            session.call(self.asyncTearDown)
+        if _overrides(self, "tearDown", unittest.TestCase):
+            session.run_sync(self.tearDown)
 
     def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:  # noqa: N802
         session = self._harness_session
@@ -216,6 +227,11 @@ class AsyncTestCase(TestCase):
             residual_tasks=teardown.residual_tasks, unhandled_errors=tuple(str(e) for e in errors)
         )
         _raise_all(errors, self.id())
+
+
+def _overrides(case: unittest.TestCase, name: str, base: type) -> bool:
+    """Whether the test's class replaces a no-op hook (skipping the no-op saves a trip through the loop)."""
+    return getattr(type(case), name) is not getattr(base, name)
 
 
 async def _awaited(awaitable: Awaitable[T]) -> T:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import secrets
 import sys
 import traceback
 from collections.abc import Sequence
@@ -48,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a directory, a .py file or a dotted id (module, module.Class, "
                         "module.Class.test_x, module.Class.test_x[trio]); default: testpaths")
     order = parser.add_argument_group("order")
-    order.add_argument("--seed", type=_typed(settings.parse_seed), help="shuffle with this seed (default: a new one, printed)")
+    order.add_argument("--seed", type=_typed(settings.parse_seed),
+                       help="shuffle with this seed (default: a new one, printed)")
     order.add_argument("--bucket", type=_typed(settings.parse_bucket),
                        help="what stays together when shuffling: module (default), class, global, none")
     select = parser.add_argument_group("selection")
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the tests the arguments name and return the exit code."""
     try:
         config = make_config(sys.argv[1:] if argv is None else argv)
-        seed = config.seed if config.seed is not None else secrets.randbelow(10**8)
+        seed = config.seed if config.seed is not None else int.from_bytes(os.urandom(4), "big") % 10**8
         summary = run(config, seed, _reporters(config))
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)

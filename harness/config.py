@@ -1,10 +1,8 @@
 """Settings for a run: defaults, then setup.cfg [harness] or pyproject.toml [tool.harness], then the command line."""
 from __future__ import annotations
 
-import configparser
 import math
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -150,6 +148,8 @@ def _setup_cfg(root: str) -> tuple[str, Mapping[str, Any] | None]:
     source = "setup.cfg [harness]"
     if not os.path.exists(path):
         return source, None
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
@@ -166,6 +166,8 @@ def _pyproject(root: str) -> tuple[str, Mapping[str, Any] | None]:
     source = "pyproject.toml [tool.harness]"
     if not os.path.exists(path):
         return source, None
+    import tomllib
+
     try:
         with open(path, "rb") as file:
             data = tomllib.load(file)

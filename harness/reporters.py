@@ -1,17 +1,18 @@
 """What users read: the Reporter hooks, and the text, JSON and JUnit XML reporters."""
 from __future__ import annotations
 
-import json
+import functools
 import os
-import platform
 import re
+import socket
 import sys
-import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.outcome import Outcome, RunPlan, Summary, TestReport
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 JSON_SCHEMA_VERSION = 1
 
@@ -89,7 +90,7 @@ class TextReporter(Reporter):
 
         count = len(plan.order)
         self._write(
-            f"harness {__version__} on Python {platform.python_version()}: {count} test{'s' if count != 1 else ''}, "
+            f"harness {__version__} on Python {python_version()}: {count} test{'s' if count != 1 else ''}, "
             f"bucket {plan.bucket}, --seed {plan.seed}\n"
         )
 
@@ -181,6 +182,8 @@ def _leftover_note(report: TestReport) -> str:
 # ------------------------------------------------------------------------------------------------------
 def write_atomically(path: str, text: str) -> None:
     """Write `text` to `path` through a temporary file and a rename, so a reader never sees half a report."""
+    import tempfile
+
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".harness-", suffix=".tmp")
@@ -233,7 +236,7 @@ class JsonReporter(Reporter):
         document = {
             "schema_version": JSON_SCHEMA_VERSION,
             "harness_version": __version__,
-            "python": platform.python_version(),
+            "python": python_version(),
             "seed": summary.seed,
             "bucket": summary.bucket,
             "interrupted": summary.interrupted,
@@ -245,15 +248,19 @@ class JsonReporter(Reporter):
             "order": list(self.order),
             "tests": [report_to_json(r) for r in summary.reports],
         }
+        import json
+
         write_atomically(self.path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 
 
-_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+@functools.cache
+def _not_xml() -> re.Pattern[str]:
+    return re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(text: str) -> str:
     """`text` with what XML 1.0 cannot hold (control characters, lone surrogates) shown as escapes."""
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _not_xml().sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class JUnitReporter(Reporter):
@@ -263,6 +270,8 @@ class JUnitReporter(Reporter):
         self.path = path
 
     def finish_run(self, summary: Summary) -> None:
+        import xml.etree.ElementTree as ET
+
         suites = ET.Element("testsuites")
         suite = ET.SubElement(suites, "testsuite", {
             "name": "harness",
@@ -271,7 +280,7 @@ class JUnitReporter(Reporter):
             "errors": str(summary.count("error")),
             "skipped": str(summary.skipped),
             "time": f"{summary.duration:.3f}",
-            "hostname": xml_text(platform.node()),
+            "hostname": xml_text(socket.gethostname()),
         })
         properties = ET.SubElement(suite, "properties")
         for name, value in (("seed", summary.seed), ("bucket", summary.bucket), ("interrupted", summary.interrupted)):
@@ -282,6 +291,8 @@ class JUnitReporter(Reporter):
         write_atomically(self.path, '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")
 
     def _testcase(self, suite: ET.Element, report: TestReport) -> None:
+        import xml.etree.ElementTree as ET
+
         classname, _, name = report.id.partition("[")[0].rpartition(".")
         suffix = report.id[len(report.id.partition("[")[0]):]
         element = ET.SubElement(suite, "testcase", {
@@ -305,6 +316,6 @@ def _findings_text(report: TestReport) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def default_stream() -> TextIO:
-    """Where the text report goes: stdout as it was when the run began."""
-    return sys.stdout
+def python_version() -> str:
+    """`3.12.1`, without importing platform."""
+    return ".".join(str(part) for part in sys.version_info[:3])
