@@ -46,6 +46,7 @@ class TestCase(unittest.TestCase):
     """A unittest.TestCase whose never-awaited coroutines fail the test that dropped them."""
 
     harness_findings: Findings = NO_FINDINGS
+    _harness_unawaited: UnawaitedCoroutines = UnawaitedCoroutines()  # replaced per run; this one for debug()
 
     def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
         self.harness_findings = NO_FINDINGS
@@ -106,6 +107,8 @@ class AsyncTestCase(TestCase):
         return f"{text} [{self.backend_name}]"
 
     def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
         return super().__eq__(other) and self._harness_backend == other._harness_backend  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:

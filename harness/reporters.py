@@ -161,7 +161,8 @@ class TextReporter(Reporter):
             details.append(f"{leftovers} left tasks running")
         extra = f" ({', '.join(details)})" if details else ""
         state = "interrupted after" if summary.interrupted else "ran"
-        self._write(f"\n{state} {len(summary.reports)} tests in {summary.duration:.2f} s{extra}\n")
+        count = len(summary.reports)
+        self._write(f"\n{state} {count} test{'s' if count != 1 else ''} in {summary.duration:.2f} s{extra}\n")
         if summary.failed or summary.interrupted:
             self._write(f"rerun this order with: {self.rerun} --seed {summary.seed} --bucket {summary.bucket}\n")
         self._write(summary.line() + "\n")

@@ -213,5 +213,5 @@ def _strict_message(count: int, test_id: str) -> str:
 def _first_line(err: ExcInfo | None) -> str:
     if err is None:
         return ""
-    lines = traceback.format_exception_only(err[0], err[1])
-    return lines[-1].strip() if lines else err[0].__name__
+    text = "".join(traceback.format_exception_only(err[0], err[1])).strip()
+    return text.splitlines()[0] if text else err[0].__name__
