@@ -98,12 +98,14 @@ class _Result(unittest.TestResult):
         self.reporter = reporter
         self.reports: list[TestReport] = []
         self.current: _Current | None = None
+        self.last_started = ""
         self._real_streams = (sys.stdout, sys.stderr)
 
     # -- watch ---------------------------------------------------------------------------------------
     def startTest(self, test: unittest.TestCase) -> None:  # noqa: N802
         super().startTest(test)
         test_id = loader.test_id(test)
+        self.last_started = test_id
         self.reporter.test_started(test_id)
         random.seed(order.random_seed_for(self.seed, test_id))
         self.current = _Current(test=test, started=time.perf_counter())
@@ -168,8 +170,11 @@ class _Result(unittest.TestResult):
         current, self.current = self.current, None
         self._restore_streams()
         if current is not None:
-            current.outcome, current.message = "error", "interrupted (KeyboardInterrupt) while this test ran"
+            current.outcome, current.message = "error", _INTERRUPTED
             self._emit(self._report(current))
+        elif self.reports and self.reports[-1].id == self.last_started:
+            # unittest reported the test before the interrupt left it: it did not pass, it was stopped
+            self.reports[-1] = dataclasses.replace(self.reports[-1], outcome="error", message=_INTERRUPTED)
 
     def _restore_streams(self) -> None:
         if self.config.capture:
@@ -203,6 +208,9 @@ class _Result(unittest.TestResult):
     def _emit(self, report: TestReport) -> None:
         self.reports.append(report)
         self.reporter.test_finished(report)
+
+
+_INTERRUPTED = "interrupted (KeyboardInterrupt) while this test ran"
 
 
 def _strict_message(count: int, test_id: str) -> str:

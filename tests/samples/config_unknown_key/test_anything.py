@@ -1,0 +1,6 @@
+import unittest
+
+
+class AnythingTests(unittest.TestCase):
+    def test_passes(self):
+        pass

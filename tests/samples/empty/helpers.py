@@ -1,0 +1,1 @@
+"""Not a test module: the discovery pattern is test*.py."""

@@ -1,0 +1,72 @@
+"""The public API is pinned, and the private names of the stdlib and trio that harness relies on still exist."""
+from __future__ import annotations
+
+import asyncio
+import unittest
+import unittest.loader
+
+import harness
+
+
+class PublicApiTests(unittest.TestCase):
+    def test_all_is_pinned(self):
+        self.assertEqual(sorted(harness.__all__), sorted([
+            "BACKENDS", "AsyncTestCase", "Findings", "ResidualTask", "StateChange", "Summary", "TestCase",
+            "TestReport", "UnhandledError", "UnhandledErrors", "__version__",
+        ]))
+
+    def test_every_public_name_exists(self):
+        for name in harness.__all__:
+            self.assertTrue(hasattr(harness, name), name)
+
+    def test_backends_are_pinned(self):
+        self.assertEqual(harness.BACKENDS, ("asyncio", "trio", "asyncio+uvloop"))
+
+
+class PrivateNameCanaryTests(unittest.TestCase):
+    """If one of these fails, a Python or trio release renamed a private name that harness uses: adapt harness."""
+
+    def test_unittest_test_case_hooks_exist(self):
+        for name in ("_callSetUp", "_callTestMethod", "_callTearDown", "_callCleanup"):
+            self.assertTrue(callable(getattr(unittest.TestCase, name, None)), f"unittest.TestCase.{name}")
+
+    def test_isolated_asyncio_test_case_hooks_exist(self):
+        for name in ("_callSetUp", "_setupAsyncioRunner", "_tearDownAsyncioRunner"):
+            self.assertTrue(callable(getattr(unittest.IsolatedAsyncioTestCase, name, None)),
+                            f"unittest.IsolatedAsyncioTestCase.{name}")
+
+    def test_isolated_asyncio_test_case_keeps_its_runner_in_asyncio_runner(self):
+        case = unittest.IsolatedAsyncioTestCase()
+        case._setupAsyncioRunner()
+        try:
+            self.assertIsInstance(case._asyncioRunner, asyncio.Runner)
+            self.assertIsInstance(case._asyncioRunner.get_loop(), asyncio.AbstractEventLoop)
+        finally:
+            case._tearDownAsyncioRunner()
+            asyncio.set_event_loop(None)
+
+    def test_loader_failed_test_exists(self):
+        self.assertTrue(issubclass(unittest.loader._FailedTest, unittest.TestCase))
+
+    def test_result_exc_info_to_string_exists(self):
+        result = unittest.TestResult()
+        try:
+            raise ValueError("canary")
+        except ValueError as exc:
+            text = result._exc_info_to_string((ValueError, exc, exc.__traceback__), self)
+        self.assertIn("ValueError: canary", text)
+
+    def test_event_loop_attributes_for_the_fast_teardown_path_exist(self):
+        # harness reads them with a fallback (the slow path), so losing them costs speed, not correctness
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertTrue(hasattr(loop, "_asyncgens"))
+            self.assertTrue(hasattr(loop, "_default_executor"))
+        finally:
+            loop.close()
+
+    def test_trio_global_run_context_exists(self):
+        import trio._core._run
+
+        self.assertTrue(hasattr(trio._core._run, "GLOBAL_RUN_CONTEXT"))
+        self.assertIsInstance(vars(trio._core._run.GLOBAL_RUN_CONTEXT), dict)  # harness clears it

@@ -1,0 +1,60 @@
+"""Backends end to end: fan-out over `backends`, selecting one backend's run by id, unknown backend names."""
+from __future__ import annotations
+
+import unittest
+
+from tests.support import start
+
+FANOUT = "test_fanout.FanOutTests"
+
+
+class FanOutTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        runs = {
+            "all": start("backends", "-v", "--seed", "3"),
+            "trio only": start("backends", "--seed", "3", targets=(f"{FANOUT}.test_runs_on_its_backend[trio]",)),
+            "class": start("backends", "--seed", "3", targets=(FANOUT,)),
+            "no such backend": start("backends", targets=(f"{FANOUT}.test_runs_on_its_backend[curio]",)),
+        }
+        cls.runs = {name: run.result() for name, run in runs.items()}
+
+    def test_each_test_runs_once_per_backend_with_the_backend_in_its_id(self):
+        run = self.runs["all"]
+        fanned = {test_id: entry for test_id, entry in run.tests.items() if test_id.startswith(FANOUT)}
+        self.assertEqual(set(fanned), {f"{FANOUT}.{name}[{backend}]" for name in
+                                       ("test_runs_on_its_backend", "test_has_a_task_group")
+                                       for backend in ("asyncio", "trio")})
+        for test_id, entry in fanned.items():
+            with self.subTest(test_id):
+                self.assertEqual(entry["outcome"], "passed", run.describe())
+                self.assertEqual(f"[{entry['backend']}]", test_id[test_id.index("["):])
+        self.assertRegex(run.stdout, rf"(?m)^{FANOUT}\.test_runs_on_its_backend\[trio\] \.\.\. ok ")
+
+    def test_an_id_with_a_backend_selects_that_run_only(self):
+        run = self.runs["trio only"]
+        self.assertEqual(run.outcomes, {f"{FANOUT}.test_runs_on_its_backend[trio]": "passed"})
+        self.assertEqual(run.code, 0)
+
+    def test_a_class_id_selects_every_backend_of_every_test(self):
+        self.assertEqual(len(self.runs["class"].outcomes), 4)
+        self.assertEqual(set(self.runs["class"].outcomes.values()), {"passed"})
+
+    def test_an_id_with_a_backend_the_test_does_not_use_is_a_usage_error(self):
+        run = self.runs["no such backend"]
+        self.assertEqual(run.code, 4, run.describe())
+        self.assertEqual(
+            run.stderr,
+            f"harness: error: target '{FANOUT}.test_runs_on_its_backend[curio]': "
+            "this test does not run on backend 'curio'\n",
+        )
+
+    def test_an_unknown_backend_is_an_error_listing_the_choices(self):
+        entry = self.runs["all"].tests["test_unknown.MisspeltBackendTests.test_never_runs"]
+        self.assertEqual(entry["outcome"], "error")
+        self.assertEqual(
+            entry["message"],
+            "harness.backends.UnknownBackend: unknown backend 'trio2'; choose one of: asyncio, trio, asyncio+uvloop "
+            "(in MisspeltBackendTests of test_unknown)",
+        )
+        self.assertEqual(self.runs["all"].code, 1)

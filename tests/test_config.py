@@ -1,0 +1,89 @@
+"""harness.config, in process: value parsers, settings files, and the messages for bad ones."""
+from __future__ import annotations
+
+import os
+import tempfile
+import unittest
+
+from harness import config
+from harness.config import Config, UsageError
+
+
+class ValueTests(unittest.TestCase):
+    def test_values_parse_to_their_types(self):
+        self.assertEqual(config.parse_seed(" 42 "), 42)
+        self.assertEqual(config.parse_bucket("global"), "global")
+        self.assertEqual(config.parse_seconds("0.5"), 0.5)
+        self.assertEqual(config.parse_paths("tests, more_tests other"), ("tests", "more_tests", "other"))
+        self.assertEqual(config.parse_paths(["a", "b"]), ("a", "b"))
+        self.assertEqual([config.parse_bool(v) for v in ("yes", "On", "1", "false", "no", "0")],
+                         [True, True, True, False, False, False])
+        self.assertEqual(config.parse_verbosity("5"), 2)
+
+    def test_bad_values_say_what_to_use_instead(self):
+        cases = [
+            (config.parse_seed, "abc", r"^'abc' is not a seed; use a whole number such as 12345$"),
+            (config.parse_seed, "-3", r"^'-3' is negative; use a whole number from 0 up$"),
+            (config.parse_bucket, "nope", r"^unknown bucket 'nope'; choose one of: module, class, global, none$"),
+            (config.parse_seconds, "inf", r"^'inf' must be a positive number of seconds$"),
+            (config.parse_seconds, "soon", r"^'soon' is not a number of seconds$"),
+            (config.parse_bool, "maybe", r"^'maybe' is not a boolean; use true or false$"),
+            (config.parse_count, "x", r"^'x' is not a whole number$"),
+        ]
+        for parse, value, message in cases:
+            with self.subTest(parse=parse.__name__, value=value):
+                with self.assertRaisesRegex(ValueError, message):
+                    parse(value)
+
+
+class SettingsFileTests(unittest.TestCase):
+    def setUp(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.root = folder.name
+
+    def write(self, name: str, text: str) -> None:
+        with open(os.path.join(self.root, name), "w", encoding="utf-8") as file:
+            file.write(text)
+
+    def test_no_settings_file_gives_the_defaults(self):
+        self.assertEqual(config.read_files(self.root), Config())
+
+    def test_setup_cfg_harness_section_applies(self):
+        self.write("setup.cfg", "[metadata]\nname = x\n\n[harness]\ntestpaths = a b\nseed = 3\nteardown-timeout = 2\n")
+        self.assertEqual(config.read_files(self.root), Config(testpaths=("a", "b"), seed=3, teardown_timeout=2.0))
+
+    def test_setup_cfg_without_a_harness_section_gives_the_defaults(self):
+        self.write("setup.cfg", "[metadata]\nname = x\n")
+        self.assertEqual(config.read_files(self.root), Config())
+
+    def test_pyproject_tool_harness_table_applies(self):
+        self.write("pyproject.toml", '[tool.harness]\ntestpaths = ["t"]\nstrict = true\nbucket = "class"\n')
+        self.assertEqual(config.read_files(self.root), Config(testpaths=("t",), strict=True, bucket="class"))
+
+    def test_unknown_key_names_the_key_the_file_and_the_known_keys(self):
+        self.write("setup.cfg", "[harness]\ncolour = always\n")
+        with self.assertRaisesRegex(
+            UsageError, r"^unknown setting 'colour' in setup\.cfg \[harness\]; known settings: testpaths, pattern, "
+        ):
+            config.read_files(self.root)
+
+    def test_bad_value_names_the_key_and_the_file(self):
+        self.write("pyproject.toml", '[tool.harness]\nbucket = "nope"\n')
+        with self.assertRaisesRegex(
+            UsageError, r"^bad value for 'bucket' in pyproject\.toml \[tool\.harness\]: unknown bucket 'nope'; "
+            r"choose one of: module, class, global, none$"
+        ):
+            config.read_files(self.root)
+
+    def test_settings_in_both_files_is_an_error(self):
+        self.write("setup.cfg", "[harness]\nseed = 1\n")
+        self.write("pyproject.toml", "[tool.harness]\nseed = 2\n")
+        with self.assertRaisesRegex(UsageError, r"^harness settings found in both setup\.cfg \[harness\] and "
+                                                r"pyproject\.toml \[tool\.harness\]; keep one$"):
+            config.read_files(self.root)
+
+    def test_unreadable_pyproject_is_a_usage_error(self):
+        self.write("pyproject.toml", "[tool.harness\n")
+        with self.assertRaisesRegex(UsageError, r"^cannot read pyproject\.toml: "):
+            config.read_files(self.root)

@@ -1,0 +1,190 @@
+"""The command line, end to end: exit codes, usage errors, selection, progress, durations and settings."""
+from __future__ import annotations
+
+import re
+import unittest
+
+from tests.support import line_of, start
+
+MIXED_TESTS = {
+    "test_mixed.OutcomeTests.test_passes", "test_mixed.OutcomeTests.test_fails", "test_mixed.OutcomeTests.test_errors",
+    "test_mixed.OutcomeTests.test_skipped", "test_mixed.OutcomeTests.test_expected_failure",
+    "test_mixed.OutcomeTests.test_slow", "test_mixed.OutcomeTests.test_prints_then_fails",
+    "test_mixed.LeakyTests.test_leaves_a_task_running",
+}
+HEADER = r"^harness \d+\.\d+\.\d+ on Python \d+\.\d+\.\d+: {count} tests?, bucket {bucket}, --seed {seed}$"
+
+
+class UsageErrorTests(unittest.TestCase):
+    """Every usage error is exit code 4 and one line on stderr, never a traceback."""
+
+    CASES = {
+        ("--seed", "abc"): r"^harness: error: argument --seed: 'abc' is not a seed; use a whole number such as 12345$",
+        ("--bucket", "nope"): r"^harness: error: argument --bucket: unknown bucket 'nope'; "
+                              r"choose one of: module, class, global, none$",
+        ("missing/folder",): r"^harness: error: target 'missing/folder' does not exist: "
+                             r"give a directory, a \.py file or a dotted test id$",
+        ("missing_module",): r"^harness: error: target 'missing_module' names no module that can be found from .*$",
+        ("--durations", "-1"): r"^harness: error: argument --durations: '-1' is negative; use 0 or more$",
+        ("--teardown-timeout", "0"): r"^harness: error: argument --teardown-timeout: '0' must be a positive number "
+                                     r"of seconds$",
+        ("--no-such-option",): r"^harness: error: unrecognized arguments: --no-such-option$",
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        started = {args: start("mixed", targets=args, json_report=False) for args in cls.CASES}
+        cls.runs = {args: run.result() for args, run in started.items()}
+
+    def test_bad_values_and_targets_exit_4_with_one_line_on_stderr(self):
+        for args, pattern in self.CASES.items():
+            with self.subTest(args=args):
+                run = self.runs[args]
+                self.assertEqual(run.code, 4, run.describe())
+                self.assertEqual(len(run.stderr.splitlines()), 1, run.describe())
+                self.assertRegex(run.stderr.rstrip("\n"), pattern)
+                self.assertEqual(run.stdout, "")
+
+    def test_unknown_setting_in_setup_cfg_exits_4_with_one_line_on_stderr(self):
+        run = start("config_unknown_key", json_report=False).result()
+        self.assertEqual(run.code, 4, run.describe())
+        self.assertRegex(
+            run.stderr,
+            r"^harness: error: unknown setting 'colour' in setup\.cfg \[harness\]; known settings: testpaths, "
+            r"pattern, seed, bucket, [a-z_, ]+\n$",
+        )
+        self.assertNotIn("Traceback", run.stderr)
+
+
+class ExitCodeTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        runs = {
+            "failing": start("mixed", "--seed", "5"),
+            "passing": start("mixed", "-q", "--seed", "5", "-k", "test_pass", "-k", "*Leaky*"),
+            "empty": start("empty", "--seed", "5"),
+            "unmatched": start("mixed", "-k", "no_test_has_this_name"),
+        }
+        cls.runs = {name: run.result() for name, run in runs.items()}
+
+    def test_a_run_with_failures_exits_1_and_says_how_to_repeat_it(self):
+        run = self.runs["failing"]
+        self.assertEqual(run.code, 1, run.describe())
+        self.assertRegex(run.lines()[0], HEADER.format(count=8, bucket="module", seed=5))
+        self.assertEqual(run.lines()[-2], "rerun this order with: python -m harness --seed 5 --bucket module")
+        self.assertEqual(run.lines()[-1], "4 passed, 3 failed, 1 skipped")
+
+    def test_progress_is_one_character_per_test(self):
+        run = self.runs["failing"]
+        expected = "".join({"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x"}[t["outcome"]]
+                           for t in run.report["tests"])
+        self.assertEqual(run.lines()[1], expected)
+        self.assertEqual(sorted(expected), sorted("...FFEsx"))
+
+    def test_a_passing_run_exits_0(self):
+        run = self.runs["passing"]
+        self.assertEqual(run.code, 0, run.describe())
+        self.assertEqual(set(run.outcomes), {"test_mixed.OutcomeTests.test_passes",
+                                             "test_mixed.LeakyTests.test_leaves_a_task_running"})
+
+    def test_quiet_prints_the_header_and_the_summary_only(self):
+        lines = self.runs["passing"].lines()
+        self.assertEqual(len(lines), 4, lines)
+        self.assertRegex(lines[0], HEADER.format(count=2, bucket="module", seed=5))
+        self.assertEqual(lines[1], "")
+        self.assertRegex(lines[2], r"^ran 2 tests in \d+\.\d\d s \(1 left tasks running\)$")
+        self.assertEqual(lines[3], "2 passed, 0 failed, 0 skipped")
+
+    def test_an_empty_folder_exits_5(self):
+        run = self.runs["empty"]
+        self.assertEqual(run.code, 5, run.describe())
+        self.assertEqual(run.stderr, "harness: no tests collected from .\n")
+        self.assertEqual(run.lines()[-1], "0 passed, 0 failed, 0 skipped")
+
+    def test_a_keyword_matching_nothing_exits_5(self):
+        run = self.runs["unmatched"]
+        self.assertEqual(run.code, 5, run.describe())
+        self.assertEqual(run.stderr, "harness: no tests collected from . with -k\n")
+
+
+class SelectionTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        runs = {
+            "failfast": start("mixed", "-x", "--seed", "5"),
+            "keywords": start("mixed", "-v", "-k", "OutcomeTests.test_s", "-k", "test_*_then_*"),
+            "durations": start("mixed", "--durations", "2", "-k", "slow", "-k", "test_passes", "-k", "Leaky"),
+        }
+        cls.runs = {name: run.result() for name, run in runs.items()}
+
+    def test_failfast_stops_after_the_first_failure(self):
+        run = self.runs["failfast"]
+        outcomes = [run.tests[test_id]["outcome"] for test_id in run.order if test_id in run.tests]
+        self.assertEqual(list(run.tests), run.order[: len(run.tests)], "tests ran in another order than planned")
+        self.assertIn(outcomes[-1], ("failed", "error"))
+        self.assertTrue(all(outcome in ("passed", "skipped", "xfailed") for outcome in outcomes[:-1]), outcomes)
+        self.assertLess(len(outcomes), len(MIXED_TESTS))
+        self.assertEqual(run.code, 1)
+
+    def test_keywords_select_by_substring_or_glob(self):
+        run = self.runs["keywords"]
+        self.assertEqual(set(run.outcomes), {
+            "test_mixed.OutcomeTests.test_skipped", "test_mixed.OutcomeTests.test_slow",
+            "test_mixed.OutcomeTests.test_prints_then_fails",
+        })
+
+    def test_verbose_prints_a_line_per_test_with_outcome_and_time(self):
+        lines = self.runs["keywords"].lines()
+        expected = {
+            "test_mixed.OutcomeTests.test_skipped": r"skipped \(\d+\.\d{3} s\) \[not on this machine\]",
+            "test_mixed.OutcomeTests.test_slow": r"ok \(\d+\.\d{3} s\)",
+            "test_mixed.OutcomeTests.test_prints_then_fails":
+                r"FAIL \(\d+\.\d{3} s\) \[AssertionError: after printing\]",
+        }
+        for test_id, pattern in expected.items():
+            with self.subTest(test_id):
+                line = rf"^{re.escape(test_id)} \.\.\. {pattern}$"
+                self.assertEqual(len([text for text in lines if re.match(line, text)]), 1, lines)
+
+    def test_failures_show_the_traceback_and_the_captured_output(self):
+        stdout = self.runs["keywords"].stdout
+        failed_at = line_of("mixed", "test_mixed.py", 'self.fail("after printing")')
+        self.assertIn(f'line {failed_at}, in test_prints_then_fails\n    self.fail("after printing")\n', stdout)
+        self.assertRegex(stdout, r"(?m)^-+ captured stdout -+\nhello from test_prints_then_fails$")
+
+    def test_durations_lists_the_slowest_tests_first(self):
+        run = self.runs["durations"]
+        lines = run.lines()
+        title = next(i for i, line in enumerate(lines) if " slowest 2 tests " in line)
+        row = r"^ +(\d+\.\d{3}) s  (test_mixed\.\w+\.test_\w+)$"
+        listed = [re.match(row, line) for line in lines[title + 1:title + 3]]
+        self.assertTrue(all(listed), lines)
+        slowest = sorted(run.tests, key=lambda test_id: run.tests[test_id]["duration"], reverse=True)[:2]
+        self.assertEqual([match[2] for match in listed], slowest)
+        self.assertIn("test_mixed.OutcomeTests.test_slow", slowest)  # it sleeps 0.2 s; the others barely run
+        self.assertEqual(lines[title + 3], "")
+
+
+class SettingsTests(unittest.TestCase):
+    """setup.cfg [harness]: testpaths, seed, bucket, verbosity and strict, with the command line on top."""
+
+    @classmethod
+    def setUpClass(cls):
+        configured, overridden = start("config", targets=()), start("config", "-q", "--seed", "7", "--bucket", "none",
+                                                                     targets=())
+        cls.configured, cls.overridden = configured.result(), overridden.result()
+
+    def test_settings_in_setup_cfg_apply(self):
+        run = self.configured
+        self.assertRegex(run.lines()[0], HEADER.format(count=2, bucket="class", seed=4242))
+        self.assertEqual((run.report["seed"], run.report["bucket"]), (4242, "class"))
+        self.assertIn("test_configured.ConfiguredTests.test_clean ... ok", run.stdout)  # verbosity = 2
+        self.assertEqual(run.outcomes["test_configured.ConfiguredTests.test_leaves_a_task_running"], "failed")  # strict
+        self.assertEqual(run.code, 1)
+
+    def test_the_command_line_overrides_setup_cfg(self):
+        run = self.overridden
+        self.assertRegex(run.lines()[0], HEADER.format(count=2, bucket="none", seed=7))
+        self.assertNotIn(" ... ", run.stdout)
+        self.assertEqual(run.order, ["test_configured.ConfiguredTests.test_clean",
+                                     "test_configured.ConfiguredTests.test_leaves_a_task_running"])

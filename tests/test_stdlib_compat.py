@@ -1,0 +1,95 @@
+"""Plain unittest suites run unchanged: the outcomes `python -m unittest` gives, and import errors as results."""
+from __future__ import annotations
+
+import unittest
+
+from tests.support import start, unittest_outcomes
+
+EXPECTED = {
+    "test_plain.FixtureTests.test_sees_class_fixture": "passed",
+    "test_plain.FixtureTests.test_sees_module_fixture": "passed",
+    "test_plain.OutcomeTests.test_passes": "passed",
+    "test_plain.OutcomeTests.test_fails": "failed",
+    "test_plain.OutcomeTests.test_errors": "error",
+    "test_plain.OutcomeTests.test_skipped_by_decorator": "skipped",
+    "test_plain.OutcomeTests.test_skipped_at_run_time": "skipped",
+    "test_plain.OutcomeTests.test_expected_failure": "xfailed",
+    "test_plain.OutcomeTests.test_unexpected_success": "xpassed",
+    "test_plain.OutcomeTests.test_subtests_some_fail": "failed",
+    "test_plain.OutcomeTests.test_subtests_one_errors": "error",
+    "test_plain.OutcomeTests.test_subtests_all_pass": "passed",
+    "test_plain.SkippedClassTests.test_a": "skipped",
+    "test_plain.SkippedClassTests.test_b": "skipped",
+    "setUpClass (test_plain.BrokenClassFixtureTests)": "error",
+    "test_isolated.AsyncFixtureTests.test_sees_fixtures": "passed",
+    "test_isolated.AsyncFixtureTests.test_fails": "failed",
+    "test_isolated.AsyncFixtureTests.test_errors": "error",
+    "test_isolated.AsyncFixtureTests.test_skipped": "skipped",
+    "test_isolated.AsyncFixtureTests.test_expected_failure": "xfailed",
+    "test_isolated.AsyncFixtureTests.test_subtests_some_fail": "failed",
+    "test_isolated.BrokenTearDownTests.test_passes_but_teardown_breaks": "error",
+}
+
+
+class StdlibSuiteTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        shuffled, in_order = start("stdlib", "--seed", "8"), start("stdlib", "--bucket", "global", "--seed", "8")
+        cls.stdlib = unittest_outcomes("stdlib")
+        cls.shuffled, cls.global_bucket = shuffled.result(), in_order.result()
+
+    def test_plain_unittest_gives_the_outcomes_this_suite_expects(self):
+        self.assertEqual(self.stdlib["outcomes"], EXPECTED)
+
+    def test_outcomes_are_those_plain_unittest_gives(self):
+        for run in (self.shuffled, self.global_bucket):
+            with self.subTest(bucket=run.report["bucket"]):
+                self.assertEqual(run.outcomes, self.stdlib["outcomes"])
+
+    def test_counts_follow_from_the_outcomes(self):
+        counts = self.shuffled.report["counts"]
+        self.assertEqual(counts, {"passed": 7, "failed": 10, "skipped": 5, "error": 5, "xfailed": 2, "xpassed": 1})
+        self.assertEqual(self.shuffled.lines()[-1], "7 passed, 10 failed, 5 skipped")
+        self.assertEqual(self.shuffled.code, 1)
+
+    def test_failing_subtests_are_named_in_the_message(self):
+        entry = self.shuffled.tests["test_plain.OutcomeTests.test_subtests_some_fail"]
+        self.assertEqual(entry["message"],
+                         "test_plain.OutcomeTests.test_subtests_some_fail (i=1): AssertionError: 1 != 0")
+        self.assertEqual(entry["longrepr"].count("AssertionError: 1 != 0"), 2)  # i=1 and i=3
+
+    def test_a_broken_class_fixture_is_reported_under_its_own_name(self):
+        entry = self.shuffled.tests["setUpClass (test_plain.BrokenClassFixtureTests)"]
+        self.assertEqual(entry["message"], "RuntimeError: setUpClass could not open the resource")
+        self.assertNotIn("test_plain.BrokenClassFixtureTests.test_never_runs", self.shuffled.tests)
+
+    def test_isolated_asyncio_tests_report_their_backend(self):
+        tests = self.shuffled.tests
+        self.assertEqual(tests["test_isolated.AsyncFixtureTests.test_sees_fixtures"]["backend"], "asyncio")
+        self.assertIsNone(tests["test_plain.OutcomeTests.test_passes"]["backend"])
+
+
+class SubtestSkipTests(unittest.TestCase):
+    def test_a_skipped_subtest_is_part_of_its_test_not_a_test_of_its_own(self):
+        # fails until: a subTest that calls skipTest is reported as a separate test (id
+        # "test_subtest_skip.SubtestSkipTests.test_one_subtest_skipped (i=1)", outcome skipped, not in "order"),
+        # so the harness says "ran 3 tests" where `python -m unittest` runs 2
+        run = start("subtest_skip", "--seed", "1").result()
+        stdlib = unittest_outcomes("subtest_skip")
+        self.assertEqual(stdlib["tests_run"], 2)
+        self.assertEqual(sorted(run.tests), sorted(run.order))
+        self.assertEqual(len(run.tests), stdlib["tests_run"])
+        self.assertEqual(run.outcomes["test_subtest_skip.SubtestSkipTests.test_plain"], "passed")
+
+
+class ImportErrorTests(unittest.TestCase):
+    def test_a_module_that_fails_to_import_errors_and_the_rest_runs(self):
+        run = start("import_error", "--seed", "1").result()
+        self.assertEqual(run.outcomes, {
+            "test_broken": "error", "test_fine.FineTests.test_one": "passed", "test_fine.FineTests.test_two": "passed",
+        })
+        self.assertEqual(run.tests["test_broken"]["message"], "ImportError: Failed to import test module: test_broken")
+        self.assertIn("ModuleNotFoundError: No module named 'no_such_module_for_the_harness_sample'",
+                      run.tests["test_broken"]["longrepr"])
+        self.assertEqual(run.lines()[-1], "2 passed, 1 failed, 0 skipped")
+        self.assertEqual(run.code, 1)
