@@ -85,6 +85,17 @@ def _frame_of(obj: Any) -> FrameType | None:
     return None
 
 
+def _wrapped(obj: Any, frame: FrameType) -> Any:
+    """The coroutine an anyio wrapper runs, even before it started (it then awaits nothing yet)."""
+    if not frame.f_code.co_filename.startswith(_ANYIO_WRAPPERS):
+        return None
+    inner = _awaited(obj)
+    if inner is None:
+        handle = frame.f_locals.get("self")
+        inner = getattr(handle, "_coro", None)
+    return inner
+
+
 def suspended_site(coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any] | None) -> Site | None:
     """The innermost frame of the await chain that is not plumbing (else the innermost of all)."""
     best: Site | None = None
@@ -98,7 +109,9 @@ def suspended_site(coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any] | N
             innermost = site
             if not _is_plumbing(site[0]):
                 best = site
-        obj = _awaited(obj)
+            obj = _awaited(obj) or _wrapped(obj, frame)
+        else:
+            obj = _awaited(obj)
         depth += 1
     return best or innermost
 
@@ -108,9 +121,7 @@ def coro_name(coro: object) -> str:
     obj: Any = coro
     for _ in range(5):
         frame = _frame_of(obj)
-        if frame is None or not frame.f_code.co_filename.startswith(_ANYIO_WRAPPERS):
-            break
-        inner = _awaited(obj)
+        inner = None if frame is None else _wrapped(obj, frame)
         if inner is None or not hasattr(inner, "__qualname__"):
             break
         obj = inner

@@ -140,6 +140,11 @@ class _Result(unittest.TestResult):
 
     def addSkip(self, test: unittest.TestCase, reason: str) -> None:  # noqa: N802
         super().addSkip(test, reason)
+        parent = getattr(test, "test_case", None)  # a skipped subTest is part of its test, not one of its own
+        if isinstance(parent, unittest.TestCase) and self.current is not None and self.current.test is parent:
+            if self.current.outcome == "passed":
+                self.current.message = self.current.message or f"{test.id()} skipped: {reason}"
+            return
         self._record(test, "skipped", message=reason)
 
     def addExpectedFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802

@@ -38,6 +38,7 @@ def enforced(bound: Callable[[], float]) -> Iterator[None]:
         if loop.is_closed() or not asyncio.all_tasks(loop):
             return original_tear_down(case)
         _close_abandoning(loop, bound())  # Runner.close() would wait forever on a task refusing to stop
+        case._asyncioRunner = None  # type: ignore[attr-defined]  # else __del__ closes it again on a closed loop
 
     _Case._callSetUp = set_up  # type: ignore[attr-defined]
     _Case._tearDownAsyncioRunner = tear_down  # type: ignore[attr-defined]
