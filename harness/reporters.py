@@ -108,10 +108,10 @@ class TextReporter(Reporter):
     def finish_run(self, summary: Summary) -> None:
         if self.verbosity == 1 and self.column:
             self._write("\n")
+        self._failures(summary.reports)  # -q drops the progress and the leftover listing, never a failure
         if self.verbosity >= 1:
-            self._failures(summary.reports)
             self._leftovers(summary.reports)
-            self._durations(summary.reports)
+        self._durations(summary.reports)
         self._summary(summary)
 
     def _failures(self, reports: Sequence[TestReport]) -> None:
@@ -150,7 +150,7 @@ class TextReporter(Reporter):
         slowest = sorted(reports, key=lambda r: r.duration, reverse=True)
         if self.durations:
             slowest = slowest[: self.durations]
-        self._write("\n" + _rule(f"slowest {len(slowest)} tests") + "\n")
+        self._write("\n" + _rule(f"slowest {len(slowest)} test{'s' if len(slowest) != 1 else ''}") + "\n")
         for report in slowest:
             self._write(f"{report.duration:9.3f} s  {report.id}\n")
 
@@ -158,7 +158,7 @@ class TextReporter(Reporter):
         details = [f"{summary.count(o)} {_WORD[o]}" for o in ("error", "xfailed", "xpassed") if summary.count(o)]
         leftovers = sum(1 for r in summary.reports if r.findings.residual_tasks)
         if leftovers:
-            details.append(f"{leftovers} left tasks running")
+            details.append(f"{leftovers} test{'s' if leftovers != 1 else ''} left tasks running")
         extra = f" ({', '.join(details)})" if details else ""
         state = "interrupted after" if summary.interrupted else "ran"
         count = len(summary.reports)

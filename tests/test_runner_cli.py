@@ -62,6 +62,7 @@ class ExitCodeTests(unittest.TestCase):
         runs = {
             "failing": start("mixed", "--seed", "5"),
             "passing": start("mixed", "-q", "--seed", "5", "-k", "test_pass", "-k", "*Leaky*"),
+            "quiet_failing": start("mixed", "-q", "--seed", "5", "--durations", "1", "-k", "test_fails"),
             "empty": start("empty", "--seed", "5"),
             "unmatched": start("mixed", "-k", "no_test_has_this_name"),
         }
@@ -92,8 +93,16 @@ class ExitCodeTests(unittest.TestCase):
         self.assertEqual(len(lines), 4, lines)
         self.assertRegex(lines[0], HEADER.format(count=2, bucket="module", seed=5))
         self.assertEqual(lines[1], "")
-        self.assertRegex(lines[2], r"^ran 2 tests in \d+\.\d\d s \(1 left tasks running\)$")
+        self.assertRegex(lines[2], r"^ran 2 tests in \d+\.\d\d s \(1 test left tasks running\)$")
         self.assertEqual(lines[3], "2 passed, 0 failed, 0 skipped")
+
+    def test_quiet_still_shows_failures_and_the_durations_asked_for(self):
+        run = self.runs["quiet_failing"]
+        self.assertEqual(run.code, 1, run.describe())
+        self.assertIn(" FAIL: test_mixed.OutcomeTests.test_fails ", run.stdout)
+        self.assertIn("AssertionError: 1 != 2", run.stdout)
+        self.assertRegex(run.stdout, r"\n +\d+\.\d{3} s  test_mixed\.OutcomeTests\.test_fails\n")
+        self.assertEqual(run.lines()[-1], "0 passed, 1 failed, 0 skipped")
 
     def test_an_empty_folder_exits_5(self):
         run = self.runs["empty"]
