@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="what stays together when shuffling: module (default), class, global, none")
     select = parser.add_argument_group("selection")
     select.add_argument("-k", dest="keywords", action="append", metavar="PATTERN",
-                        help="only tests whose id contains PATTERN (a glob if it has * ? [); repeatable")
+                        help="only tests whose id contains PATTERN (a glob if it has * or ?; [ ] are literal); "
+                        "repeatable")
     select.add_argument("-p", "--pattern", help="file name pattern for discovery (default: test*.py)")
     select.add_argument("-x", "--failfast", action="store_true", default=None, help="stop after the first failure")
     out = parser.add_argument_group("output")

@@ -29,10 +29,14 @@ def load(targets: Sequence[str], pattern: str = "test*.py") -> list[unittest.Tes
 
 
 def select(tests: Iterable[unittest.TestCase], keywords: Sequence[str]) -> list[unittest.TestCase]:
-    """Tests whose id matches any `-k` pattern (a substring, or a glob when it has wildcards)."""
+    """Tests whose id matches any `-k` pattern: a substring, or a glob when it has `*` or `?`.
+
+    Brackets are literal, so `-k "[trio]"` picks the trio runs of fanned-out tests.
+    """
     if not keywords:
         return list(tests)
-    globs = [k if any(c in k for c in "*?[") else f"*{k}*" for k in keywords]
+    literal = [k.replace("[", "[[]") for k in keywords]
+    globs = [k if any(c in k for c in "*?") else f"*{k}*" for k in literal]
     return [t for t in tests if any(fnmatch.fnmatchcase(test_id(t), g) for g in globs)]
 
 

@@ -15,6 +15,7 @@ class FanOutTests(unittest.TestCase):
             "all": start("backends", "-v", "--seed", "3"),
             "trio only": start("backends", "--seed", "3", targets=(f"{FANOUT}.test_runs_on_its_backend[trio]",)),
             "class": start("backends", "--seed", "3", targets=(FANOUT,)),
+            "keyword": start("backends", "--seed", "3", "-k", "[trio]"),
             "no such backend": start("backends", targets=(f"{FANOUT}.test_runs_on_its_backend[curio]",)),
         }
         cls.runs = {name: run.result() for name, run in runs.items()}
@@ -35,6 +36,11 @@ class FanOutTests(unittest.TestCase):
         run = self.runs["trio only"]
         self.assertEqual(run.outcomes, {f"{FANOUT}.test_runs_on_its_backend[trio]": "passed"})
         self.assertEqual(run.code, 0)
+
+    def test_a_keyword_with_brackets_matches_them_literally(self):
+        run = self.runs["keyword"]
+        self.assertEqual(set(run.outcomes), {f"{FANOUT}.test_runs_on_its_backend[trio]",
+                                             f"{FANOUT}.test_has_a_task_group[trio]"})
 
     def test_a_class_id_selects_every_backend_of_every_test(self):
         self.assertEqual(len(self.runs["class"].outcomes), 4)
