@@ -136,8 +136,8 @@ class TextReporter(Reporter):
             if tasks:
                 count = "1 task" if len(tasks) == 1 else f"{len(tasks)} tasks"
                 self._write(
-                    f"{report.id}: {count} still running after the test (listed below): "
-                    "await or cancel them before the test returns\n"
+                    f"{report.id}: {count} still running after the test: "
+                    f"await or cancel {'it' if len(tasks) == 1 else 'them'} before the test returns\n"
                 )
                 for task in tasks:
                     self._write(f"    - {task.describe()}\n")

@@ -219,8 +219,8 @@ _INTERRUPTED = "interrupted (KeyboardInterrupt) while this test ran"
 
 
 def _strict_message(count: int, test_id: str) -> str:
-    tasks = "1 task" if count == 1 else f"{count} tasks"
-    return f"{tasks} still running after {test_id} (--strict): await or cancel them before the test returns"
+    tasks, pronoun = ("1 task", "it") if count == 1 else (f"{count} tasks", "them")
+    return f"{tasks} still running after {test_id} (--strict): await or cancel {pronoun} before the test returns"
 
 
 def _first_line(err: ExcInfo | None) -> str:

@@ -32,7 +32,7 @@ class LeakedTaskTests(unittest.TestCase):
         created = line_of("leaky_task", "test_service.py", "create_task(self._expire_loop())")
         lines = self.lenient.lines()
         header = lines.index(
-            f"{LEAKY}: 1 task still running after the test (listed below): await or cancel them before the test returns"
+            f"{LEAKY}: 1 task still running after the test: await or cancel it before the test returns"
         )
         self.assertRegex(
             lines[header + 1],
@@ -85,7 +85,7 @@ class LeakedTaskTests(unittest.TestCase):
         self.assertEqual(leaky["outcome"], "failed")
         self.assertEqual(
             leaky["message"],
-            f"1 task still running after {LEAKY} (--strict): await or cancel them before the test returns",
+            f"1 task still running after {LEAKY} (--strict): await or cancel it before the test returns",
         )
         self.assertEqual(self.strict.tests["test_service.CacheTests.test_clean"]["outcome"], "passed")
         self.assertEqual(self.strict.lines()[-1], "2 passed, 6 failed, 0 skipped")
