@@ -337,9 +337,11 @@ class _SpawnSites:
 
     def __init__(self) -> None:
         self.sites: dict[Any, Any] = {}
+        self.armed = False  # trio's own system tasks, spawned before the driver, are never residual
 
     def task_spawned(self, task: Any) -> None:
-        self.sites[task] = caller_site()
+        if self.armed:
+            self.sites[task] = caller_site()
 
 
 class TrioSession(Session):
@@ -368,6 +370,7 @@ class TrioSession(Session):
 
     async def _main(self, first: _Call) -> None:
         self._task = self._trio.lowlevel.current_task()
+        self._spawns.armed = True
         await self._drive(first)
 
     async def _next_call(self) -> _Call:

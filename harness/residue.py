@@ -33,18 +33,30 @@ def add_plumbing(package_file: str) -> None:
     prefix = os.path.dirname(package_file) + os.sep
     if prefix not in _extra_plumbing:
         _extra_plumbing.append(prefix)
+        _plumbing_files.clear()
+
+
+_plumbing_files: dict[str, bool] = {}  # filename -> is plumbing; a per-file answer, cached for the hot path
 
 
 def _is_plumbing(filename: str) -> bool:
-    return filename.startswith(_PLUMBING) or any(filename.startswith(p) for p in _extra_plumbing)
+    known = _plumbing_files.get(filename)
+    if known is None:
+        known = filename.startswith(_PLUMBING) or any(filename.startswith(p) for p in _extra_plumbing)
+        _plumbing_files[filename] = known
+    return known
 
 
 def caller_site() -> Site | None:
     """The first frame outside the plumbing, as (file, line, function): cheap enough for every task."""
     frame: FrameType | None = sys._getframe(1)
+    known = _plumbing_files
     while frame is not None:
         code = frame.f_code
-        if not _is_plumbing(code.co_filename):
+        plumbing = known.get(code.co_filename)
+        if plumbing is None:
+            plumbing = _is_plumbing(code.co_filename)
+        if not plumbing:
             return (code.co_filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return None
