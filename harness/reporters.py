@@ -60,6 +60,15 @@ class Reporters(Reporter):
 # text
 # ------------------------------------------------------------------------------------------------------
 _CHAR: dict[Outcome, str] = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "xfailed": "x", "xpassed": "X"}
+_DETAIL: dict[Outcome, tuple[str, str]] = {
+    "error": ("error", "errors"), "xfailed": ("expected failure", "expected failures"),
+    "xpassed": ("unexpected success", "unexpected successes"),
+}
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
 _WORD: dict[Outcome, str] = {
     "passed": "ok", "failed": "FAIL", "error": "ERROR", "skipped": "skipped",
     "xfailed": "expected failure", "xpassed": "unexpected success",
@@ -155,7 +164,7 @@ class TextReporter(Reporter):
             self._write(f"{report.duration:9.3f} s  {report.id}\n")
 
     def _summary(self, summary: Summary) -> None:
-        details = [f"{summary.count(o)} {_WORD[o]}" for o in ("error", "xfailed", "xpassed") if summary.count(o)]
+        details = [_counted(summary.count(o), *_DETAIL[o]) for o in ("error", "xfailed", "xpassed") if summary.count(o)]
         leftovers = sum(1 for r in summary.reports if r.findings.residual_tasks)
         if leftovers:
             details.append(f"{leftovers} test{'s' if leftovers != 1 else ''} left tasks running")

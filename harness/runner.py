@@ -1,13 +1,17 @@
 """Running tests: load, order, then for each test watch, run, collect and report."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import random
+import signal
 import sys
+import threading
 import time
 import traceback
 import unittest
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
@@ -60,11 +64,11 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     reporter.start_run(run_plan)
     case.set_default_teardown_timeout(config.teardown_timeout)
     try:
-        with stdlib_async.enforced(lambda: config.teardown_timeout):
+        with stdlib_async.enforced(lambda: config.teardown_timeout), _terminate_as_interrupt():
             unittest.TestSuite(tests).run(result)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         interrupted = True
-        result.interrupted()
+        result.interrupted(_how(exc))
     finally:
         summary = Summary(
             reports=tuple(result.reports), seed=seed, bucket=config.bucket,
@@ -168,18 +172,22 @@ class _Result(unittest.TestResult):
         if current is None:
             return
         self._restore_streams()
+        stopping = sys.exc_info()[1]  # unittest calls stopTest in a `finally` as Ctrl-C or SIGTERM unwinds
+        if isinstance(stopping, KeyboardInterrupt):
+            current.outcome, current.message = "error", f"{_how(stopping)} while this test ran"
         self._emit(self._report(current))
 
-    def interrupted(self) -> None:
-        """Ctrl-C: the running test, if any, is reported as interrupted."""
+    def interrupted(self, how: str) -> None:
+        """Ctrl-C or SIGTERM: the running test, if any, is reported as interrupted."""
         current, self.current = self.current, None
         self._restore_streams()
+        message = f"{how} while this test ran"
         if current is not None:
-            current.outcome, current.message = "error", _INTERRUPTED
+            current.outcome, current.message = "error", message
             self._emit(self._report(current))
         elif self.reports and self.reports[-1].id == self.last_started:
             # unittest reported the test before the interrupt left it: it did not pass, it was stopped
-            self.reports[-1] = dataclasses.replace(self.reports[-1], outcome="error", message=_INTERRUPTED)
+            self.reports[-1] = dataclasses.replace(self.reports[-1], outcome="error", message=message)
 
     def _restore_streams(self) -> None:
         if self.config.capture:
@@ -215,7 +223,28 @@ class _Result(unittest.TestResult):
         self.reporter.test_finished(report)
 
 
-_INTERRUPTED = "interrupted (KeyboardInterrupt) while this test ran"
+def _how(stopping: KeyboardInterrupt) -> str:
+    return "terminated (SIGTERM)" if isinstance(stopping, Terminated) else "interrupted (KeyboardInterrupt)"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (a CI job's time limit, say): the run stops as on Ctrl-C and still writes its reports."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _strict_message(count: int, test_id: str) -> str:
