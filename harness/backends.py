@@ -7,6 +7,8 @@ one part are seen by the next, and `task_group` stays open), and `close` is the 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import contextvars
 import dataclasses
 import inspect
@@ -30,6 +32,8 @@ from harness.residue import (
     format_site,
     suspended_site,
 )
+
+__unittest = True  # unittest leaves this module's frames out of a test's traceback
 
 BACKENDS: tuple[str, ...] = ("asyncio", "trio", "asyncio+uvloop")
 BackendSpec = str | tuple[str, Mapping[str, Any]]
@@ -146,6 +150,14 @@ class Session:
             if group.cancel_scope.cancel_called:
                 raise  # the task group is failing: let it raise the background task's error
 
+    async def _alone(self, call: _Call) -> None:
+        """Run a part after the task group has failed: on its own, still on this test's loop."""
+        try:
+            result = call.fn(*call.args, **call.kwargs)  # type: ignore[misc]
+            call.result = await result if inspect.isawaitable(result) else result
+        except BaseException as exc:
+            call.error = exc
+
     def _crash(self, exc: BaseException) -> None:
         if self._current is not None:
             self._current.error = exc  # the test part that was running fails with the real cause
@@ -231,13 +243,6 @@ class AsyncioSession(Session):
         self.loop.run_until_complete(call.future)
         return call.outcome()
 
-    async def _alone(self, call: _Call) -> None:
-        try:
-            result = call.fn(*call.args, **call.kwargs)  # type: ignore[misc]
-            call.result = await result if inspect.isawaitable(result) else result
-        except BaseException as exc:
-            call.error = exc
-
     def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return self.context.run(fn, *args, **kwargs)
 
@@ -263,7 +268,7 @@ class AsyncioSession(Session):
             _ABANDONED.extend(task for task in pending if not task.done())
             if self._driver is not None and not self._driver.done():
                 _ABANDONED.append(self._driver)
-            self._collect_results(pending)
+            self._collect_results(pending, described)
         finally:
             # 3. close the loop and reset the current loop, whatever happened above
             asyncio.set_event_loop(None)
@@ -285,9 +290,39 @@ class AsyncioSession(Session):
         await self._bounded(self.loop.shutdown_asyncgens(), bound, "async generators did not finish closing")
         if getattr(self.loop, "_default_executor", True) is not None:
             await self._bounded(
-                self.loop.shutdown_default_executor(), bound,
+                self._shutdown_executor(), bound,
                 "the default executor still had work running (a run_in_executor or to_thread call)",
             )
+
+    async def _shutdown_executor(self) -> None:
+        """`loop.shutdown_default_executor()`, but one the bound can abandon.
+
+        On 3.11 and 3.12 the stdlib's version joins its helper thread even when cancelled, so a thread stuck
+        in the executor would hold teardown past the bound, then set a result on a cancelled future.
+        """
+        loop = self.loop
+        executor = getattr(loop, "_default_executor", None)
+        if not isinstance(executor, concurrent.futures.ThreadPoolExecutor):
+            await loop.shutdown_default_executor()  # uvloop, or a loop with an executor of its own kind
+            return
+        loop._executor_shutdown_called = True  # type: ignore[attr-defined]  # as the stdlib does: no new work
+        done = loop.create_future()
+
+        def settle() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        def shut_down() -> None:
+            executor.shutdown(wait=True)
+            with contextlib.suppress(RuntimeError):  # the loop was closed while we waited
+                loop.call_soon_threadsafe(settle)
+
+        threading.Thread(target=shut_down, name="harness-executor-shutdown", daemon=True).start()
+        try:
+            await done
+        except asyncio.CancelledError:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def _has_shutdown_work(self) -> bool:
         # Private attributes, read only to skip the bounded shutdown (two more tasks) when there is nothing to shut.
@@ -299,14 +334,32 @@ class AsyncioSession(Session):
         except TimeoutError:
             self.errors.append(UnhandledError(f"{what} after {bound:g} s; it was abandoned"))
 
-    def _collect_results(self, pending: list[asyncio.Task[Any]]) -> None:
+    def _collect_results(self, pending: list[asyncio.Task[Any]], described: Mapping[Any, ResidualTask]) -> None:
+        reported = _reported_exceptions(self.errors)  # a task group's task failing is already in its group's error
         for task in pending:
             if task.done() and not task.cancelled() and task.exception() is not None:
+                if id(task.exception()) in reported:
+                    continue
                 error = UnhandledError(
-                    f"task {task.get_name()!r} running {coro_name(task.get_coro())} raised while being cancelled"
+                    f"task {task.get_name()!r} running {described[task].coro} raised while being cancelled"
                 )
                 error.__cause__ = task.exception()
                 self.errors.append(error)
+
+
+def _reported_exceptions(errors: list[UnhandledError]) -> set[int]:
+    """Ids of the exceptions these errors already carry, through causes and exception groups."""
+    seen: set[int] = set()
+    stack: list[BaseException] = list(errors)
+    while stack:
+        exc = stack.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        stack.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+        if isinstance(exc, BaseExceptionGroup):
+            stack.extend(exc.exceptions)
+    return seen
 
 
 def _loop_error(context: dict[str, Any], sites: TaskSites) -> UnhandledError:
@@ -318,7 +371,7 @@ def _loop_error(context: dict[str, Any], sites: TaskSites) -> UnhandledError:
             f" (task {source.get_name()!r} running {coro_name(source.get_coro())}, "
             f"created at {format_site(sites.sites.get(source))})"
         )
-    elif context.get("handle") is not None:
+    elif context.get("handle") is not None and not message.startswith("Exception in callback"):
         message += f" (in callback {context['handle']!r})"
     error = UnhandledError(message)
     error.__cause__ = context.get("exception")
@@ -355,9 +408,12 @@ class TrioSession(Session):
         self._trio = trio
         self._host: queue.SimpleQueue[Callable[[], Any]] = queue.SimpleQueue()
         self._spawns = _SpawnSites()
+        # Sync parts before the run starts (setUp) run in this context; the run's tasks start from a copy of it.
+        self.context = contextvars.copy_context()
         self._task: Any = None
         self._next: _Call | None = None
         self._run_done = False
+        self._stopping = False
         self._run_error: BaseException | None = None
         self._sigint = signal.getsignal(signal.SIGINT) if _main_thread() else None
 
@@ -372,6 +428,14 @@ class TrioSession(Session):
         self._task = self._trio.lowlevel.current_task()
         self._spawns.armed = True
         await self._drive(first)
+        # The task group failed (the test part running saw why): later parts, such as asyncTearDown and async
+        # cleanups, still run on this loop, each on its own, until close() stops the run.
+        while not self._stopping:
+            call = await self._next_call()
+            if call is _STOP:
+                break
+            await self._alone(call)
+            self._complete(call)
 
     async def _next_call(self) -> _Call:
         # Poll rather than wait on an Event: an idle guest run parks its I/O wait in a worker thread, and waking
@@ -380,6 +444,7 @@ class TrioSession(Session):
         while self._next is None:
             await self._trio.lowlevel.checkpoint()
         call, self._next = self._next, None
+        self._stopping = call is _STOP
         return call
 
     def _complete(self, call: _Call) -> None:
@@ -402,24 +467,27 @@ class TrioSession(Session):
         call = _Call(fn, args, kwargs)
         if not self.started:
             self.started = True
-            self._trio.lowlevel.start_guest_run(
+            self.context.run(
+                self._trio.lowlevel.start_guest_run,
                 self._main, call,
                 run_sync_soon_threadsafe=self._host.put,
                 done_callback=self._on_done,
                 instruments=[self._spawns],
                 **self.options,
             )
-        elif self.driver_done:
-            return self.run_sync(fn, *args, **kwargs)  # the run has ended; only sync parts can still run
+        elif self._run_done:
+            raise RuntimeError(
+                f"the trio run of this test has already ended, so {getattr(fn, '__qualname__', fn)!r} cannot run "
+                "on it; see the test's other errors for why it ended"
+            )
         else:
             self._next = call
         self._pump(lambda: call.finished or self._run_done)
         return call.outcome()
 
     def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self._task is None:
-            return fn(*args, **kwargs)
-        return self._task.context.run(fn, *args, **kwargs)
+        context = self.context if self._task is None else self._task.context
+        return context.run(fn, *args, **kwargs)
 
     def close(self, bound: float) -> Teardown:
         if not self.started:

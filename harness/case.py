@@ -20,6 +20,8 @@ from harness.backends import (
 from harness.outcome import NO_FINDINGS, Findings
 from harness.residue import UnawaitedCoroutines, UnhandledError
 
+__unittest = True  # unittest leaves this module's frames out of a test's traceback
+
 T = TypeVar("T")
 
 DEFAULT_TEARDOWN_TIMEOUT = 1.0
@@ -159,7 +161,7 @@ class AsyncTestCase(TestCase):
             enter, exit_ = cls.__aenter__, cls.__aexit__
         except AttributeError:
             raise TypeError(
-                f"{cls.__module__}.{cls.__qualname__!r} object does not support the asynchronous context "
+                f"'{cls.__module__}.{cls.__qualname__}' object does not support the asynchronous context "
                 "manager protocol: pass an object with __aenter__ and __aexit__ (for a sync one, use enterContext)"
             ) from None
         result = await enter(cm)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -16,12 +18,18 @@ from harness.order import Placement
 _ID = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)(?:\[(?P<backend>[^\]]+)\])?$")
 
 
-def load(targets: Sequence[str], pattern: str = "test*.py") -> list[unittest.TestCase]:
-    """Every test the targets name, once each, fan-out copies included, in discovery order."""
+def load(
+    targets: Sequence[str], pattern: str = "test*.py", search: Sequence[str] = ()
+) -> list[unittest.TestCase]:
+    """Every test the targets name, once each, fan-out copies included, in discovery order.
+
+    `search` (the testpaths) is where a dotted id is also looked up, so that the ids discovery printed for
+    a test folder that is not a package can be given back as targets from the project's root.
+    """
     tests: list[unittest.TestCase] = []
     seen: set[str] = set()
     for target in targets:
-        for test in _expand(_load_target(target, pattern), target):
+        for test in _expand(_load_target(target, pattern, search), target):
             if test_id(test) not in seen:
                 seen.add(test_id(test))
                 tests.append(test)
@@ -69,14 +77,14 @@ def backend_of(test: unittest.TestCase) -> str | None:
 
 
 # -- targets --------------------------------------------------------------------------------------------
-def _load_target(target: str, pattern: str) -> unittest.TestSuite:
+def _load_target(target: str, pattern: str, search: Sequence[str]) -> unittest.TestSuite:
     if os.path.isdir(target):
         return _discover(target, pattern)
     if os.path.isfile(target):
         return _load_file(target)
     if target.endswith(".py") or os.sep in target or "/" in target:
         raise UsageError(f"target {target!r} does not exist: give a directory, a .py file or a dotted test id")
-    return _load_dotted(target)
+    return _load_dotted(target, search)
 
 
 def _root_of(path: str) -> tuple[str, list[str]]:
@@ -112,14 +120,20 @@ def _load_file(path: str) -> unittest.TestSuite:
     return unittest.TestLoader().loadTestsFromName(module)
 
 
-def _load_dotted(target: str) -> unittest.TestSuite:
+def _load_dotted(target: str, search: Sequence[str]) -> unittest.TestSuite:
     match = _ID.match(target)
     if match is None:
         raise UsageError(f"target {target!r} is not a directory, a .py file or a dotted test id")
     name = match["name"]
     _on_path(os.getcwd())
     if not _importable_prefix(name):
-        raise UsageError(f"target {target!r} names no module that can be found from {os.getcwd()!r}")
+        for folder in search:  # a test folder without __init__.py: its modules are top-level names
+            if os.path.isdir(folder):
+                _on_path(_root_of(folder)[0] if _is_package(folder) else os.path.abspath(folder))
+        if not _importable_prefix(name):
+            where = " or ".join(repr(p) for p in [os.getcwd(), *search])
+            raise UsageError(f"target {target!r} names no module that can be found from {where}")
+    _refuse_plain_function(target, name)
     loader = unittest.TestLoader()
     try:
         suite = loader.loadTestsFromName(name)
@@ -130,6 +144,30 @@ def _load_dotted(target: str) -> unittest.TestSuite:
             last = message.strip().splitlines()[-1]
             raise UsageError(f"target {target!r} was not found: {last}")
     return _pick_backend(suite, target, match["backend"]) if match["backend"] else suite
+
+
+def _is_package(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "__init__.py"))
+
+
+def _refuse_plain_function(target: str, name: str) -> None:
+    """unittest's loader calls a function a dotted name ends on; a target must not run code while loading."""
+    parts = name.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            obj = getattr(obj, attribute, None)
+            if obj is None:
+                return  # let unittest say what is missing
+        if inspect.isfunction(obj) and len(parts) - split < 2:  # a module-level function, not a test method
+            raise UsageError(
+                f"target {target!r} is a function, not a test: name a module, a TestCase class or one of its "
+                "test methods"
+            )
+        return
 
 
 def _importable_prefix(name: str) -> bool:

@@ -40,7 +40,7 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
                 f"the default test path {missing[0]!r} (testpaths in [harness]) does not exist; "
                 "pass a directory, a file or a test id"
             )
-    tests = loader.select(loader.load(targets, config.pattern), config.keywords)
+    tests = loader.select(loader.load(targets, config.pattern, config.testpaths), config.keywords)
     if not tests:
         raise NoTests(f"no tests collected from {' '.join(targets)}" + (" with -k" if config.keywords else ""))
     indices = order.shuffle([loader.placement(t) for t in tests], seed, config.bucket)

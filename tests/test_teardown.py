@@ -61,8 +61,7 @@ class LeakedTaskTests(unittest.TestCase):
                 self.assertEqual(task["suspended_at"], f"test_service_harness.py:{suspended} in _expire_loop")
 
     def test_task_that_never_started_is_reported_by_its_own_coroutine(self):
-        # fails until: on trio a task spawned by task_group.start_soon that never ran is shown as anyio's
-        # wrapper (coro "TaskHandle._run_coro()", suspended inside anyio/_core/_tasks.py) instead of its coroutine
+        # on trio a task that never ran is still inside anyio's wrapper (TaskHandle._run_coro): name what it wraps
         for backend in ("asyncio", "trio"):
             with self.subTest(backend=backend):
                 (task,) = self.lenient.tests[f"{UNSTARTED}[{backend}]"]["residual_tasks"]
@@ -134,9 +133,8 @@ class RefusedCancellationTests(unittest.TestCase):
         self.assertEqual(self.stubborn.code, 0)
 
     def test_abandoned_stdlib_task_leaves_no_noise_on_stderr(self):
-        # fails until: stdlib_async closes the IsolatedAsyncioTestCase loop but not its asyncio.Runner, so the
-        # case's __del__ calls Runner.close() again and prints "Exception ignored in ... RuntimeError: Event loop
-        # is closed" to stderr at exit (or into whichever test is running when the case is collected)
+        # the case's asyncio.Runner must be dropped with its loop, else its __del__ closes the closed loop again and
+        # prints "Exception ignored in ... RuntimeError: Event loop is closed" at exit
         self.assertNotIn("Exception ignored", self.stubborn.stderr)
 
 
