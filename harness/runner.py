@@ -249,7 +249,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 def _strict_message(count: int, test_id: str) -> str:
     tasks, pronoun = ("1 task", "it") if count == 1 else (f"{count} tasks", "them")
-    return f"{tasks} still running after {test_id} (--strict): await or cancel {pronoun} before the test returns"
+    return f"{tasks} still running after {test_id} (strict mode): await or cancel {pronoun} before the test returns"
 
 
 def _first_line(err: ExcInfo | None) -> str:

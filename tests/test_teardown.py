@@ -84,7 +84,7 @@ class LeakedTaskTests(unittest.TestCase):
         self.assertEqual(leaky["outcome"], "failed")
         self.assertEqual(
             leaky["message"],
-            f"1 task still running after {LEAKY} (--strict): await or cancel it before the test returns",
+            f"1 task still running after {LEAKY} (strict mode): await or cancel it before the test returns",
         )
         self.assertEqual(self.strict.tests["test_service.CacheTests.test_clean"]["outcome"], "passed")
         self.assertEqual(self.strict.lines()[-1], "2 passed, 6 failed, 0 skipped")
