@@ -11,7 +11,8 @@ from typing import Any, NoReturn
 
 from harness import config as settings
 from harness.config import Config, UsageError
-from harness.reporters import JsonReporter, JUnitReporter, Reporter, Reporters, TextReporter
+from harness.outcome import Summary
+from harness.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
 from harness.runner import NoTests, run
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_TESTS = 0, 1, 2, 3, 4, 5
@@ -59,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("-x", "--failfast", action="store_true", default=None, help="stop after the first failure")
     out = parser.add_argument_group("output")
     out.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=2, help="a line per test")
-    out.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=0, help="only the summary")
+    out.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=0,
+                     help="no progress characters and no leftover-task listing; the header, failures, "
+                     "--durations and the summary stay")
     out.add_argument("--durations", type=_typed(settings.parse_count), metavar="N",
                      help="list the N slowest tests (0: all)")
     out.add_argument("-s", "--no-capture", dest="capture", action="store_false", default=None,
@@ -86,14 +89,28 @@ def make_config(argv: Sequence[str]) -> Config:
     return dataclasses.replace(config, **given)
 
 
-def _reporters(config: Config) -> Reporter:
-    rerun = "python runtests.py" if os.path.basename(sys.argv[0]) == "runtests.py" else "python -m harness"
-    reporters: list[Reporter] = [TextReporter(sys.stdout, config.verbosity, config.durations, rerun)]
+def _reporters(config: Config) -> Reporters:
+    """The text output, then the report files asked for; a report path that cannot work is a usage error."""
+    files: list[FileReporter] = []
     if config.json:
-        reporters.append(JsonReporter(config.json))
+        files.append(JsonReporter(config.json))
     if config.junit_xml:
-        reporters.append(JUnitReporter(config.junit_xml))
-    return Reporters(reporters)
+        files.append(JUnitReporter(config.junit_xml))
+    for report in files:
+        problem = report.problem()
+        if problem:
+            raise UsageError(problem)
+    return Reporters([TextReporter(sys.stdout, config.verbosity, config.durations, _command()), *files])
+
+
+def _command() -> str:
+    """How this run was started, for the rerun line."""
+    script = os.path.basename(sys.argv[0])
+    if script == "runtests.py":
+        return "python runtests.py"
+    if script == "harness":  # the console script (its launcher strips -script.py and .exe on Windows)
+        return "harness"
+    return "python -m harness"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = make_config(sys.argv[1:] if argv is None else argv)
         seed = config.seed if config.seed is not None else int.from_bytes(os.urandom(4), "big") % 10**8
-        summary = run(config, seed, _reporters(config))
+        reporters = _reporters(config)
+        summary = run(config, seed, reporters)
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -117,11 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("harness: internal error (a bug in harness, not in your tests): please report it with the "
               "traceback above", file=sys.stderr)
         return EXIT_INTERNAL
+    return _exit_code(summary, reporters)
+
+
+def _exit_code(summary: Summary, reporters: Reporters) -> int:
+    for line in reporters.not_written:
+        print(f"harness: error: {line}", file=sys.stderr)
+    if reporters.not_written:
+        return EXIT_INTERNAL
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
 def main_exit() -> NoReturn:
-    """Entry point of the `harness` command."""
+    """Entry point of the `harness` command: imports see the current directory, as under `python -m harness`."""
+    if not sys.flags.safe_path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     raise SystemExit(main())

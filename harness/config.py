@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from harness.order import BUCKETS, Bucket
@@ -32,6 +32,13 @@ class Config:
     durations: int | None = None
     teardown_timeout: float = 1.0
     capture: bool = True
+    # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
+    testpaths_source: str | None = field(default=None, compare=False)
+
+    @property
+    def testpaths_origin(self) -> str:
+        """Where testpaths came from, for messages: `testpaths in setup.cfg [harness]`, `the default testpaths`."""
+        return f"testpaths in {self.testpaths_source}" if self.testpaths_source else "the default testpaths"
 
 
 # -- value parsers: each takes what a file or the command line holds and returns the typed value ------
@@ -127,6 +134,8 @@ def apply(config: Config, settings: Mapping[str, Any], source: str) -> Config:
             changes[name] = parser(value)
         except ValueError as exc:
             raise UsageError(f"bad value for {key!r} in {source}: {exc}") from None
+    if "testpaths" in changes:
+        changes["testpaths_source"] = source
     return replace(config, **changes)
 
 

@@ -33,11 +33,16 @@ class Reporter:
         """The run is over, finished or interrupted: write everything now."""
 
 
+class ReportNotWritten(Exception):
+    """A report file could not be written: the reports after it are still written, and the run exits 3."""
+
+
 class Reporters(Reporter):
-    """Several reporters behind one."""
+    """Several reporters behind one; a report that cannot be written does not stop the others."""
 
     def __init__(self, reporters: Sequence[Reporter]) -> None:
         self.reporters = list(reporters)
+        self.not_written: list[str] = []  # one line per report that could not be written, for stderr
 
     def start_run(self, plan: RunPlan) -> None:
         for reporter in self.reporters:
@@ -53,7 +58,10 @@ class Reporters(Reporter):
 
     def finish_run(self, summary: Summary) -> None:
         for reporter in self.reporters:
-            reporter.finish_run(summary)
+            try:
+                reporter.finish_run(summary)
+            except ReportNotWritten as exc:
+                self.not_written.append(str(exc))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -89,10 +97,17 @@ class TextReporter(Reporter):
         self.durations = durations
         self.rerun = rerun
         self.column = 0
+        self.reader_gone = False
 
     def _write(self, text: str) -> None:
-        self.stream.write(text)
-        self.stream.flush()
+        if self.reader_gone:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:  # `harness -v | head`: the run goes on, and still writes its report files
+            self.reader_gone = True
+            _discard(self.stream)
 
     def start_run(self, plan: RunPlan) -> None:
         from harness import __version__
@@ -177,6 +192,23 @@ class TextReporter(Reporter):
         self._write(summary.line() + "\n")
 
 
+def _discard(stream: TextIO) -> None:
+    """Point `stream`'s file descriptor at os.devnull: its reader has gone.
+
+    Output of class fixtures, of tests under -s and Python's final flush at exit then go nowhere instead
+    of failing again (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+    """
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file: nothing more will be written to it
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)
+
+
 def _leftover_note(report: TestReport) -> str:
     parts = []
     if report.findings.residual_tasks:
@@ -200,11 +232,69 @@ def write_atomically(path: str, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as file:
             file.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it 0600; a report is as readable as any new file
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def path_problem(path: str, example: str) -> str | None:
+    """Why no file can be written at `path`, when that shows before the run; None when it may work.
+
+    Missing folders are fine: they are created when the report is written.
+    """
+    if os.path.isdir(path) or not os.path.basename(path):
+        return f"it is a folder; give a file path such as {os.path.join(path, example)!r}"
+    folder = _nearest_existing(os.path.dirname(path))
+    if not os.path.isdir(folder):
+        return f"{folder!r} is a file, not a folder; give a path in a folder"
+    return None
+
+
+def _nearest_existing(folder: str) -> str:
+    while folder and not os.path.exists(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder or "."
+
+
+class FileReporter(Reporter):
+    """A report written to `path` when the run ends; a file that cannot be written raises ReportNotWritten."""
+
+    kind = "report"  # what messages call it
+    example = "report"  # a file name to suggest when `path` is a folder
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def problem(self) -> str | None:
+        """A usage error to stop the run with before it starts, when the path obviously cannot work."""
+        reason = path_problem(self.path, self.example)
+        return f"cannot write the {self.kind} to {self.path!r}: {reason}" if reason else None
+
+    def render(self, summary: Summary) -> str:
+        """The whole report."""
+        raise NotImplementedError
+
+    def finish_run(self, summary: Summary) -> None:
+        text = self.render(summary)
+        try:
+            write_atomically(self.path, text)
+        except OSError as exc:
+            reason = path_problem(self.path, self.example)  # a folder taken by a file since the run started
+            if reason is None:
+                reason = f"{exc}; check that its folder can be written, or give another path"
+            raise ReportNotWritten(f"could not write the {self.kind} to {self.path!r}: {reason}") from None
 
 
 def report_to_json(report: TestReport) -> dict[str, Any]:
@@ -230,17 +320,20 @@ def report_to_json(report: TestReport) -> dict[str, Any]:
     }
 
 
-class JsonReporter(Reporter):
+class JsonReporter(FileReporter):
     """The whole run as one JSON document, written when the run ends (however it ends)."""
 
+    kind = "JSON report"
+    example = "report.json"
+
     def __init__(self, path: str) -> None:
-        self.path = path
+        super().__init__(path)
         self.order: tuple[str, ...] = ()
 
     def start_run(self, plan: RunPlan) -> None:
         self.order = plan.order
 
-    def finish_run(self, summary: Summary) -> None:
+    def render(self, summary: Summary) -> str:
         from harness import __version__
 
         document = {
@@ -260,7 +353,7 @@ class JsonReporter(Reporter):
         }
         import json
 
-        write_atomically(self.path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+        return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
 @functools.cache
@@ -273,13 +366,13 @@ def xml_text(text: str) -> str:
     return _not_xml().sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-class JUnitReporter(Reporter):
+class JUnitReporter(FileReporter):
     """JUnit XML as CI dashboards read it; residual tasks and unhandled errors go to system-err."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    kind = "JUnit XML report"
+    example = "report.xml"
 
-    def finish_run(self, summary: Summary) -> None:
+    def render(self, summary: Summary) -> str:
         import xml.etree.ElementTree as ET
 
         suites = ET.Element("testsuites")
@@ -297,16 +390,14 @@ class JUnitReporter(Reporter):
             ET.SubElement(properties, "property", {"name": name, "value": str(value)})
         for report in summary.reports:
             self._testcase(suite, report)
-        text = ET.tostring(suites, encoding="unicode")
-        write_atomically(self.path, '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
     def _testcase(self, suite: ET.Element, report: TestReport) -> None:
         import xml.etree.ElementTree as ET
 
-        classname, _, name = report.id.partition("[")[0].rpartition(".")
-        suffix = report.id[len(report.id.partition("[")[0]):]
+        classname, name = junit_names(report.id)
         element = ET.SubElement(suite, "testcase", {
-            "classname": xml_text(classname or report.id), "name": xml_text(name + suffix if classname else report.id),
+            "classname": xml_text(classname), "name": xml_text(name),
             "time": f"{report.duration:.3f}",
         })
         tag = {"failed": "failure", "xpassed": "failure", "error": "error", "skipped": "skipped"}.get(report.outcome)
@@ -318,6 +409,25 @@ class JUnitReporter(Reporter):
         err = _findings_text(report) + report.stderr
         if err:
             ET.SubElement(element, "system-err").text = xml_text(err)
+
+
+# unittest's id for a failing class or module fixture: `setUpClass (pkg.mod.Class)`, `tearDownModule (pkg.mod)`
+_FIXTURE_ID = re.compile(r"^(?P<name>\w+) \((?P<parent>[\w.]+)\)$")
+
+
+def junit_names(test_id: str) -> tuple[str, str]:
+    """classname and name for a result's id.
+
+    `pkg.mod.Class.test_x[trio]` splits before the method name, the `[backend]` suffix (whatever it holds)
+    staying in the name; a fixture failure `setUpClass (pkg.mod.Class)` is named `setUpClass` in its class;
+    an id without a dot (a module that failed to import) is both.
+    """
+    fixture = _FIXTURE_ID.match(test_id)
+    if fixture:
+        return fixture["parent"], fixture["name"]
+    base = test_id.partition("[")[0]
+    classname, _, name = base.rpartition(".")
+    return (classname, name + test_id[len(base):]) if classname else (test_id, test_id)
 
 
 def _findings_text(report: TestReport) -> str:

@@ -37,7 +37,7 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
         missing = [path for path in targets if not _exists(path)]
         if missing:
             raise UsageError(
-                f"the default test path {missing[0]!r} (testpaths in [harness]) does not exist; "
+                f"the default test path {missing[0]!r} ({config.testpaths_origin}) does not exist; "
                 "pass a directory, a file or a test id"
             )
     tests = loader.select(loader.load(targets, config.pattern, config.testpaths), config.keywords)

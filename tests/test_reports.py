@@ -1,9 +1,16 @@
-"""The JSON and JUnit XML reports, end to end, on a sample with one test of every outcome."""
+"""The JSON and JUnit XML reports, end to end: every outcome, fixture failures, and reports that cannot be written."""
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
+import tempfile
 import unittest
+import xml.etree.ElementTree as ET
 
-from tests.support import line_of, start
+from harness.reporters import junit_names, write_atomically
+from tests.support import SAMPLES, TIMEOUT, environment, line_of, start
 
 OUTCOMES = {
     "test_mixed.OutcomeTests.test_passes": "passed",
@@ -104,3 +111,111 @@ class ReportTests(unittest.TestCase):
     def test_junit_xml_has_captured_output_in_system_out(self):
         (case,) = [c for c in self.mixed.junit.iter("testcase") if c.get("name") == "test_prints_then_fails"]
         self.assertEqual(case.findtext("system-out"), "hello from test_prints_then_fails\n")
+
+
+class JUnitNameTests(unittest.TestCase):
+    """classname and name: a fixture failure is named after its class or module, a backend stays in the name."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fixtures = start("fixture_errors", "--seed", "1", junit=True).result()
+
+    def test_fixture_failures_are_named_by_their_class_or_module(self):
+        names = sorted((case.get("classname"), case.get("name")) for case in self.fixtures.junit.iter("testcase"))
+        self.assertEqual(names, [
+            ("test_broken_class.BrokenSetUpTests", "setUpClass"),
+            ("test_broken_class.BrokenTearDownTests", "tearDownClass"),
+            ("test_broken_class.BrokenTearDownTests", "test_passes"),
+            ("test_broken_class.FanOutTests", "test_passes[asyncio]"),
+            ("test_broken_class.FanOutTests", "test_passes[trio]"),
+            ("test_broken_module", "setUpModule"),
+        ], self.fixtures.describe())
+
+    def test_fixture_failures_keep_their_error(self):
+        (case,) = [c for c in self.fixtures.junit.iter("testcase") if c.get("name") == "setUpClass"]
+        self.assertEqual(case.find("error").get("message"), "OSError: database is down")
+
+    def test_ids_split_before_the_method_name_whatever_the_brackets_hold(self):
+        cases = {
+            "pkg.mod.Class.test_x": ("pkg.mod.Class", "test_x"),
+            "mod.Class.test_x[trio]": ("mod.Class", "test_x[trio]"),
+            "mod.Class.test_x[asyncio+uvloop]": ("mod.Class", "test_x[asyncio+uvloop]"),
+            "mod.Class.test_x[a.b.c]": ("mod.Class", "test_x[a.b.c]"),
+            "setUpClass (pkg.mod.Class)": ("pkg.mod.Class", "setUpClass"),
+            "tearDownModule (pkg.mod)": ("pkg.mod", "tearDownModule"),
+            "test_broken": ("test_broken", "test_broken"),
+        }
+        for test_id, expected in cases.items():
+            with self.subTest(test_id):
+                self.assertEqual(junit_names(test_id), expected)
+
+
+class _TakenFolderRun:
+    """The report_folder_taken sample, with the JSON report due in a folder that a test makes impossible."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="harness-unwritable-")
+        self.json_path = os.path.join(self.folder.name, "out", "report.json")
+        self.junit_path = os.path.join(self.folder.name, "report.xml")
+        env = environment() | {"HARNESS_SAMPLE_BLOCK": os.path.join(self.folder.name, "out")}
+        done = subprocess.run(
+            [sys.executable, "-m", "harness", "--seed", "1", "--json", self.json_path, "--junit-xml", self.junit_path,
+             "."],
+            cwd=os.path.join(SAMPLES, "report_folder_taken"), env=env, capture_output=True, text=True,
+            timeout=TIMEOUT,
+        )
+        self.code, self.stdout, self.stderr = done.returncode, done.stdout, done.stderr
+        self.junit = ET.parse(self.junit_path).getroot() if os.path.exists(self.junit_path) else None
+        self.folder.cleanup()
+
+    def describe(self) -> str:
+        return f"exit code {self.code}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
+
+
+class UnwritableReportTests(unittest.TestCase):
+    """A report that cannot be written at the end: one line on stderr, exit code 3, the other reports written."""
+
+    @classmethod
+    def setUpClass(cls):
+        folder = tempfile.TemporaryDirectory(prefix="harness-unwritable-")
+        cls.addClassCleanup(folder.cleanup)
+        cls.long_name_folder = folder.name
+        long_name = start("mixed", "--seed", "1", "-k", "test_passes", "--json", os.path.join(folder.name, "r" * 300),
+                          ".", json_report=False)
+        cls.taken, cls.long_name = _TakenFolderRun(), long_name.result()
+
+    def test_the_run_exits_3_with_one_line_naming_the_report_and_its_path(self):
+        self.assertEqual(self.taken.code, 3, self.taken.describe())
+        self.assertRegex(
+            self.taken.stderr,
+            r"^harness: error: could not write the JSON report to '(?P<folder>[^']+)/out/report\.json': "
+            r"'(?P=folder)/out' is a file, not a folder; give a path in a folder\n$",
+        )
+
+    def test_the_reports_after_it_are_still_written(self):
+        self.assertIsNotNone(self.taken.junit, self.taken.describe())
+        names = [case.get("name") for case in self.taken.junit.iter("testcase")]
+        self.assertEqual(names, ["test_puts_a_file_in_the_way"])
+
+    def test_the_text_summary_is_still_printed(self):
+        self.assertEqual(self.taken.stdout.splitlines()[-1], "1 passed, 0 failed, 0 skipped", self.taken.describe())
+
+    def test_an_error_only_seen_when_writing_is_shown_as_it_came(self):
+        self.assertEqual(self.long_name.code, 3, self.long_name.describe())
+        self.assertRegex(
+            self.long_name.stderr,
+            r"^harness: error: could not write the JSON report to '[^']+/r{300}': \[Errno \d+\] File name too long: "
+            r".*; check that its folder can be written, or give another path\n$",
+        )
+        self.assertEqual(os.listdir(self.long_name_folder), [], "the temporary file was left behind")
+
+
+class ReportFileTests(unittest.TestCase):
+    def test_a_report_file_is_as_readable_as_any_new_file(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "report.json")
+            write_atomically(path, "{}")
+            mask = os.umask(0)
+            os.umask(mask)
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o666 & ~mask)
+            self.assertEqual(os.listdir(folder), ["report.json"])

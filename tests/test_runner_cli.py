@@ -1,10 +1,15 @@
 """The command line, end to end: exit codes, usage errors, selection, progress, durations and settings."""
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 import unittest
 
-from tests.support import line_of, start
+from tests.support import SAMPLES, TIMEOUT, Run, environment, line_of, start
 
 MIXED_TESTS = {
     "test_mixed.OutcomeTests.test_passes", "test_mixed.OutcomeTests.test_fails", "test_mixed.OutcomeTests.test_errors",
@@ -29,6 +34,15 @@ class UsageErrorTests(unittest.TestCase):
         ("--teardown-timeout", "0"): r"^harness: error: argument --teardown-timeout: '0' must be a positive number "
                                      r"of seconds$",
         ("--no-such-option",): r"^harness: error: unrecognized arguments: --no-such-option$",
+        ("--json", "test_mixed.py/report.json", "."): r"^harness: error: cannot write the JSON report to "
+                                                      r"'test_mixed\.py/report\.json': 'test_mixed\.py' is a file, "
+                                                      r"not a folder; give a path in a folder$",
+        ("--junit-xml", "test_mixed.py/deeper/report.xml", "."): r"^harness: error: cannot write the JUnit XML report "
+                                                                 r"to 'test_mixed\.py/deeper/report\.xml': "
+                                                                 r"'test_mixed\.py' is a file, not a folder; give a "
+                                                                 r"path in a folder$",
+        ("--json", ".", "."): r"^harness: error: cannot write the JSON report to '\.': it is a folder; give a file "
+                              r"path such as '\./report\.json'$",
     }
 
     @classmethod
@@ -197,3 +211,138 @@ class SettingsTests(unittest.TestCase):
         self.assertNotIn(" ... ", run.stdout)
         self.assertEqual(run.order, ["test_configured.ConfiguredTests.test_clean",
                                      "test_configured.ConfiguredTests.test_leaves_a_task_running"])
+
+
+class DefaultTestPathTests(unittest.TestCase):
+    """No target and a missing testpaths folder: the message says whether the path is the default or names the file."""
+
+    @classmethod
+    def setUpClass(cls):
+        default = start("empty", targets=(), json_report=False)
+        from_file = start("testpaths_missing", targets=(), json_report=False)
+        cls.default, cls.from_file = default.result(), from_file.result()
+
+    def test_a_missing_default_test_path_says_it_is_the_default(self):
+        self.assertEqual(self.default.code, 4, self.default.describe())
+        self.assertEqual(self.default.stderr, "harness: error: the default test path 'tests' (the default testpaths) "
+                                              "does not exist; pass a directory, a file or a test id\n")
+
+    def test_a_missing_test_path_from_setup_cfg_names_the_file_and_section(self):
+        self.assertEqual(self.from_file.code, 4, self.from_file.describe())
+        self.assertEqual(self.from_file.stderr, "harness: error: the default test path 'no_such_folder' (testpaths in "
+                                                "setup.cfg [harness]) does not exist; pass a directory, a file or a "
+                                                "test id\n")
+
+
+class HelpTests(unittest.TestCase):
+    def test_quiet_help_says_what_it_leaves_out(self):
+        run = start("mixed", "--help", targets=(), json_report=False).result()
+        self.assertEqual(run.code, 0, run.describe())
+        self.assertIn("-q, --quiet no progress characters and no leftover-task listing; the header, failures, "
+                      "--durations and the summary stay", " ".join(run.stdout.split()))
+
+
+class BrokenPipeTests(unittest.TestCase):
+    """`python -m harness -v | head -1`: output stops when the reader goes, the run finishes and writes its report."""
+
+    @classmethod
+    def setUpClass(cls):
+        with tempfile.TemporaryDirectory(prefix="harness-pipe-") as folder:
+            json_path, marker = os.path.join(folder, "report.json"), os.path.join(folder, "reader-gone")
+            with open(os.path.join(folder, "stderr"), "w+", encoding="utf-8") as stderr:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "harness", "-v", "--bucket", "none", "--seed", "1", "--json", json_path,
+                     "."],
+                    cwd=os.path.join(SAMPLES, "broken_pipe"), env=environment() | {"HARNESS_SAMPLE_MARKER": marker},
+                    stdout=subprocess.PIPE, stderr=stderr, text=True,
+                )
+                cls.first_line = process.stdout.readline()
+                process.stdout.close()  # the reader goes away while the first test waits for the marker
+                open(marker, "w").close()
+                try:
+                    cls.code = process.wait(timeout=TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    raise AssertionError("the harness hung after its reader went away") from None
+                stderr.seek(0)
+                cls.stderr = stderr.read()
+            with open(json_path, encoding="utf-8") as file:
+                cls.report = json.load(file)
+
+    def test_the_run_ends_with_the_tests_exit_code_and_nothing_on_stderr(self):
+        self.assertRegex(self.first_line.rstrip("\n"), HEADER.format(count=3, bucket="none", seed=1))
+        self.assertEqual((self.code, self.stderr), (0, ""))
+
+    def test_every_test_runs_and_is_in_the_report(self):
+        self.assertEqual({entry["id"]: entry["outcome"] for entry in self.report["tests"]}, {
+            "test_broken_pipe.AWaitsForTheReaderTests.test_waits_for_the_marker": "passed",
+            "test_broken_pipe.BPrintsInItsFixtureTests.test_1": "passed",
+            "test_broken_pipe.BPrintsInItsFixtureTests.test_2": "passed",
+        })
+
+
+def _harness_script() -> str | None:
+    """The `harness` command installed next to this Python, if the package is installed in its environment."""
+    path = os.path.join(os.path.dirname(sys.executable), "harness")
+    return path if os.path.exists(path) else None
+
+
+class _Command:
+    """One way of starting the runner, started in tests/samples/cwd_import with a JSON report."""
+
+    def __init__(self, name: str, command: list[str]) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="harness-command-")
+        self.json_path = os.path.join(self.folder.name, "report.json")
+        self.args = (name, "--seed", "3", "--json", self.json_path)
+        self.process = subprocess.Popen(
+            [*command, *self.args[1:]], cwd=os.path.join(SAMPLES, "cwd_import"), env=environment(),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    def result(self) -> Run:
+        try:
+            stdout, stderr = self.process.communicate(timeout=TIMEOUT)
+            report = None
+            if os.path.exists(self.json_path):
+                with open(self.json_path, encoding="utf-8") as file:
+                    report = json.load(file)
+        finally:
+            self.folder.cleanup()
+        return Run(args=self.args, code=self.process.returncode, stdout=stdout, stderr=stderr, elapsed=0.0,
+                   report=report)
+
+
+class CommandTests(unittest.TestCase):
+    """python -m harness, python runtests.py and the harness command: the same imports, each its own rerun line."""
+
+    OUTCOMES = {
+        "test_cache.CacheTests.test_stores": "passed",
+        "test_cache.CacheTests.test_fails_so_the_rerun_line_is_printed": "failed",
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        commands = {"python -m harness": [sys.executable, "-m", "harness"],
+                    "python runtests.py": [sys.executable, "runtests.py"]}
+        script = _harness_script()
+        if script is not None:
+            commands["harness"] = [script]
+        started = [_Command(name, command) for name, command in commands.items()]
+        cls.runs = {run.args[0]: run.result() for run in started}
+
+    def test_every_way_imports_from_the_current_directory(self):
+        for name, run in self.runs.items():
+            with self.subTest(name):
+                self.assertEqual((run.code, run.outcomes), (1, self.OUTCOMES), run.describe())
+
+    def test_the_harness_command_imports_from_the_current_directory(self):
+        if "harness" not in self.runs:
+            self.skipTest(f"no harness command next to {sys.executable}: pip install -e . in that environment")
+        run = self.runs["harness"]
+        self.assertEqual(run.outcomes, self.OUTCOMES, run.describe())
+
+    def test_the_rerun_line_names_the_command_used(self):
+        for name, run in self.runs.items():
+            with self.subTest(name):
+                self.assertEqual(run.lines()[-2], f"rerun this order with: {name} --seed 3 --bucket module",
+                                 run.describe())

@@ -1,0 +1,6 @@
+#!/usr/bin/env python3
+"""Run the project's tests with harness: the same runner as `python -m harness`."""
+from harness.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
