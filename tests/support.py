@@ -63,7 +63,9 @@ class Run:
 class Started:
     """A run of the harness under way; `result()` waits for it (so several runs can overlap)."""
 
-    def __init__(self, sample: str, args: tuple[str, ...], json_report: bool, junit: bool) -> None:
+    def __init__(
+        self, sample: str, args: tuple[str, ...], json_report: bool, junit: bool, env: dict[str, str] | None = None
+    ) -> None:
         self.args = args
         self._folder = tempfile.TemporaryDirectory(prefix="harness-e2e-")
         self.json_path = os.path.join(self._folder.name, "report.json") if json_report else None
@@ -74,7 +76,7 @@ class Started:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "harness", *args, *extra],
-            cwd=os.path.join(SAMPLES, sample), env=environment(),
+            cwd=os.path.join(SAMPLES, sample), env=environment(env),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
         )
 
@@ -106,15 +108,15 @@ _started: dict[tuple[Any, ...], Started] = {}
 
 def start(
     sample: str, *options: str, targets: tuple[str, ...] = (".",), json_report: bool = True, junit: bool = False,
-    fresh: bool = False,
+    fresh: bool = False, env: dict[str, str] | None = None,
 ) -> Started:
     """Start `python -m harness OPTIONS TARGETS` in tests/samples/SAMPLE, writing a JSON report unless told not to.
 
     The same arguments give the same run, started once per process, unless `fresh` asks for a new one.
     """
-    key = (sample, options, targets, json_report, junit)
+    key = (sample, options, targets, json_report, junit, tuple(sorted((env or {}).items())))
     if fresh or key not in _started:
-        _started[key] = Started(sample, (*options, *targets), json_report, junit)
+        _started[key] = Started(sample, (*options, *targets), json_report, junit, env)
     return _started[key]
 
 
@@ -125,10 +127,15 @@ def run_harness(
     return start(sample, *options, targets=targets, json_report=json_report, junit=junit).result()
 
 
-def environment() -> dict[str, str]:
-    """The subprocess sees this checkout first, and writes no bytecode into the samples."""
+def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The subprocess sees this checkout first, and writes no bytecode into the samples.
+
+    `extra` adds variables; its PYTHONPATH goes first, before this checkout.
+    """
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, env.get("PYTHONPATH")]))
+    first = (extra or {}).get("PYTHONPATH")
+    env.update({key: value for key, value in (extra or {}).items() if key != "PYTHONPATH"})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [first, REPO, env.get("PYTHONPATH")]))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 

@@ -1,9 +1,10 @@
 """Backends end to end: fan-out over `backends`, selecting one backend's run by id, unknown backend names."""
 from __future__ import annotations
 
+import os
 import unittest
 
-from tests.support import start
+from tests.support import SAMPLES, start
 
 FANOUT = "test_fanout.FanOutTests"
 
@@ -64,3 +65,15 @@ class FanOutTests(unittest.TestCase):
             "(in MisspeltBackendTests of test_unknown)",
         )
         self.assertEqual(self.runs["all"].code, 1)
+
+
+class UvloopMissingTests(unittest.TestCase):
+    def test_a_uvloop_class_is_skipped_saying_how_to_install_it(self):
+        blocker = os.path.join(SAMPLES, "uvloop_missing", "blocker")
+        run = start("uvloop_missing", "-v", env={"PYTHONPATH": blocker}).result()
+        self.assertEqual(run.code, 0, run.describe())
+        self.assertEqual(run.outcomes, {"test_uvloop_class.UvloopTests.test_runs_on_uvloop": "skipped",
+                                        "test_uvloop_class.AsyncioTests.test_runs_on_asyncio": "passed"})
+        self.assertEqual(run.test("test_runs_on_uvloop")["message"],
+                         "backend 'asyncio+uvloop' needs uvloop, which is not installed: pip install 'harness[uvloop]'")
+        self.assertEqual(run.lines()[-1], "1 passed, 0 failed, 1 skipped")
