@@ -41,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="harness",
         description="Run unittest-style tests with a loop per test, enforced teardown and a seeded order.",
         epilog="Settings can also live in setup.cfg [harness] or pyproject.toml [tool.harness]; "
-        "the command line wins. Exit codes: 0 passed, 1 failed, 2 interrupted, 3 internal error, "
-        "4 usage error, 5 no tests collected.",
+        "the command line wins. Exit codes: 0 passed, 1 failed, 2 interrupted, 3 internal error or a report "
+        "that could not be written, 4 usage error, 5 no tests collected.",
     )
     parser.add_argument("targets", nargs="*", metavar="TARGET",
                         help="a directory, a .py file or a dotted id (module, module.Class, "

@@ -35,11 +35,6 @@ class Config:
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
-    @property
-    def testpaths_origin(self) -> str:
-        """Where testpaths came from, for messages: `testpaths in setup.cfg [harness]`, `the default testpaths`."""
-        return f"testpaths in {self.testpaths_source}" if self.testpaths_source else "the default testpaths"
-
 
 # -- value parsers: each takes what a file or the command line holds and returns the typed value ------
 def parse_bool(value: Any) -> bool:

@@ -131,7 +131,7 @@ def _load_dotted(target: str, search: Sequence[str]) -> unittest.TestSuite:
             if os.path.isdir(folder):
                 _on_path(_root_of(folder)[0] if _is_package(folder) else os.path.abspath(folder))
         if not _importable_prefix(name):
-            where = " or ".join(repr(p) for p in [os.getcwd(), *search])
+            where = " or ".join(repr(p) for p in [os.getcwd(), *filter(os.path.isdir, search)])
             raise UsageError(f"target {target!r} names no module that can be found from {where}")
     _refuse_plain_function(target, name)
     loader = unittest.TestLoader()

@@ -36,9 +36,14 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
     if not config.targets:
         missing = [path for path in targets if not _exists(path)]
         if missing:
+            if config.testpaths_source:
+                raise UsageError(
+                    f"the test path {missing[0]!r} (testpaths in {config.testpaths_source}) does not exist; "
+                    "fix testpaths there, or pass a directory, a file or a test id"
+                )
             raise UsageError(
-                f"the default test path {missing[0]!r} ({config.testpaths_origin}) does not exist; "
-                "pass a directory, a file or a test id"
+                f"no target given and the default test folder {missing[0]!r} does not exist; pass a directory, "
+                "a file or a test id, or set testpaths in setup.cfg [harness]"
             )
     tests = loader.select(loader.load(targets, config.pattern, config.testpaths), config.keywords)
     if not tests:

@@ -62,14 +62,14 @@ class SettingsFileTests(unittest.TestCase):
         self.assertEqual(config.read_files(self.root), Config(testpaths=("t",), strict=True, bucket="class"))
 
     def test_testpaths_say_where_they_came_from(self):
-        self.assertEqual(config.read_files(self.root).testpaths_origin, "the default testpaths")
+        self.assertIsNone(config.read_files(self.root).testpaths_source)
         self.write("setup.cfg", "[harness]\nseed = 3\n")
-        self.assertEqual(config.read_files(self.root).testpaths_origin, "the default testpaths")
+        self.assertIsNone(config.read_files(self.root).testpaths_source)
         self.write("setup.cfg", "[harness]\ntestpaths = checks\n")
-        self.assertEqual(config.read_files(self.root).testpaths_origin, "testpaths in setup.cfg [harness]")
+        self.assertEqual(config.read_files(self.root).testpaths_source, "setup.cfg [harness]")
         os.remove(os.path.join(self.root, "setup.cfg"))
         self.write("pyproject.toml", '[tool.harness]\ntestpaths = ["t"]\n')
-        self.assertEqual(config.read_files(self.root).testpaths_origin, "testpaths in pyproject.toml [tool.harness]")
+        self.assertEqual(config.read_files(self.root).testpaths_source, "pyproject.toml [tool.harness]")
 
     def test_unknown_key_names_the_key_the_file_and_the_known_keys(self):
         self.write("setup.cfg", "[harness]\ncolour = always\n")

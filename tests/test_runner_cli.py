@@ -224,14 +224,15 @@ class DefaultTestPathTests(unittest.TestCase):
 
     def test_a_missing_default_test_path_says_it_is_the_default(self):
         self.assertEqual(self.default.code, 4, self.default.describe())
-        self.assertEqual(self.default.stderr, "harness: error: the default test path 'tests' (the default testpaths) "
-                                              "does not exist; pass a directory, a file or a test id\n")
+        self.assertEqual(self.default.stderr, "harness: error: no target given and the default test folder 'tests' "
+                                              "does not exist; pass a directory, a file or a test id, or set "
+                                              "testpaths in setup.cfg [harness]\n")
 
     def test_a_missing_test_path_from_setup_cfg_names_the_file_and_section(self):
         self.assertEqual(self.from_file.code, 4, self.from_file.describe())
-        self.assertEqual(self.from_file.stderr, "harness: error: the default test path 'no_such_folder' (testpaths in "
-                                                "setup.cfg [harness]) does not exist; pass a directory, a file or a "
-                                                "test id\n")
+        self.assertEqual(self.from_file.stderr, "harness: error: the test path 'no_such_folder' (testpaths in "
+                                                "setup.cfg [harness]) does not exist; fix testpaths there, or pass a "
+                                                "directory, a file or a test id\n")
 
 
 class HelpTests(unittest.TestCase):
