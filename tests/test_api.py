@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import unittest
 import unittest.loader
 
@@ -70,3 +71,36 @@ class PrivateNameCanaryTests(unittest.TestCase):
 
         self.assertTrue(hasattr(trio._core._run, "GLOBAL_RUN_CONTEXT"))
         self.assertIsInstance(vars(trio._core._run.GLOBAL_RUN_CONTEXT), dict)  # harness clears it
+
+    def test_event_loop_marks_its_executor_shut_down(self):
+        # harness's bounded executor shutdown sets it, as loop.shutdown_default_executor() does
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertIs(loop._executor_shutdown_called, False)
+        finally:
+            loop.close()
+
+    def test_anyio_task_handle_keeps_the_coroutine_it_wraps(self):
+        # residue names an unstarted task-group task by the coroutine in TaskHandle._coro, not by the wrapper
+        from anyio._core import _tasks
+
+        handle_class = _tasks.TaskHandle
+        self.assertIn("_coro", handle_class.__slots__)
+        self.assertTrue(inspect.iscoroutinefunction(handle_class._run_coro))
+
+    def test_a_subtest_knows_its_test_case(self):
+        # the runner counts a skipped subTest as part of its test through `subtest.test_case`
+        skipped = []
+
+        class Probe(unittest.TestCase):
+            def test_it(self):
+                with self.subTest(i=1):
+                    self.skipTest("seen")
+
+        class Recording(unittest.TestResult):
+            def addSkip(self, test, reason):  # noqa: N802
+                skipped.append(getattr(test, "test_case", None))
+
+        probe = Probe("test_it")
+        probe.run(Recording())
+        self.assertEqual(skipped, [probe])
