@@ -4,6 +4,7 @@ from __future__ import annotations
 from harness.backends import BACKENDS
 from harness.case import AsyncTestCase, TestCase, UnhandledErrors
 from harness.outcome import Findings, ResidualTask, StateChange, Summary, TestReport
+from harness.probes import Probe
 from harness.residue import UnhandledError
 
 __version__ = "0.1.0"
@@ -12,6 +13,7 @@ __all__ = [
     "BACKENDS",
     "AsyncTestCase",
     "Findings",
+    "Probe",
     "ResidualTask",
     "StateChange",
     "Summary",

@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tasks left running fail the test that left them")
     checks.add_argument("--teardown-timeout", type=_typed(settings.parse_seconds), metavar="SECONDS",
                         help="how long enforced teardown waits for cancelled tasks (default 1)")
+    checks.add_argument("--no-restore", dest="restore", action="store_false", default=None,
+                        help="leave global state a test changed as it is (it is still reported)")
+    checks.add_argument("--probes", type=_typed(settings.parse_names), metavar="CLASSES",
+                        help="extra global-state probes, as module:Class (comma-separated)")
+    checks.add_argument("--no-probes", dest="disable_probes", type=_typed(settings.parse_names), metavar="NAMES",
+                        help="turn off these built-in probes (comma-separated names, or 'all')")
     return parser
 
 

@@ -32,6 +32,10 @@ class Config:
     durations: int | None = None
     teardown_timeout: float = 1.0
     capture: bool = True
+    restore: bool = True  # put back what probes saw a test change
+    probes: tuple[str, ...] = ()  # extra probes, as "module:Class"
+    disable_probes: tuple[str, ...] = ()  # built-in probes turned off, by name ("all" for every one)
+    bisect: str | None = None  # a test id whose polluters to find (command line only)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -94,6 +98,11 @@ def parse_text(value: Any) -> str:
     return str(value).strip()
 
 
+def parse_names(value: Any) -> tuple[str, ...]:
+    """Names separated by commas or spaces (or a TOML list): probe names, probe classes."""
+    return parse_paths(value)
+
+
 def parse_verbosity(value: Any) -> int:
     level = parse_count(value)
     return min(level, 2)
@@ -113,6 +122,9 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "durations": parse_count,
     "teardown_timeout": parse_seconds,
     "capture": parse_bool,
+    "restore": parse_bool,
+    "probes": parse_names,
+    "disable_probes": parse_names,
 }
 assert set(FILE_KEYS) <= {f.name for f in fields(Config)}
 

@@ -7,6 +7,7 @@ import re
 import socket
 import sys
 from collections.abc import Sequence
+from json import dumps as _json_dumps  # bound now: a test that replaces json.dumps cannot blank the report
 from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.outcome import Outcome, RunPlan, Summary, TestReport
@@ -135,6 +136,7 @@ class TextReporter(Reporter):
         self._failures(summary.reports)  # -q drops the progress and the leftover listing, never a failure
         if self.verbosity >= 1:
             self._leftovers(summary.reports)
+            self._state_changes(summary.reports)
         self._durations(summary.reports)
         self._summary(summary)
 
@@ -168,6 +170,17 @@ class TextReporter(Reporter):
             for error in report.findings.unhandled_errors:
                 self._write(f"{report.id}: unhandled error: {error}\n")
 
+    def _state_changes(self, reports: Sequence[TestReport]) -> None:
+        marked = [r for r in reports if r.findings.state_changes]
+        if not marked:
+            return
+        self._write("\n" + _rule("tests that changed global state") + "\n")
+        for report in marked:
+            self._write(f"{report.id}:\n")
+            for change in report.findings.state_changes:
+                fate = "restored" if change.restored else "not restored"
+                self._write(f"    - {change.detail} ({change.probe}; {fate})\n")
+
     def _durations(self, reports: Sequence[TestReport]) -> None:
         if self.durations is None:
             return
@@ -183,6 +196,9 @@ class TextReporter(Reporter):
         leftovers = sum(1 for r in summary.reports if r.findings.residual_tasks)
         if leftovers:
             details.append(f"{leftovers} test{'s' if leftovers != 1 else ''} left tasks running")
+        changed = sum(1 for r in summary.reports if r.findings.state_changes)
+        if changed:
+            details.append(f"{changed} test{'s' if changed != 1 else ''} changed global state")
         extra = f" ({', '.join(details)})" if details else ""
         state = "interrupted after" if summary.interrupted else "ran"
         count = len(summary.reports)
@@ -214,6 +230,9 @@ def _leftover_note(report: TestReport) -> str:
     if report.findings.residual_tasks:
         count = len(report.findings.residual_tasks)
         parts.append(f"{count} task{'s' if count != 1 else ''} left running")
+    if report.findings.state_changes:
+        count = len(report.findings.state_changes)
+        parts.append(f"{count} global state change{'s' if count != 1 else ''}")
     if report.message and report.outcome != "passed":
         parts.append(report.message)
     return f" [{'; '.join(parts)}]" if parts else ""
@@ -276,6 +295,7 @@ class FileReporter(Reporter):
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._absolute = os.path.abspath(path)  # a test that changes the working directory must not move it
 
     def problem(self) -> str | None:
         """A usage error to stop the run with before it starts, when the path obviously cannot work."""
@@ -289,7 +309,7 @@ class FileReporter(Reporter):
     def finish_run(self, summary: Summary) -> None:
         text = self.render(summary)
         try:
-            write_atomically(self.path, text)
+            write_atomically(self._absolute, text)
         except OSError as exc:
             reason = path_problem(self.path, self.example)  # a folder taken by a file since the run started
             if reason is None:
@@ -351,9 +371,8 @@ class JsonReporter(FileReporter):
             "order": list(self.order),
             "tests": [report_to_json(r) for r in summary.reports],
         }
-        import json
 
-        return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+        return _json_dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
 @functools.cache
@@ -433,6 +452,10 @@ def junit_names(test_id: str) -> tuple[str, str]:
 def _findings_text(report: TestReport) -> str:
     lines = [f"residual {task.describe()}" for task in report.findings.residual_tasks]
     lines += [f"unhandled error: {error}" for error in report.findings.unhandled_errors]
+    lines += [
+        f"state change ({change.probe}, {'restored' if change.restored else 'not restored'}): {change.detail}"
+        for change in report.findings.state_changes
+    ]
     return "".join(line + "\n" for line in lines)
 
 

@@ -201,3 +201,52 @@ class UnawaitedCoroutines:
             ))
         else:
             self._show(message, category, filename, lineno, file, line)
+
+
+# -- activity: which resources a test may have left, from audit events -----------------------------------
+_DESCRIPTOR_EVENTS = frozenset({"open", "socket.__new__", "mmap.__new__", "tempfile.mkstemp"})
+_PROCESS_EVENTS = frozenset({
+    "subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.exec",
+})
+
+
+class Activity:
+    """Whether descriptors may have been opened or processes started since the probes last looked.
+
+    Set by an audit hook (one for the life of the process: audit hooks cannot be removed). Reading
+    /proc around every test costs more than every other probe together; this lets a test that opened
+    nothing skip it. Descriptors made without an audit event (os.pipe, os.dup, select.epoll) are seen
+    only when something else in the same test opened a file or a socket.
+    """
+
+    def __init__(self) -> None:
+        self.descriptors = True
+        self.processes = True
+        self.quiet = 0  # harness making its own loops: not the test's doing
+        self._hooked = False
+
+    def hook(self) -> None:
+        if not self._hooked:
+            sys.addaudithook(self._audit)
+            self._hooked = True
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if self.quiet:
+            return
+        if event in _DESCRIPTOR_EVENTS:
+            self.descriptors = True
+        elif event in _PROCESS_EVENTS:
+            self.processes = self.descriptors = True
+
+
+activity = Activity()
+
+
+class own_resources:  # noqa: N801 (a context manager used like a function)
+    """Around harness's own loop set-up, whose sockets and descriptors are closed by its own teardown."""
+
+    def __enter__(self) -> None:
+        activity.quiet += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        activity.quiet -= 1

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from harness import case, loader, order, stdlib_async
+from harness import backends, case, loader, order, probes, stdlib_async, watch
 from harness.config import Config, UsageError
-from harness.outcome import Outcome, RunPlan, Summary, TestReport
+from harness.outcome import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
 from harness.reporters import Reporter
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -63,7 +63,10 @@ def _exists(path: str) -> bool:
 def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     """Run the planned tests and report each; the reporters' end-of-run hook runs whatever happens."""
     run_plan, tests = plan(config, seed)
-    result = _Result(config, seed, reporter)
+    chosen = watch.choose(config.disable_probes, config.probes)
+    if chosen:
+        backends.prime()
+    result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore))
     started = time.perf_counter()
     interrupted = False
     reporter.start_run(run_plan)
@@ -75,6 +78,7 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
         interrupted = True
         result.interrupted(_how(exc))
     finally:
+        result.watch.close()
         summary = Summary(
             reports=tuple(result.reports), seed=seed, bucket=config.bucket,
             duration=time.perf_counter() - started, interrupted=interrupted,
@@ -94,13 +98,15 @@ class _Current:
     longrepr: list[str] = dataclasses.field(default_factory=list)
     stdout: io.StringIO | None = None
     stderr: io.StringIO | None = None
+    state_changes: tuple[StateChange, ...] = ()
 
 
 class _Result(unittest.TestResult):
     """Turns unittest's callbacks into one TestReport per test, handed to the reporter when it stops."""
 
-    def __init__(self, config: Config, seed: int, reporter: Reporter) -> None:
+    def __init__(self, config: Config, seed: int, reporter: Reporter, watcher: watch.Watch) -> None:
         super().__init__()
+        self.watch = watcher
         self.failfast = config.failfast
         self.config = config
         self.seed = seed
@@ -117,6 +123,7 @@ class _Result(unittest.TestResult):
         self.last_started = test_id
         self.reporter.test_started(test_id)
         random.seed(order.random_seed_for(self.seed, test_id))
+        self.watch.before()  # before capture swaps the streams, so that a test replacing them is seen
         self.current = _Current(test=test, started=time.perf_counter())
         if self.config.capture:
             self.current.stdout, self.current.stderr = io.StringIO(), io.StringIO()
@@ -176,33 +183,51 @@ class _Result(unittest.TestResult):
         current, self.current = self.current, None
         if current is None:
             return
-        self._restore_streams()
+        current.state_changes = self._restore_streams(current) + self.watch.after()
         stopping = sys.exc_info()[1]  # unittest calls stopTest in a `finally` as Ctrl-C or SIGTERM unwinds
         if isinstance(stopping, KeyboardInterrupt):
             current.outcome, current.message = "error", f"{_how(stopping)} while this test ran"
+            current.state_changes = ()  # a test stopped midway leaves its loop open: not its fault
         self._emit(self._report(current))
 
     def interrupted(self, how: str) -> None:
         """Ctrl-C or SIGTERM: the running test, if any, is reported as interrupted."""
         current, self.current = self.current, None
-        self._restore_streams()
         message = f"{how} while this test ran"
         if current is not None:
+            self._restore_streams(current)
+            self.watch.after()  # put back what it can; a test stopped midway is not blamed for its state
             current.outcome, current.message = "error", message
             self._emit(self._report(current))
         elif self.reports and self.reports[-1].id == self.last_started:
             # unittest reported the test before the interrupt left it: it did not pass, it was stopped
             self.reports[-1] = dataclasses.replace(self.reports[-1], outcome="error", message=message)
 
-    def _restore_streams(self) -> None:
-        if self.config.capture:
-            sys.stdout, sys.stderr = self._real_streams
+    def _restore_streams(self, current: _Current) -> tuple[StateChange, ...]:
+        """Put the real streams back; a test that replaced the capture's stream is told so."""
+        if not self.config.capture:
+            return ()
+        found = (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = self._real_streams
+        if not self.config.restore:  # leave the test's streams in place; the hooks probe reports them
+            sys.stdout, sys.stderr = (real if s is ours else s for s, ours, real in zip(
+                found, (current.stdout, current.stderr), self._real_streams, strict=True))
+            return ()
+        if not self.watch.has("hooks"):
+            return ()
+        return tuple(
+            StateChange("hooks", f"sys.{name} replaced by {probes.describe(stream)}", True)
+            for name, stream, ours in zip(("stdout", "stderr"), found, (current.stdout, current.stderr), strict=True)
+            if stream is not ours
+        )
 
     def _report(self, current: _Current) -> TestReport:
         findings = stdlib_async.findings_of(current.test)
+        if current.state_changes:
+            findings = dataclasses.replace(findings, state_changes=current.state_changes)
         outcome, message = current.outcome, current.message
-        if self.config.strict and outcome == "passed" and findings.residual_tasks:
-            outcome, message = "failed", _strict_message(len(findings.residual_tasks), loader.test_id(current.test))
+        if self.config.strict and outcome == "passed" and (findings.residual_tasks or findings.state_changes):
+            outcome, message = "failed", _strict_message(findings, loader.test_id(current.test))
             if self.failfast:
                 self.stop()
         return TestReport(
@@ -252,7 +277,13 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _strict_message(count: int, test_id: str) -> str:
+def _strict_message(findings: Findings, test_id: str) -> str:
+    count = len(findings.residual_tasks)
+    if not count:
+        change = findings.state_changes[0].detail
+        more = f" (and {len(findings.state_changes) - 1} more)" if len(findings.state_changes) > 1 else ""
+        return (f"{test_id} changed global state (strict mode): {change}{more}; put it back in tearDown or a "
+                "cleanup, or use unittest.mock.patch")
     tasks, pronoun = ("1 task", "it") if count == 1 else (f"{count} tasks", "them")
     return f"{tasks} still running after {test_id} (strict mode): await or cancel {pronoun} before the test returns"
 

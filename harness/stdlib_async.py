@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.backends import _ABANDONED
 from harness.outcome import Findings
-from harness.residue import TaskSites
+from harness.residue import TaskSites, own_resources
 
 _Case = unittest.IsolatedAsyncioTestCase
 
@@ -26,19 +26,24 @@ def enforced(bound: Callable[[], float]) -> Iterator[None]:
     original_tear_down = _Case._tearDownAsyncioRunner  # type: ignore[attr-defined]
 
     def set_up(case: _Case) -> None:
-        loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
+        with own_resources():  # the runner's loop, made here: its descriptors are closed by its teardown
+            loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
         sites = TaskSites()
         loop.set_task_factory(sites.factory)
         case.harness_findings = Findings()  # type: ignore[attr-defined]
-        case.addCleanup(_check, case, loop, sites, bound())  # first, so it runs after every other cleanup
+        case.addCleanup(_close, case, loop, bound())  # first, so it runs after every other cleanup
+        case.addCleanup(_check, case, loop, sites, bound())
         original_set_up(case)
 
     def tear_down(case: _Case) -> None:
+        if case._asyncioRunner is None:  # type: ignore[attr-defined]  # closed by _check, inside the test
+            return None
         loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
         if loop.is_closed() or not asyncio.all_tasks(loop):
             return original_tear_down(case)
         _close_abandoning(loop, bound())  # Runner.close() would wait forever on a task refusing to stop
         case._asyncioRunner = None  # type: ignore[attr-defined]  # else __del__ closes it again on a closed loop
+        return None
 
     _Case._callSetUp = set_up  # type: ignore[attr-defined]
     _Case._tearDownAsyncioRunner = tear_down  # type: ignore[attr-defined]
@@ -65,6 +70,18 @@ def _check(case: _Case, loop: asyncio.AbstractEventLoop, sites: TaskSites, bound
     case.harness_findings = Findings(residual_tasks=tuple(  # type: ignore[attr-defined]
         dataclasses.replace(described[t], refused_cancel=True) if t in refused else described[t] for t in pending
     ))
+
+
+def _close(case: _Case, loop: asyncio.AbstractEventLoop, bound: float) -> None:
+    """Close the test's loop before the test ends (the stdlib does it after), so the state probes see it closed."""
+    runner = case._asyncioRunner  # type: ignore[attr-defined]
+    if runner is None or loop.is_closed():
+        return
+    if asyncio.all_tasks(loop):
+        _close_abandoning(loop, bound)
+    else:
+        runner.close()
+    case._asyncioRunner = None  # type: ignore[attr-defined]  # its tear-down and __del__ have nothing left to do
 
 
 def _close_abandoning(loop: asyncio.AbstractEventLoop, bound: float) -> None:

@@ -12,7 +12,7 @@ import harness
 class PublicApiTests(unittest.TestCase):
     def test_all_is_pinned(self):
         self.assertEqual(sorted(harness.__all__), sorted([
-            "BACKENDS", "AsyncTestCase", "Findings", "ResidualTask", "StateChange", "Summary", "TestCase",
+            "BACKENDS", "AsyncTestCase", "Findings", "Probe", "ResidualTask", "StateChange", "Summary", "TestCase",
             "TestReport", "UnhandledError", "UnhandledErrors", "__version__",
         ]))
 
@@ -104,3 +104,21 @@ class PrivateNameCanaryTests(unittest.TestCase):
         probe = Probe("test_it")
         probe.run(Recording())
         self.assertEqual(skipped, [probe])
+
+    def test_state_probes_private_names_exist(self):
+        import _signal
+        import os
+        import signal
+        import warnings
+        from unittest import mock
+
+        self.assertIsInstance(os.environ._data, dict)  # EnvironProbe copies it
+        self.assertEqual(os.environ.decodekey(os.environ.encodekey("A")), "A")
+        self.assertIsInstance(mock._patch._active_patches, list)  # MockProbe
+        self.assertTrue(hasattr(asyncio.events, "_event_loop_policy"))  # AsyncioProbe, without creating one
+        self.assertTrue(callable(warnings._filters_mutated))  # WarningsProbe.restore
+        self.assertEqual(_signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGINT))
+
+    def test_default_event_loop_policy_keeps_its_loop_in_local(self):
+        policy = asyncio.DefaultEventLoopPolicy()
+        self.assertTrue(hasattr(policy._local, "_loop"))  # AsyncioProbe reads the current loop there

@@ -126,9 +126,12 @@ class OrderDependentTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        first, other = start("order_dependent", "--seed", "1"), start("order_dependent", "--seed", "5")
-        again = start("order_dependent", "--seed", "1", fresh=True)
+        first = start("order_dependent", "--seed", "1", "--no-restore")
+        other = start("order_dependent", "--seed", "5", "--no-restore")
+        again = start("order_dependent", "--seed", "1", "--no-restore", fresh=True)
+        restored = start("order_dependent", "--seed", "1")
         cls.first, cls.again, cls.other = first.result(), again.result(), other.result()
+        cls.restored = restored.result()
 
     def assert_fail_exactly_after_the_patcher(self, run):
         after = run.order.index(self.PATCHER)
@@ -150,24 +153,55 @@ class OrderDependentTests(unittest.TestCase):
     def test_different_seeds_give_different_orders(self):
         self.assertNotEqual(self.first.order, self.other.order)
 
+    def test_the_patcher_is_named_and_by_default_its_change_is_undone(self):
+        for run, restored in ((self.first, False), (self.restored, True)):
+            with self.subTest(restored=restored):
+                self.assertEqual(run.tests[self.PATCHER]["state_changes"], [{
+                    "probe": "attributes", "restored": restored,
+                    "detail": "PythonVersion.value replaced by returns_alpha (test_version.py:26)",
+                }])
+        self.assertEqual(self.restored.order, self.first.order)
+        self.assertEqual(set(self.restored.outcomes.values()), {"passed"})
+        self.assertIn("    - PythonVersion.value replaced by returns_alpha (test_version.py:26) "
+                      "(attributes; restored)\n", self.restored.stdout)
+
 
 class EnvironmentPolluterTests(unittest.TestCase):
-    """test_mode_debug sets APP_MODE and never restores it: test_default_mode fails only after it."""
+    """test_mode_debug sets APP_MODE and never restores it: with --no-restore, test_default_mode fails after it."""
 
     @classmethod
     def setUpClass(cls):
-        after, before = start("env_polluter", "--seed", "1"), start("env_polluter", "--seed", "3")
-        cls.after, cls.before = after.result(), before.result()
+        started = {
+            "after": start("env_polluter", "--seed", "1", "--no-restore"),
+            "before": start("env_polluter", "--seed", "3", "--no-restore"),
+            "restored": start("env_polluter", "--seed", "1"),
+        }
+        cls.runs = {name: run.result() for name, run in started.items()}
 
-    def test_the_polluted_test_fails_only_when_it_runs_after_the_polluter(self):
+    def test_unrestored_the_polluted_test_fails_only_when_it_runs_after_the_polluter(self):
+        after, before = self.runs["after"], self.runs["before"]
         suffix = ".SettingsTests.test_default_mode"
-        self.assertEqual(self.after.order[-1].split(".", 1)[1], suffix[1:])
-        self.assertEqual(self.after.test(suffix)["outcome"], "failed")
-        self.assertEqual(self.after.test(suffix)["message"], "AssertionError: 'debug' != 'production'")
-        self.assertEqual(self.before.order[0].split(".", 1)[1], suffix[1:])
-        self.assertEqual(self.before.test(suffix)["outcome"], "passed")
-        self.assertEqual((self.after.code, self.before.code), (1, 0))
+        self.assertEqual(after.order[-1].split(".", 1)[1], suffix[1:])
+        self.assertEqual(after.test(suffix)["outcome"], "failed")
+        self.assertEqual(after.test(suffix)["message"], "AssertionError: 'debug' != 'production'")
+        self.assertEqual(before.order[0].split(".", 1)[1], suffix[1:])
+        self.assertEqual(before.test(suffix)["outcome"], "passed")
+        self.assertEqual((after.code, before.code), (1, 0))
 
-    def test_the_polluter_itself_passes_and_the_report_has_room_for_state_changes(self):
-        polluter = self.after.test(".test_mode_debug")
-        self.assertEqual((polluter["outcome"], polluter["state_changes"]), ("passed", []))
+    def test_restored_by_default_the_same_order_passes(self):
+        run = self.runs["restored"]
+        self.assertEqual(run.order, self.runs["after"].order)
+        self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+
+    def test_the_polluter_is_named_with_what_it_changed(self):
+        for name, restored in (("after", False), ("restored", True)):
+            with self.subTest(name):
+                polluter = self.runs[name].test(".test_mode_debug")
+                self.assertEqual(polluter["outcome"], "passed")
+                self.assertEqual(polluter["state_changes"], [
+                    {"probe": "environ", "detail": "os.environ['APP_MODE'] added ('debug')", "restored": restored},
+                    {"probe": "logging", "detail": "the root logger: handler logging.NullHandler object added",
+                     "restored": restored},
+                ])
+                victim = self.runs[name].test(".test_default_mode")
+                self.assertEqual(victim["state_changes"], [])

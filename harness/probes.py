@@ -1,0 +1,671 @@
+"""Global state around each test: probes that snapshot it, diff it and put it back.
+
+A probe is an object with three hooks, each optional (trio's `Instrument` is the model):
+`snapshot()` returns what the state is now, `diff(before, after)` says in words what changed, and
+`restore(before, after)` puts it back. Probes that cannot restore (a thread still running) set
+`restorable = False`, and the report says `restored: false`, never a silent pass.
+"""
+from __future__ import annotations
+
+import _signal
+import asyncio
+import gc
+import locale
+import logging
+import os
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import types
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from harness.residue import activity
+
+MISSING: Any = object()
+
+
+class Probe:
+    """One piece of global state, watched around every test. Subclass it to add your own.
+
+    Register a probe class in setup.cfg (`[harness] probes = mypackage.probes:RedisProbe`) or with
+    `--probes`. The class is created once per run, with no arguments.
+    """
+
+    name: ClassVar[str] = ""  # what the report calls it: "environ", "sys.path"
+    restorable: ClassVar[bool] = True  # False: changes are reported with restored: false
+
+    def snapshot(self) -> Any:
+        """The state now; taken before each test and again after it."""
+        return None
+
+    def diff(self, before: Any, after: Any) -> Sequence[str]:
+        """What changed, one line each, in words a user acts on; empty when nothing did."""
+        return ()
+
+    def restore(self, before: Any, after: Any) -> None:
+        """Put the state back as `before` found it."""
+
+    def close(self) -> None:
+        """The run is over: undo whatever the probe set up to watch."""
+
+
+def describe(value: Any) -> str:
+    """A short name for a value in a message: a function by its name and where it is defined."""
+    code = getattr(value, "__code__", None)
+    name = getattr(value, "__qualname__", None)
+    if code is not None and name is not None:
+        name = name.rpartition("<locals>.")[2]  # a function defined inside the test: its own name is enough
+        return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
+    if isinstance(value, type | staticmethod | classmethod) and name is not None:
+        return name
+    if isinstance(value, types.ModuleType):
+        return f"module {value.__name__!r}"
+    if value is None or isinstance(value, str | bytes | int | float | bool | tuple | os.PathLike):
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    kind = type(value)
+    return f"{kind.__module__.lstrip('_')}.{kind.__qualname__} object"
+
+
+# -- the process environment ---------------------------------------------------------------------------
+class EnvironProbe(Probe):
+    """`os.environ`: variables added, changed or removed."""
+
+    name = "environ"
+
+    def snapshot(self) -> dict[Any, Any]:
+        # The encoded mapping os.environ keeps (a private name; the canary test watches it): copying it costs
+        # a fraction of a microsecond where dict(os.environ) decodes every variable.
+        return os.environ._data.copy()  # type: ignore[attr-defined]
+
+    def diff(self, before: dict[Any, Any], after: dict[Any, Any]) -> list[str]:
+        if before == after:
+            return []
+        old, new = _decoded(before), _decoded(after)
+        lines = [f"os.environ[{k!r}] added ({new[k]!r})" for k in new.keys() - old.keys()]
+        lines += [f"os.environ[{k!r}] removed (was {old[k]!r})" for k in old.keys() - new.keys()]
+        lines += [
+            f"os.environ[{k!r}] changed from {old[k]!r} to {new[k]!r}"
+            for k in old.keys() & new.keys() if old[k] != new[k]
+        ]
+        return sorted(lines)
+
+    def restore(self, before: dict[Any, Any], after: dict[Any, Any]) -> None:
+        old, new = _decoded(before), _decoded(after)
+        for key in new.keys() - old.keys():
+            del os.environ[key]
+        for key, value in old.items():
+            if new.get(key) != value:
+                os.environ[key] = value
+
+
+def _decoded(data: dict[Any, Any]) -> dict[str, str]:
+    decode = os.environ.decodekey  # type: ignore[attr-defined]
+    return {decode(key): os.environ.decodevalue(value) for key, value in data.items()}  # type: ignore[attr-defined]
+
+
+class CwdProbe(Probe):
+    """The working directory."""
+
+    name = "cwd"
+
+    def snapshot(self) -> str | None:
+        try:
+            return os.getcwd()
+        except FileNotFoundError:  # the test removed the directory it was in
+            return None
+
+    def diff(self, before: str | None, after: str | None) -> list[str]:
+        return [] if before == after else [f"working directory changed from {before!r} to {after!r}"]
+
+    def restore(self, before: str | None, after: str | None) -> None:
+        if before is not None:
+            os.chdir(before)
+
+
+class _ListProbe(Probe):
+    """A list in `sys` (identity and contents), as regrtest's save_env keeps it."""
+
+    attribute: ClassVar[str] = ""
+
+    def snapshot(self) -> tuple[int, list[Any], list[Any]]:
+        current = getattr(sys, self.attribute)
+        return id(current), current, list(current)
+
+    def diff(self, before: tuple[int, list[Any], list[Any]], after: tuple[int, list[Any], list[Any]]) -> list[str]:
+        name = f"sys.{self.attribute}"
+        if before[0] != after[0]:
+            return [f"{name} replaced by another list"]
+        old, new = before[2], after[2]
+        if old == new:
+            return []
+        added = [describe(item) for item in new if item not in old]
+        removed = [describe(item) for item in old if item not in new]
+        lines = [f"{name}: {item} added" for item in added] + [f"{name}: {item} removed" for item in removed]
+        return lines or [f"{name} reordered"]
+
+    def restore(self, before: tuple[int, list[Any], list[Any]], after: tuple[int, list[Any], list[Any]]) -> None:
+        original = before[1]
+        original[:] = before[2]
+        setattr(sys, self.attribute, original)
+
+
+class SysPathProbe(_ListProbe):
+    name = "sys.path"
+    attribute = "path"
+
+
+class MetaPathProbe(_ListProbe):
+    name = "sys.meta_path"
+    attribute = "meta_path"
+
+
+class PathHooksProbe(_ListProbe):
+    name = "sys.path_hooks"
+    attribute = "path_hooks"
+
+
+class ModulesProbe(Probe):
+    """`sys.modules`: modules removed or replaced (new imports are normal and not reported)."""
+
+    name = "sys.modules"
+
+    def snapshot(self) -> dict[str, Any]:
+        return sys.modules.copy()
+
+    def diff(self, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+        if len(after) >= len(before) and before.items() <= after.items():
+            return []  # only additions: the common case, decided at C speed
+        lines = [f"sys.modules[{name!r}] removed" for name in before.keys() - after.keys()]
+        lines += [
+            f"sys.modules[{name!r}] replaced by {describe(after[name])}"
+            for name in before.keys() & after.keys() if after[name] is not before[name]
+        ]
+        return sorted(lines)
+
+    def restore(self, before: dict[str, Any], after: dict[str, Any]) -> None:
+        for name, module in before.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+
+
+# -- interpreter hooks ----------------------------------------------------------------------------------
+_HOOKS: tuple[tuple[str, Any, str], ...] = (
+    ("sys.stdout", sys, "stdout"), ("sys.stderr", sys, "stderr"), ("sys.stdin", sys, "stdin"),
+    ("sys.excepthook", sys, "excepthook"), ("sys.unraisablehook", sys, "unraisablehook"),
+    ("sys.displayhook", sys, "displayhook"), ("sys.breakpointhook", sys, "breakpointhook"),
+    ("threading.excepthook", threading, "excepthook"), ("warnings.showwarning", warnings, "showwarning"),
+)
+
+
+class HooksProbe(Probe):
+    """The standard streams and the interpreter's hooks: replaced and not put back."""
+
+    name = "hooks"
+
+    def snapshot(self) -> list[Any]:
+        return [getattr(owner, attribute) for _, owner, attribute in _HOOKS]
+
+    def diff(self, before: list[Any], after: list[Any]) -> list[str]:
+        return [
+            f"{label} replaced by {describe(new)}"
+            for (label, _, _), old, new in zip(_HOOKS, before, after, strict=True) if new is not old
+        ]
+
+    def restore(self, before: list[Any], after: list[Any]) -> None:
+        for (_, owner, attribute), old in zip(_HOOKS, before, strict=True):
+            setattr(owner, attribute, old)
+
+
+class TraceProbe(Probe):
+    """Trace and profile functions, for this thread and for new threads (a coverage tracer stays put)."""
+
+    name = "trace"
+    _GETTERS: ClassVar[tuple[tuple[str, Callable[[], Any], Callable[[Any], Any]], ...]] = (
+        ("sys.settrace", sys.gettrace, sys.settrace),
+        ("sys.setprofile", sys.getprofile, sys.setprofile),
+        ("threading.settrace", threading.gettrace, threading.settrace),
+        ("threading.setprofile", threading.getprofile, threading.setprofile),
+    )
+
+    def snapshot(self) -> list[Any]:
+        return [get() for _, get, _ in self._GETTERS]
+
+    def diff(self, before: list[Any], after: list[Any]) -> list[str]:
+        return [
+            f"{label} function {'removed' if new is None else 'set to ' + describe(new)}"
+            for (label, _, _), old, new in zip(self._GETTERS, before, after, strict=True) if new is not old
+        ]
+
+    def restore(self, before: list[Any], after: list[Any]) -> None:
+        for (_, _, set_), old, new in zip(self._GETTERS, before, after, strict=True):
+            if new is not old:
+                set_(old)
+
+
+class SignalsProbe(Probe):
+    """Signal handlers installed and not put back."""
+
+    name = "signals"
+    _SIGNALS: ClassVar[tuple[int, ...]] = tuple(
+        int(s) for s in signal.Signals
+        if s not in (getattr(signal, "SIGKILL", None), getattr(signal, "SIGSTOP", None))
+        and not s.name.startswith("SIGRT")
+    )
+
+    def snapshot(self) -> list[Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        # _signal.getsignal returns the raw handler; signal.getsignal wraps it in an enum, 20 times slower
+        return list(map(_signal.getsignal, self._SIGNALS))
+
+    def diff(self, before: list[Any], after: list[Any]) -> list[str]:
+        if before == after:
+            return []
+        return [
+            f"signal handler for {signal.Signals(sig).name} set to {_handler(new)} (was {_handler(old)})"
+            for sig, old, new in zip(self._SIGNALS, before, after, strict=False) if new is not old and new != old
+        ]
+
+    def restore(self, before: list[Any], after: list[Any]) -> None:
+        for sig, old, new in zip(self._SIGNALS, before, after, strict=False):
+            if new is not old and new != old and old is not None:
+                signal.signal(sig, old)
+
+
+def _handler(handler: Any) -> str:
+    names = {int(signal.SIG_DFL): "SIG_DFL", int(signal.SIG_IGN): "SIG_IGN"}
+    return names.get(handler, "None") if isinstance(handler, int) or handler is None else describe(handler)
+
+
+# -- logging and warnings -----------------------------------------------------------------------------
+_LoggerState = tuple[int, list[logging.Handler], bool, bool]
+
+
+class LoggingProbe(Probe):
+    """Loggers: handlers added or removed, levels, `disabled`, `propagate`, and `logging.disable`."""
+
+    name = "logging"
+
+    def __init__(self) -> None:
+        self._known = -1
+        self._loggers: dict[str, logging.Logger] = {}
+
+    def snapshot(self) -> tuple[int, dict[str, tuple[logging.Logger, _LoggerState]]]:
+        registry = logging.root.manager.loggerDict
+        if len(registry) != self._known:  # loggers are only ever added: look again when there are more
+            self._known = len(registry)
+            self._loggers = {"root": logging.root, **{
+                name: logger for name, logger in registry.items() if isinstance(logger, logging.Logger)
+            }}
+        return logging.root.manager.disable, {
+            name: (logger, (logger.level, list(logger.handlers), logger.disabled, logger.propagate))
+            for name, logger in self._loggers.items()
+        }
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        lines = []
+        if before[0] != after[0]:
+            lines.append(f"logging.disable({logging.getLevelName(after[0])}) called (was {before[0]})")
+        for name, (logger, new) in after[1].items():
+            old = before[1].get(name, (logger, (logging.NOTSET, [], False, True)))[1]
+            if new != old:
+                lines.extend(_logger_changes(name, old, new))
+        return lines
+
+    def restore(self, before: Any, after: Any) -> None:
+        logging.disable(before[0])
+        for name, (logger, new) in after[1].items():
+            level, handlers, disabled, propagate = before[1].get(name, (logger, (logging.NOTSET, [], False, True)))[1]
+            if new != (level, handlers, disabled, propagate):
+                logger.setLevel(level)
+                logger.handlers[:] = handlers
+                logger.disabled, logger.propagate = disabled, propagate
+
+
+def _logger_changes(name: str, old: _LoggerState, new: _LoggerState) -> list[str]:
+    label = "the root logger" if name == "root" else f"logger {name!r}"
+    lines = [f"{label}: handler {describe(h)} added" for h in new[1] if h not in old[1]]
+    lines += [f"{label}: handler {describe(h)} removed" for h in old[1] if h not in new[1]]
+    if new[0] != old[0]:
+        lines.append(f"{label}: level set to {logging.getLevelName(new[0])} (was {logging.getLevelName(old[0])})")
+    if new[2] != old[2]:
+        lines.append(f"{label}: {'disabled' if new[2] else 'enabled'}")
+    if new[3] != old[3]:
+        lines.append(f"{label}: propagate set to {new[3]}")
+    return lines
+
+
+class WarningsProbe(Probe):
+    """The warnings filters (`simplefilter`, `filterwarnings`) changed and not put back."""
+
+    name = "warnings"
+
+    def snapshot(self) -> tuple[int, list[Any], list[Any]]:
+        return id(warnings.filters), warnings.filters, list(warnings.filters)
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        if before[0] == after[0] and before[2] == after[2]:
+            return []
+        added = [f"warnings filter {_filter(f)} added" for f in after[2] if f not in before[2]]
+        removed = [f"warnings filter {_filter(f)} removed" for f in before[2] if f not in after[2]]
+        if added or removed:
+            return added + removed
+        if before[2] and after[2] and before[2][0] != after[2][0]:
+            return [f"warnings filter {_filter(after[2][0])} moved to the front (simplefilter or filterwarnings)"]
+        return ["warnings.filters reordered or replaced by another list"]
+
+    def restore(self, before: Any, after: Any) -> None:
+        before[1][:] = before[2]
+        warnings.filters = before[1]
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # as catch_warnings does, so caches see it
+
+
+def _filter(entry: tuple[Any, ...]) -> str:
+    action, message, category, module, line = entry
+    parts = [repr(action), getattr(category, "__name__", str(category))]
+    if message is not None and getattr(message, "pattern", ""):
+        parts.append(f"message={message.pattern!r}")
+    if module is not None and getattr(module, "pattern", ""):
+        parts.append(f"module={module.pattern!r}")
+    return f"({', '.join(parts)})"
+
+
+# -- asyncio -----------------------------------------------------------------------------------------------
+class AsyncioProbe(Probe):
+    """The asyncio event loop policy, and a current event loop left set."""
+
+    name = "asyncio"
+
+    def snapshot(self) -> tuple[Any, Any]:
+        policy = asyncio.events._event_loop_policy  # type: ignore[attr-defined]  # get_* would create one
+        local = getattr(policy, "_local", None)
+        return policy, getattr(local, "_loop", None)
+
+    def diff(self, before: tuple[Any, Any], after: tuple[Any, Any]) -> list[str]:
+        lines = []
+        if after[0] is not before[0] and before[0] is not None:  # from None: the stdlib made its default one
+            lines.append(f"asyncio event loop policy set to {describe(after[0])}")
+        elif after[1] is not before[1] and after[1] is not None:
+            state = "closed" if after[1].is_closed() else "still open"
+            lines.append(f"asyncio current event loop set to {describe(after[1])} ({state}) and left set")
+        return lines
+
+    def restore(self, before: tuple[Any, Any], after: tuple[Any, Any]) -> None:
+        if after[0] is not before[0] and before[0] is not None:
+            asyncio.set_event_loop_policy(before[0])
+        else:
+            asyncio.set_event_loop(before[1])
+
+
+# -- threads, processes, descriptors: reported, never restored ----------------------------------------
+# Idle workers these libraries keep on purpose, and harness's own helpers.
+_POOLED_THREADS = ("Trio thread ", "AnyIO worker thread", "harness-")
+
+
+class ThreadsProbe(Probe):
+    """Threads the test started that are still running."""
+
+    name = "threads"
+    restorable = False
+
+    def snapshot(self) -> frozenset[threading.Thread]:
+        return frozenset(threading.enumerate())
+
+    def diff(self, before: frozenset[threading.Thread], after: frozenset[threading.Thread]) -> list[str]:
+        return sorted(
+            f"thread {t.name!r} ({describe(getattr(t, '_target', None) or type(t))}) is still running"
+            for t in after - before if t.is_alive() and not t.name.startswith(_POOLED_THREADS)
+        )
+
+
+def _proc_listing(path: str) -> frozenset[str]:
+    try:
+        return frozenset(os.listdir(path))
+    except OSError:
+        return frozenset()
+
+
+class ProcessesProbe(Probe):
+    """Child processes the test started that are still running (Linux: /proc).
+
+    /proc is read only after an audit event says a process may have been started (harness.residue.Activity).
+    """
+
+    name = "processes"
+    restorable = False
+
+    def __init__(self) -> None:
+        activity.hook()
+        self._last: frozenset[int] = frozenset()
+
+    def snapshot(self) -> frozenset[int]:
+        if activity.processes:
+            activity.processes = False
+            self._last = _children()
+        return self._last
+
+    def diff(self, before: frozenset[int], after: frozenset[int]) -> list[str]:
+        return [f"child process {pid} ({_command(pid)}) is still running" for pid in sorted(after - before)]
+
+
+def _children() -> frozenset[int]:
+    children: set[int] = set()
+    for tid in _proc_listing("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/children", encoding="ascii") as file:
+                children.update(int(pid) for pid in file.read().split())
+        except OSError:
+            continue
+    return frozenset(children)
+
+
+def _open_descriptors() -> frozenset[str]:
+    """Open descriptors, without the one the listing itself used (closed again by the time we look)."""
+    listed = _proc_listing("/proc/self/fd")
+    return frozenset(fd for fd in listed if _is_open(int(fd)))
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _command(pid: int) -> str:
+    for name in ("cmdline", "comm"):  # cmdline is empty for a moment while the child execs
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as file:
+                text = file.read().replace(b"\0", b" ").decode(errors="replace").strip()[:80]
+        except OSError:
+            continue
+        if text:
+            return text
+    return "?"
+
+
+class FilesProbe(Probe):
+    """File descriptors the test opened and left open (Linux: /proc/self/fd)."""
+
+    name = "fds"
+    restorable = False
+
+    def __init__(self) -> None:
+        activity.hook()
+        self._last: frozenset[str] = frozenset()
+        self._before_taken = False  # snapshots alternate: before a test, after it
+
+    def snapshot(self) -> frozenset[str]:
+        # Listed before every test, and after it only when an audit event says a file or socket may have been
+        # opened (harness.residue.Activity): a test that opened nothing has the descriptors it started with.
+        if activity.descriptors or not self._before_taken:
+            activity.descriptors = False
+            self._last = _open_descriptors()
+        self._before_taken = not self._before_taken
+        return self._last
+
+    def diff(self, before: frozenset[str], after: frozenset[str]) -> list[str]:
+        lines = []
+        for fd in sorted(after - before, key=int):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue  # the descriptor the listing itself used, or one closed since
+            lines.append(f"file descriptor {fd} ({target}) left open")
+        return lines
+
+
+# -- single values ---------------------------------------------------------------------------------------------
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _set_umask(mask: int) -> None:
+    os.umask(mask)
+
+
+def _locale() -> str:
+    return locale.setlocale(locale.LC_ALL)
+
+
+def _set_locale(value: str) -> None:
+    locale.setlocale(locale.LC_ALL, value)
+
+
+def _set_tempdir(value: str | None) -> None:
+    tempfile.tempdir = value
+
+
+def _get_tempdir() -> str | None:
+    return tempfile.tempdir
+
+
+def _gc_state() -> tuple[bool, tuple[int, ...]]:
+    return gc.isenabled(), gc.get_threshold()
+
+
+def _set_gc_state(state: tuple[bool, tuple[int, ...]]) -> None:
+    (gc.enable if state[0] else gc.disable)()
+    gc.set_threshold(*state[1])
+
+
+_VALUES: tuple[tuple[str, Callable[[], Any], Callable[[Any], Any]], ...] = (
+    ("socket.setdefaulttimeout", socket.getdefaulttimeout, socket.setdefaulttimeout),
+    ("os.umask", _umask, _set_umask),
+    ("sys.setrecursionlimit", sys.getrecursionlimit, sys.setrecursionlimit),
+    ("sys.setswitchinterval", sys.getswitchinterval, sys.setswitchinterval),
+    ("sys.set_int_max_str_digits", sys.get_int_max_str_digits, sys.set_int_max_str_digits),
+    ("tempfile.tempdir", _get_tempdir, _set_tempdir),
+    ("locale.setlocale", _locale, _set_locale),
+    ("gc (enabled, thresholds)", _gc_state, _set_gc_state),
+)
+
+
+class SettingsProbe(Probe):
+    """Process-wide settings: default socket timeout, umask, recursion limit, tempdir, locale, gc."""
+
+    name = "settings"
+
+    def __init__(self) -> None:
+        tempfile.gettempdir()  # fills tempfile.tempdir, a lazy cache, now rather than during some test
+
+    def snapshot(self) -> list[Any]:
+        return [get() for _, get, _ in _VALUES]
+
+    def diff(self, before: list[Any], after: list[Any]) -> list[str]:
+        if before == after:
+            return []
+        return [
+            f"{label} changed from {_value(old, label)} to {_value(new, label)}"
+            for (label, _, _), old, new in zip(_VALUES, before, after, strict=True) if old != new
+        ]
+
+    def restore(self, before: list[Any], after: list[Any]) -> None:
+        for (_, _, set_), old, new in zip(_VALUES, before, after, strict=True):
+            if old != new:
+                set_(old)
+
+
+def _value(value: Any, label: str) -> str:
+    return oct(value) if label == "os.umask" else repr(value)
+
+
+# -- attributes rebound on modules and classes, and mock patchers left running -----------------------------
+class MockProbe(Probe):
+    """`unittest.mock` patchers started and never stopped; restoring stops them, which puts the target back."""
+
+    name = "mock"
+
+    def snapshot(self) -> list[Any]:
+        return list(_active_patchers())
+
+    def diff(self, before: list[Any], after: list[Any]) -> list[str]:
+        return [f"{_patch_target(p)} patched by unittest.mock and never stopped" for p in after if p not in before]
+
+    def restore(self, before: list[Any], after: list[Any]) -> None:
+        for patcher in reversed(after):
+            if patcher not in before:
+                patcher.stop()
+
+
+def _active_patchers() -> list[Any]:
+    mock = sys.modules.get("unittest.mock")  # not imported: no patcher can be running
+    return mock._patch._active_patches if mock is not None else []  # type: ignore[attr-defined, no-any-return]
+
+
+def _patch_owner(patcher: Any) -> Any:
+    try:
+        return patcher.getter()
+    except Exception:
+        return None
+
+
+def _patch_target(patcher: Any) -> str:
+    target = _patch_owner(patcher)
+    owner = getattr(target, "__name__", None) or type(target).__name__
+    return f"{owner}.{patcher.attribute}" if getattr(patcher, "attribute", None) else owner
+
+
+class AttributesProbe(Probe):
+    """Attributes of modules (any module) and of the project's classes rebound or deleted and not put back.
+
+    Modules are watched as they change, not scanned: see harness.rebinding. New attributes are not
+    reported (lazy caches add them); a rebinding is, with what it now holds and where that is defined.
+    """
+
+    name = "attributes"
+
+    def __init__(self) -> None:
+        from harness import rebinding
+
+        self._rebinding = rebinding
+
+    def snapshot(self) -> Any:
+        return self._rebinding.snapshot()
+
+    def diff(self, before: Any, after: Any) -> list[str]:
+        patched = {(id(_patch_owner(p)), p.attribute) for p in _active_patchers()}  # the mock probe names those
+        return [change.describe() for change in self._rebinding.changes(before, after)
+                if (id(change.owner), change.name) not in patched]
+
+    def restore(self, before: Any, after: Any) -> None:
+        for change in self._rebinding.changes(before, after):
+            change.undo()
+
+    def close(self) -> None:
+        self._rebinding.unwatch()
+
+
+BUILTIN: tuple[type[Probe], ...] = (
+    EnvironProbe, CwdProbe, SysPathProbe, MetaPathProbe, PathHooksProbe, ModulesProbe, HooksProbe, TraceProbe,
+    SignalsProbe, LoggingProbe, WarningsProbe, AsyncioProbe, MockProbe, AttributesProbe, ThreadsProbe, ProcessesProbe,
+    FilesProbe, SettingsProbe,
+)

@@ -1,0 +1,128 @@
+"""Watching global state around each test: every probe's snapshot before, its diff and restore after."""
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from harness.config import UsageError
+from harness.outcome import StateChange
+from harness.probes import BUILTIN, Probe
+
+
+def builtin_names() -> tuple[str, ...]:
+    """The names `--no-probes` accepts."""
+    return tuple(probe.name for probe in BUILTIN)
+
+
+def choose(disabled: Sequence[str], extra: Sequence[str]) -> list[Probe]:
+    """The probes a run uses: the built-in ones not disabled, then the user's, by "module:Class"."""
+    names = builtin_names()
+    unknown = [name for name in disabled if name not in names and name != "all"]
+    if unknown:
+        raise UsageError(f"unknown probe {unknown[0]!r}; choose from: all, {', '.join(names)}")
+    chosen: list[Probe] = [] if "all" in disabled else [p() for p in BUILTIN if p.name not in disabled]
+    return chosen + [_load(spec) for spec in extra]
+
+
+def _load(spec: str) -> Probe:
+    if ":" in spec:
+        module_name, _, class_name = spec.partition(":")
+    else:
+        module_name, _, class_name = spec.rpartition(".")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in class_name.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise UsageError(f"cannot load probe {spec!r}: {exc}; give it as module:Class") from None
+    if not (isinstance(found, type) and issubclass(found, Probe)):
+        raise UsageError(f"probe {spec!r} is not a subclass of harness.Probe")
+    try:
+        return found()
+    except Exception as exc:
+        raise UsageError(f"probe {spec!r} could not be created: {type(exc).__name__}: {exc}") from None
+
+
+class Watch:
+    """Snapshots before a test, and after it what changed (restored unless told not to)."""
+
+    def __init__(self, probes: Sequence[Probe], restore: bool) -> None:
+        self.probes = list(probes)
+        self.restore = restore
+        self._before: list[Any] = []
+        self._broken: list[StateChange] = []
+
+    def has(self, name: str) -> bool:
+        """Whether the probe of this name is on."""
+        return any(probe.name == name for probe in self.probes)
+
+    def before(self) -> None:
+        """Take every probe's snapshot; a probe that fails is reported with the test, not raised."""
+        self._broken = []
+        try:  # one comprehension on the hot path; a failing probe sends us the slow, careful way
+            self._before = [probe.snapshot() for probe in self.probes]
+        except Exception:
+            self._before = [self._snapshot_or_failed(probe, "snapshot") for probe in self.probes]
+
+    def after(self) -> tuple[StateChange, ...]:
+        """Diff every probe against its snapshot and put back what changed."""
+        changes = list(self._broken)
+        try:  # the hot path: every snapshot in one comprehension, equal ones compared in C and skipped
+            afters = [probe.snapshot() for probe in self.probes]
+        except Exception:
+            afters = [self._snapshot_or_failed(probe, "snapshot", changes) for probe in self.probes]
+        for probe, before, after in zip(self.probes, self._before, afters, strict=True):
+            if before is not _FAILED and after is not _FAILED and not _same(before, after):
+                changes.extend(self._check(probe, before, after))
+        self._before = []
+        return tuple(changes)
+
+    def _snapshot_or_failed(self, probe: Probe, step: str, failures: list[StateChange] | None = None) -> Any:
+        try:
+            return probe.snapshot()
+        except Exception as exc:
+            (self._broken if failures is None else failures).append(_probe_failed(probe, step, exc))
+            return _FAILED
+
+    def close(self) -> None:
+        """The run is over: every probe undoes its own watching."""
+        for probe in self.probes:
+            try:
+                probe.close()
+            except Exception as exc:  # a broken user probe must not lose the reports
+                print(f"harness: probe {probe.name!r} failed to close: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    def _check(self, probe: Probe, before: Any, after: Any) -> list[StateChange]:
+        try:
+            lines = list(probe.diff(before, after))
+        except Exception as exc:
+            return [_probe_failed(probe, "diff", exc)]
+        if not lines:
+            return []
+        restored = self.restore and probe.restorable
+        if restored:
+            try:
+                probe.restore(before, after)
+            except Exception as exc:
+                return [StateChange(probe.name, line, False) for line in lines] + [
+                    _probe_failed(probe, "restore", exc)
+                ]
+        return [StateChange(probe.name, line, restored) for line in lines]
+
+
+_FAILED = object()
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Equal snapshots need no diff (compared in C; a snapshot that cannot compare gets its diff)."""
+    try:
+        return bool(before is after or before == after)
+    except Exception:
+        return False
+
+
+def _probe_failed(probe: Probe, step: str, exc: Exception) -> StateChange:
+    return StateChange(probe.name or type(probe).__name__, f"probe failed in {step}: {type(exc).__name__}: {exc}",
+                       False)

@@ -1,0 +1,2 @@
+"""A module that a test removes from sys.modules."""
+VALUE = 1

@@ -1,0 +1,150 @@
+"""Global-state probes end to end: a change is named on the test that made it and restored; clean tests are silent."""
+from __future__ import annotations
+
+import re
+import unittest
+
+from tests.support import start
+
+POLLUTERS = "test_polluters.PollutingTests."
+SAMPLE = "/work/main/tests/samples/state_probes"  # only for messages; runs use the sample's folder as cwd
+
+EXPECTED = {  # test -> (probe, detail pattern, restored)
+    "test_environ": ("environ", r"os\.environ\['APP_MODE'\] added \('debug'\)", True),
+    "test_cwd": ("cwd", r"working directory changed from '.+state_probes' to '/tmp'", True),
+    "test_sys_path": ("sys.path", r"sys\.path: '/nowhere' added", True),
+    "test_sys_modules": ("sys.modules", r"sys\.modules\['helper_mod'\] removed", True),
+    "test_module_attribute": ("attributes", r"json\.dumps replaced by fake_dumps \(test_polluters\.py:26\)", True),
+    "test_class_attribute": ("attributes", r"Registry\.backend replaced by 'redis'", True),
+    "test_mock_patcher": ("mock", r"os\.getpid patched by unittest\.mock and never stopped", True),
+    "test_stdout": ("hooks", r"sys\.stdout replaced by io\.StringIO object", True),
+    "test_excepthook": ("hooks", r"sys\.excepthook replaced by custom_hook \(test_polluters\.py:34\)", True),
+    "test_signal": ("signals", r"signal handler for SIGUSR1 set to on_usr1 \(test_polluters\.py:30\) \(was SIG_DFL\)",
+                    True),
+    "test_logging": ("logging", r"logger 'app': level set to DEBUG \(was NOTSET\)", True),
+    "test_warnings": ("warnings", r"warnings filter \('ignore', DeprecationWarning\) moved to the front .*", True),
+    "test_asyncio_policy": ("asyncio", r"asyncio event loop policy set to asyncio\.unix_events\.\w+ object", True),
+    "test_socket_timeout": ("settings", r"socket\.setdefaulttimeout changed from None to 5\.0", True),
+    "test_recursion_limit": ("settings", r"sys\.setrecursionlimit changed from 1000 to 5000", True),
+    "test_thread": ("threads", r"thread 'poller' \(Event\.wait \(threading\.py:\d+\)\) is still running", False),
+    "test_process": ("processes", r"child process \d+ \(.+\) is still running", False),
+    "test_file": ("fds", r"file descriptor \d+ \(.*test_polluters\.py\) left open", False),
+}
+CLEAN = ("test_polluters.CleanTests.test_sync", "test_polluters.CleanStdlibAsyncTests.test_async",
+         "test_polluters.CleanAsyncTests.test_async[asyncio]", "test_polluters.CleanAsyncTests.test_async[trio]")
+
+
+class ProbeTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        runs = {
+            "default": start("state_probes", "--seed", "1", "-v"),
+            "unrestored": start("state_probes", "--seed", "1", "--no-restore"),
+            "strict": start("state_probes", "--seed", "1", "--strict", "-k", "test_environ", "-k", "Clean"),
+            "off": start("state_probes", "--seed", "1", "--no-probes", "all"),
+            "some off": start("state_probes", "--seed", "1", "--no-probes", "environ,cwd", "-k", "test_environ",
+                              "-k", "test_cwd", "-k", "test_sys_path"),
+            "unknown": start("state_probes", "--no-probes", "environs", json_report=False),
+        }
+        cls.runs = {name: run.result() for name, run in runs.items()}
+
+    def test_each_change_is_named_on_the_test_that_made_it(self):
+        run = self.runs["default"]
+        for name, (probe, pattern, restored) in EXPECTED.items():
+            with self.subTest(name):
+                [change] = run.tests[POLLUTERS + name]["state_changes"]
+                self.assertEqual((change["probe"], change["restored"]), (probe, restored), change)
+                self.assertRegex(change["detail"], f"^{pattern}$")
+
+    def test_clean_tests_report_nothing_on_every_kind_of_test(self):
+        run = self.runs["default"]
+        for test_id in CLEAN:
+            with self.subTest(test_id):
+                self.assertEqual(run.tests[test_id]["state_changes"], [])
+                self.assertEqual(run.tests[test_id]["outcome"], "passed")
+
+    def test_the_text_output_lists_the_changes_under_their_test(self):
+        run = self.runs["default"]
+        self.assertIn("\n==", run.stdout)
+        lines = run.lines()
+        start_at = next(i for i, line in enumerate(lines) if " tests that changed global state " in line)
+        self.assertIn(f"{POLLUTERS}test_environ:", lines[start_at:])
+        self.assertIn("    - os.environ['APP_MODE'] added ('debug') (environ; restored)", lines[start_at:])
+        self.assertRegex(run.stdout, r"\(\d+ tests? changed global state\)\n")
+        self.assertRegex(run.stdout, rf"(?m)^{re.escape(POLLUTERS)}test_environ \.\.\. ok \(\d+\.\d+ s\) "
+                                     r"\[1 global state change\]$")
+
+    def test_no_restore_reports_the_same_changes_as_not_restored(self):
+        run = self.runs["unrestored"]
+        for name, (probe, _, _) in EXPECTED.items():
+            with self.subTest(name):
+                [change] = run.tests[POLLUTERS + name]["state_changes"]
+                self.assertEqual((change["probe"], change["restored"]), (probe, False))
+
+    def test_strict_fails_the_test_that_changed_state_and_not_the_clean_ones(self):
+        run = self.runs["strict"]
+        self.assertEqual(run.code, 1, run.describe())
+        entry = run.tests[POLLUTERS + "test_environ"]
+        self.assertEqual(entry["outcome"], "failed")
+        self.assertEqual(entry["message"], f"{POLLUTERS}test_environ changed global state (strict mode): "
+                                           "os.environ['APP_MODE'] added ('debug'); put it back in tearDown or a "
+                                           "cleanup, or use unittest.mock.patch")
+        for test_id in CLEAN:
+            self.assertEqual(run.tests[test_id]["outcome"], "passed")
+
+    def test_probes_can_be_turned_off_all_or_by_name(self):
+        self.assertEqual({test_id: e["state_changes"] for test_id, e in self.runs["off"].tests.items()
+                          if e["state_changes"]}, {})
+        some = self.runs["some off"].tests
+        self.assertEqual(some[POLLUTERS + "test_environ"]["state_changes"], [])
+        self.assertEqual(some[POLLUTERS + "test_cwd"]["state_changes"], [])
+        self.assertEqual(len(some[POLLUTERS + "test_sys_path"]["state_changes"]), 1)
+
+    def test_an_unknown_probe_name_is_a_usage_error_listing_the_names(self):
+        run = self.runs["unknown"]
+        self.assertEqual(run.code, 4, run.describe())
+        self.assertRegex(run.stderr, r"^harness: error: unknown probe 'environs'; choose from: all, environ, cwd, "
+                                     r"sys\.path, [a-z._, ]+\n$")
+
+
+class RestoreTests(unittest.TestCase):
+    """Restoring is what keeps the next test safe: env_polluter's victim passes after its polluter."""
+
+    def test_a_restored_change_does_not_reach_the_next_test(self):
+        restored = start("env_polluter", "--seed", "1").result()
+        raw = start("env_polluter", "--seed", "1", "--no-restore").result()
+        self.assertEqual(restored.order, raw.order)
+        self.assertEqual(restored.code, 0, restored.describe())
+        self.assertEqual(raw.code, 1, raw.describe())
+
+
+class CustomProbeTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        runs = {
+            "configured": start("custom_probe", "--seed", "1", "--bucket", "none", "--no-restore", targets=()),
+            "restored": start("custom_probe", "--seed", "1", "--bucket", "none", targets=()),
+            "not a probe": start("custom_probe", "--probes", "counting_probe:NotAProbe", json_report=False),
+            "missing": start("custom_probe", "--probes", "counting_probe:Nope", json_report=False),
+        }
+        cls.runs = {name: run.result() for name, run in runs.items()}
+
+    def test_a_probe_from_setup_cfg_reports_and_restores(self):
+        unrestored, restored = self.runs["configured"], self.runs["restored"]
+        entry = restored.tests["test_cache.CacheTests.test_a_fills_the_cache"]
+        self.assertEqual(entry["state_changes"], [{"probe": "app-cache", "detail": "CACHE['user:1'] added",
+                                                   "restored": True}])
+        self.assertEqual(restored.code, 0, restored.describe())
+        self.assertEqual(unrestored.outcomes["test_cache.CacheTests.test_b_needs_an_empty_cache"], "failed")
+
+    def test_a_class_that_is_not_a_probe_is_a_usage_error(self):
+        run = self.runs["not a probe"]
+        self.assertEqual(run.code, 4, run.describe())
+        self.assertEqual(run.stderr,
+                         "harness: error: probe 'counting_probe:NotAProbe' is not a subclass of harness.Probe\n")
+
+    def test_a_probe_that_cannot_be_found_is_a_usage_error(self):
+        run = self.runs["missing"]
+        self.assertEqual(run.code, 4, run.describe())
+        self.assertRegex(run.stderr, r"^harness: error: cannot load probe 'counting_probe:Nope': .*; give it as "
+                                     r"module:Class\n$")
