@@ -64,7 +64,7 @@ def describe(value: Any) -> str:
         return name
     if isinstance(value, types.ModuleType):
         return f"module {value.__name__!r}"
-    if value is None or isinstance(value, str | bytes | int | float | bool | tuple | os.PathLike):
+    if value is None or type(value) in (str, bytes, int, float, bool, tuple):
         text = repr(value)
         return text if len(text) <= 80 else text[:77] + "..."
     kind = type(value)
@@ -120,7 +120,10 @@ class CwdProbe(Probe):
             return None
 
     def diff(self, before: str | None, after: str | None) -> list[str]:
-        return [] if before == after else [f"working directory changed from {before!r} to {after!r}"]
+        if before == after:
+            return []
+        where = repr(after) if after is not None else "a directory that no longer exists"
+        return [f"working directory changed from {before!r} to {where}"]
 
     def restore(self, before: str | None, after: str | None) -> None:
         if before is not None:
@@ -273,7 +276,9 @@ class SignalsProbe(Probe):
 
     def restore(self, before: list[Any], after: list[Any]) -> None:
         for sig, old, new in zip(self._SIGNALS, before, after, strict=False):
-            if new is not old and new != old and old is not None:
+            if new is not old and new != old:
+                if old is None:  # installed from C, not from Python: signal.signal cannot put it back
+                    raise RuntimeError(f"the previous handler of {signal.Signals(sig).name} was not set from Python")
                 signal.signal(sig, old)
 
 
@@ -388,7 +393,7 @@ class AsyncioProbe(Probe):
 
     def diff(self, before: tuple[Any, Any], after: tuple[Any, Any]) -> list[str]:
         lines = []
-        if after[0] is not before[0] and before[0] is not None:  # from None: the stdlib made its default one
+        if after[0] is not before[0] and None not in (before[0], after[0]):  # None: the stdlib's default one
             lines.append(f"asyncio event loop policy set to {describe(after[0])}")
         elif after[1] is not before[1] and after[1] is not None:
             state = "closed" if after[1].is_closed() else "still open"
@@ -396,7 +401,7 @@ class AsyncioProbe(Probe):
         return lines
 
     def restore(self, before: tuple[Any, Any], after: tuple[Any, Any]) -> None:
-        if after[0] is not before[0] and before[0] is not None:
+        if after[0] is not before[0] and None not in (before[0], after[0]):
             asyncio.set_event_loop_policy(before[0])
         else:
             asyncio.set_event_loop(before[1])
@@ -461,7 +466,16 @@ def _children() -> frozenset[int]:
                 children.update(int(pid) for pid in file.read().split())
         except OSError:
             continue
-    return frozenset(children)
+    return frozenset(pid for pid in children if _running(pid))
+
+
+def _running(pid: int) -> bool:
+    """Not a zombie: a child that exited and was never waited for is not running anything."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _open_descriptors() -> frozenset[str]:
@@ -608,7 +622,7 @@ class MockProbe(Probe):
         return list(_active_patchers())
 
     def diff(self, before: list[Any], after: list[Any]) -> list[str]:
-        return [f"{_patch_target(p)} patched by unittest.mock and never stopped" for p in after if p not in before]
+        return [f"{_patch_target(p)} and never stopped" for p in after if p not in before]
 
     def restore(self, before: list[Any], after: list[Any]) -> None:
         for patcher in reversed(after):
@@ -629,9 +643,13 @@ def _patch_owner(patcher: Any) -> Any:
 
 
 def _patch_target(patcher: Any) -> str:
+    if not hasattr(patcher, "attribute"):  # mock.patch.dict
+        target = getattr(patcher, "in_dict", None)
+        name = "os.environ" if target is os.environ else describe(target)
+        return f"{name} patched by unittest.mock.patch.dict"
     target = _patch_owner(patcher)
     owner = getattr(target, "__name__", None) or type(target).__name__
-    return f"{owner}.{patcher.attribute}" if getattr(patcher, "attribute", None) else owner
+    return f"{owner}.{patcher.attribute} patched by unittest.mock"
 
 
 class AttributesProbe(Probe):
@@ -652,7 +670,9 @@ class AttributesProbe(Probe):
         return self._rebinding.snapshot()
 
     def diff(self, before: Any, after: Any) -> list[str]:
-        patched = {(id(_patch_owner(p)), p.attribute) for p in _active_patchers()}  # the mock probe names those
+        patched = {  # the mock probe names those
+            (id(_patch_owner(p)), p.attribute) for p in _active_patchers() if hasattr(p, "attribute")
+        }
         return [change.describe() for change in self._rebinding.changes(before, after)
                 if (id(change.owner), change.name) not in patched]
 

@@ -62,8 +62,8 @@ def _exists(path: str) -> bool:
 
 def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     """Run the planned tests and report each; the reporters' end-of-run hook runs whatever happens."""
+    chosen = watch.choose(config.disable_probes, config.probes)  # a bad probe name stops the run before loading
     run_plan, tests = plan(config, seed)
-    chosen = watch.choose(config.disable_probes, config.probes)
     if chosen:
         backends.prime()
     result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore))
@@ -226,7 +226,7 @@ class _Result(unittest.TestResult):
         if current.state_changes:
             findings = dataclasses.replace(findings, state_changes=current.state_changes)
         outcome, message = current.outcome, current.message
-        if self.config.strict and outcome == "passed" and (findings.residual_tasks or findings.state_changes):
+        if self.config.strict and outcome == "passed" and (findings.residual_tasks or _made(findings.state_changes)):
             outcome, message = "failed", _strict_message(findings, loader.test_id(current.test))
             if self.failfast:
                 self.stop()
@@ -277,11 +277,17 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _made(changes: tuple[StateChange, ...]) -> tuple[StateChange, ...]:
+    """The changes the test made: a probe that failed is harness's or the probe author's problem, not the test's."""
+    return tuple(change for change in changes if not change.detail.startswith(watch.PROBE_FAILED))
+
+
 def _strict_message(findings: Findings, test_id: str) -> str:
     count = len(findings.residual_tasks)
     if not count:
-        change = findings.state_changes[0].detail
-        more = f" (and {len(findings.state_changes) - 1} more)" if len(findings.state_changes) > 1 else ""
+        made = _made(findings.state_changes)
+        change = made[0].detail
+        more = f" (and {len(made) - 1} more)" if len(made) > 1 else ""
         return (f"{test_id} changed global state (strict mode): {change}{more}; put it back in tearDown or a "
                 "cleanup, or use unittest.mock.patch")
     tasks, pronoun = ("1 task", "it") if count == 1 else (f"{count} tasks", "them")

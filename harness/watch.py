@@ -21,7 +21,8 @@ def choose(disabled: Sequence[str], extra: Sequence[str]) -> list[Probe]:
     names = builtin_names()
     unknown = [name for name in disabled if name not in names and name != "all"]
     if unknown:
-        raise UsageError(f"unknown probe {unknown[0]!r}; choose from: all, {', '.join(names)}")
+        raise UsageError(f"unknown probe {unknown[0]!r} (in --no-probes or disable_probes); choose from: all, "
+                         f"{', '.join(names)}")
     chosen: list[Probe] = [] if "all" in disabled else [p() for p in BUILTIN if p.name not in disabled]
     return chosen + [_load(spec) for spec in extra]
 
@@ -31,6 +32,8 @@ def _load(spec: str) -> Probe:
         module_name, _, class_name = spec.partition(":")
     else:
         module_name, _, class_name = spec.rpartition(".")
+    if not module_name or not class_name:
+        raise UsageError(f"cannot load probe {spec!r}: it names no class; give it as module:Class")
     try:
         found: Any = importlib.import_module(module_name)
         for part in class_name.split("."):
@@ -123,6 +126,9 @@ def _same(before: Any, after: Any) -> bool:
         return False
 
 
+PROBE_FAILED = "probe failed in "
+
+
 def _probe_failed(probe: Probe, step: str, exc: Exception) -> StateChange:
-    return StateChange(probe.name or type(probe).__name__, f"probe failed in {step}: {type(exc).__name__}: {exc}",
+    return StateChange(probe.name or type(probe).__name__, f"{PROBE_FAILED}{step}: {type(exc).__name__}: {exc}",
                        False)

@@ -103,8 +103,8 @@ class ProbeTests(unittest.TestCase):
     def test_an_unknown_probe_name_is_a_usage_error_listing_the_names(self):
         run = self.runs["unknown"]
         self.assertEqual(run.code, 4, run.describe())
-        self.assertRegex(run.stderr, r"^harness: error: unknown probe 'environs'; choose from: all, environ, cwd, "
-                                     r"sys\.path, [a-z._, ]+\n$")
+        self.assertRegex(run.stderr, r"^harness: error: unknown probe 'environs' \(in --no-probes or disable_probes\); "
+                                     r"choose from: all, environ, cwd, sys\.path, [a-z._, ]+\n$")
 
 
 class RestoreTests(unittest.TestCase):
