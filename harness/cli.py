@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from harness import bisection
 from harness import config as settings
 from harness.config import Config, UsageError
 from harness.outcome import Summary
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
     checks = parser.add_argument_group("checks")
     checks.add_argument("--strict", action="store_true", default=None,
-                        help="tasks left running fail the test that left them")
+                        help="a test that leaves tasks running or changes global state fails")
     checks.add_argument("--teardown-timeout", type=_typed(settings.parse_seconds), metavar="SECONDS",
                         help="how long enforced teardown waits for cancelled tasks (default 1)")
     checks.add_argument("--no-restore", dest="restore", action="store_false", default=None,
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="extra global-state probes, as module:Class (comma-separated)")
     checks.add_argument("--no-probes", dest="disable_probes", type=_typed(settings.parse_names), metavar="NAMES",
                         help="turn off these built-in probes (comma-separated names, or 'all')")
+    checks.add_argument("--bisect", metavar="TEST_ID",
+                        help="find the tests that make TEST_ID fail when they run before it (with --seed)")
     return parser
 
 
@@ -123,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the tests the arguments name and return the exit code."""
     try:
         config = make_config(sys.argv[1:] if argv is None else argv)
+        if config.bisect is not None:
+            return bisection.main(config, _command())
         seed = config.seed if config.seed is not None else int.from_bytes(os.urandom(4), "big") % 10**8
         reporters = _reporters(config)
         summary = run(config, seed, reporters)

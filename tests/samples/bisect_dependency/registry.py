@@ -1,0 +1,2 @@
+"""A plugin registry that tests fill in."""
+PLUGINS = {}
