@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from harness.residue import activity
+from harness.residue import activity, own_resources
 
 MISSING: Any = object()
 
@@ -479,17 +479,17 @@ def _running(pid: int) -> bool:
 
 
 def _open_descriptors() -> frozenset[str]:
-    """Open descriptors, without the one the listing itself used (closed again by the time we look)."""
-    listed = _proc_listing("/proc/self/fd")
-    return frozenset(fd for fd in listed if _is_open(int(fd)))
+    """Open descriptors, without the one the listing itself used (closed again by the time we look).
 
-
-def _is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True
+    The listing opens the lowest free descriptor: open and close one first to learn its number.
+    """
+    with own_resources():  # our own open must not tell the probe that the test opened something
+        try:
+            lowest = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return frozenset()
+        os.close(lowest)
+        return _proc_listing("/proc/self/fd") - {str(lowest)}
 
 
 def _command(pid: int) -> str:

@@ -6,14 +6,18 @@ modules. Instead each plain module's type is swapped, once, for a subclass whose
 test that rebinds `json.dumps` pays one dict insert. Assignments a module makes to its own globals
 (`global x; x = 1`) do not go through `__setattr__`: those are a module's own caches, not a test's doing.
 
-Classes cannot be watched that way (their type is `type`), so the classes defined in the project's own
-modules, the ones under the working directory, are snapshot by the identity of their attributes.
-Classes of the standard library and of installed packages are covered when they are patched with
-`unittest.mock` (the mock probe), not when a test assigns to them directly.
+Classes cannot be watched that way (their type is `type`). For the classes defined in the project's own
+modules (the ones under the working directory), harness reads the bytecode of the project's functions
+once, collects every attribute name a `x.name = ...` or `del x.name` can write, and around each test
+compares only those attributes of those classes, by identity: a clean test pays for the few class
+attributes that some project code assigns, not for every class. Classes of the standard library and of
+installed packages are covered when they are patched with `unittest.mock` (the mock probe), and
+`setattr(cls, computed_name, value)` is not seen.
 """
 from __future__ import annotations
 
 import dataclasses
+import dis
 import os
 import sys
 import sysconfig
@@ -24,6 +28,7 @@ MISSING: Any = object()
 
 # Attributes other probes watch and restore better (hooks, streams, paths, tempdir), or that change by design.
 _OTHER_PROBES = frozenset({"sys", "warnings", "threading", "tempfile", "builtins", "__main__"})
+_HOT_PACKAGES = frozenset({"asyncio", "anyio", "trio", "unittest", "harness", "concurrent", "uvloop", "sniffio"})
 
 
 class _WatchedModule(types.ModuleType):
@@ -42,6 +47,11 @@ _notes: dict[tuple[int, str], tuple[Any, str, Any]] = {}
 _watched: list[types.ModuleType] = []
 _modules_seen = 0
 _classes: list[type] = []
+_stored: set[str] = set()  # attribute names some project code assigns or deletes
+_pairs: list[tuple[type, str]] = []  # (project class, attribute name) worth comparing around each test
+_WRITES = frozenset(dis.opmap[name] for name in ("STORE_ATTR", "DELETE_ATTR"))
+_WRITE_BYTES = frozenset(_WRITES)
+_EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
 _root = os.path.join(os.getcwd(), "")
 _installed = tuple(
     os.path.join(path, "") for path in {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
@@ -58,10 +68,11 @@ def _note(owner: Any, name: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
-    """The notes of one window (filled while the test runs) and the project classes' attributes."""
+    """The notes of one window (filled while the test runs) and the watched class attributes' values."""
 
     notes: dict[tuple[int, str], tuple[Any, str, Any]]
-    classes: list[tuple[type, tuple[Any, ...], tuple[Any, ...]]]
+    pairs: list[tuple[type, str]]
+    values: tuple[Any, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +110,7 @@ def snapshot() -> Snapshot:
     global _notes
     _watch_new_modules()
     _notes = {}
-    return Snapshot(notes=_notes, classes=[(c, tuple(vars(c)), tuple(vars(c).values())) for c in _classes])
+    return Snapshot(notes=_notes, pairs=_pairs, values=tuple([vars(c).get(n, MISSING) for c, n in _pairs]))
 
 
 def changes(before: Snapshot, after: Snapshot) -> list[Change]:
@@ -109,16 +120,15 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
         for owner, name, old in before.notes.values()
         if old is not MISSING and owner.__dict__.get(name, MISSING) is not old
     ]
-    for (cls, keys, values), (_, new_keys, new_values) in zip(before.classes, after.classes, strict=False):
-        if keys != new_keys or values != new_values:
-            found.extend(_class_changes(cls, dict(zip(keys, values, strict=True))))
+    # (a test that imported modules rebuilt the pairs: compare what was watched when it started)
+    now = after.values if after.pairs is before.pairs else tuple([vars(c).get(n, MISSING) for c, n in before.pairs])
+    if now != before.values:
+        found.extend(
+            Change(cls, name, old, new)
+            for (cls, name), old, new in zip(before.pairs, before.values, now, strict=True)
+            if old is not new and old is not MISSING
+        )
     return found
-
-
-def _class_changes(cls: type, old: dict[str, Any]) -> list[Change]:
-    now = vars(cls)
-    return [Change(cls, name, value, now.get(name, MISSING)) for name, value in old.items()
-            if now.get(name, MISSING) is not value]
 
 
 def _watch_new_modules() -> None:
@@ -127,24 +137,70 @@ def _watch_new_modules() -> None:
     if len(sys.modules) == _modules_seen:
         return
     _modules_seen = len(sys.modules)
+    grew = False
     for name, module in list(sys.modules.items()):
-        if type(module) is types.ModuleType and name.partition(".")[0] not in _OTHER_PROBES:
+        if type(module) is types.ModuleType and _watchable(name):
             module.__class__ = _WatchedModule
             _watched.append(module)
-            _collect_classes(module)
+            grew = _read_project_module(module) or grew
+    if grew:
+        global _pairs
+        _pairs = [(cls, name) for cls in _classes for name in _stored.intersection(vars(cls))]
 
 
-def _collect_classes(module: types.ModuleType) -> None:
+def _watchable(name: str) -> bool:
+    """Every module but those other probes cover, and the internals the per-test path reads all the time.
+
+    A watched module's attributes read about twice as slowly (CPython specialises reads on plain modules
+    only): `asyncio.sleep` is watched, `asyncio.events` and `asyncio.base_events` are not.
+    """
+    top, dot, _ = name.partition(".")
+    return top not in _OTHER_PROBES and not (dot and top in _HOT_PACKAGES)
+
+
+def _read_project_module(module: types.ModuleType) -> bool:
+    """Collect a project module's classes and the attribute names its code writes; False if not the project's."""
     filename = getattr(module, "__file__", None) or ""
     if not filename.startswith(_root) or filename.startswith(_installed):
-        return
-    import unittest
-
+        return False
     for value in list(vars(module).values()):
-        # Test classes are left out: their attributes are set by setUpClass, outside any test, and
-        # scanning their many methods around every test would cost more than all other probes together.
-        if isinstance(value, type) and value.__module__ == module.__name__ and not issubclass(value, unittest.TestCase):
+        if isinstance(value, type) and value.__module__ == module.__name__:
             _classes.append(value)
+            for member in list(vars(value).values()):
+                _read_code(member)
+        else:
+            _read_code(value)
+    return True
+
+
+def _read_code(value: Any) -> None:
+    """Attribute names written by a function (methods, properties and nested functions included)."""
+    value = getattr(value, "__func__", value)  # staticmethod, classmethod
+    if isinstance(value, property):
+        for accessor in (value.fget, value.fset, value.fdel):
+            _read_code(accessor)
+        return
+    code = getattr(value, "__code__", None)
+    if isinstance(code, types.CodeType):
+        _read_names(code)
+
+
+def _read_names(code: types.CodeType) -> None:
+    raw, extended = code.co_code, 0
+    if not _WRITE_BYTES.intersection(raw[::2]):  # most functions write no attribute: skip them at C speed
+        return _read_nested(code)
+    for index in range(0, len(raw), 2):
+        op, arg = raw[index], raw[index + 1] | extended
+        extended = arg << 8 if op == _EXTENDED_ARG else 0
+        if op in _WRITES:
+            _stored.add(code.co_names[arg])
+    return _read_nested(code)
+
+
+def _read_nested(code: types.CodeType) -> None:
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _read_names(const)
 
 
 def unwatch() -> None:
@@ -155,4 +211,6 @@ def unwatch() -> None:
             module.__class__ = types.ModuleType
     _watched.clear()
     _classes.clear()
+    _stored.clear()
+    _pairs.clear()
     _modules_seen = 0

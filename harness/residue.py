@@ -227,16 +227,22 @@ class Activity:
 
     def hook(self) -> None:
         if not self._hooked:
-            sys.addaudithook(self._audit)
+            sys.addaudithook(_audit_hook(self))
             self._hooked = True
 
-    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if self.quiet:
-            return
-        if event in _DESCRIPTOR_EVENTS:
-            self.descriptors = True
-        elif event in _PROCESS_EVENTS:
-            self.processes = self.descriptors = True
+
+def _audit_hook(activity: Activity) -> Any:
+    """The hook: called for every audited event in the process, so it does as little as it can."""
+    descriptor_events, process_events = _DESCRIPTOR_EVENTS, _PROCESS_EVENTS
+
+    def audit(event: str, args: tuple[Any, ...]) -> None:
+        if event in descriptor_events:
+            if not activity.quiet:
+                activity.descriptors = True
+        elif event in process_events and not activity.quiet:
+            activity.processes = activity.descriptors = True
+
+    return audit
 
 
 activity = Activity()
