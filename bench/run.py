@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Time harness against the stdlib and pytest-trio on one generated workload, and print the ratios.
+"""Time harness against the stdlib, pytest-trio and itself without probes on generated workloads; print the ratios.
 
 Each runner is a whole process (`sys.executable -m ...`) started in its dialect's folder of the workload
 (see gen_suite.py); its wall time includes interpreter start-up, import, collection and reporting.
-usage: python bench/run.py [--modules M] [--tests T] [--repeat N] [--check]
+usage: python bench/run.py [--modules M] [--tests T] [--repeat N] [--bulk-modules N] [--check]
 """
 from __future__ import annotations
 
@@ -60,10 +60,17 @@ def _last_line(text: str) -> str:
 class Runner:
     """One way to run the workload: a dialect's folder, the command run in it, and how to read its result."""
 
+    name: str  # the row of the table
     dialect: str
     args: tuple[str, ...]  # after `python`
     passed: Callable[[str, str], int | None]  # tests that passed, from stdout and stderr; None if unreadable
     needs: tuple[str, ...] = ()  # modules that must be importable, else the runner is left out
+    bulk_modules: int = 0  # extra modules the workload imports (gen_suite.write_bulk)
+
+    @property
+    def folder(self) -> str:
+        """The workload folder it runs in (gen_suite.folder_name)."""
+        return gen_suite.folder_name(self.dialect, self.bulk_modules)
 
     def argv(self) -> list[str]:
         return [sys.executable, *self.args]
@@ -72,14 +79,35 @@ class Runner:
         return shlex.join(["python", *self.args])
 
 
+HARNESS = ("-m", "harness", ".", "--seed", "1")
+NO_PROBES = ("--no-probes", "all")
+
 RUNNERS = (
-    Runner("unittest_async", ("-m", "unittest", "discover"), unittest_passed),
-    Runner("unittest_sync", ("-m", "unittest"), unittest_passed),
-    Runner("harness_async", ("-m", "harness", ".", "--seed", "1"), harness_passed),
-    Runner("harness_trio", ("-m", "harness", ".", "--seed", "1"), harness_passed),
-    Runner("pytest_trio", ("-m", "pytest", "-p", "no:cacheprovider", "-q"), pytest_passed,
+    Runner("unittest_async", "unittest_async", ("-m", "unittest", "discover"), unittest_passed),
+    Runner("unittest_sync", "unittest_sync", ("-m", "unittest"), unittest_passed),
+    Runner("harness_async", "harness_async", HARNESS, harness_passed),
+    Runner("harness_async_noprobes", "harness_async", (*HARNESS, *NO_PROBES), harness_passed),
+    Runner("harness_trio", "harness_trio", HARNESS, harness_passed),
+    Runner("pytest_trio", "pytest_trio", ("-m", "pytest", "-p", "no:cacheprovider", "-q"), pytest_passed,
            needs=("pytest", "pytest_trio")),
 )
+
+
+def bulk_name(bulk_modules: int) -> str:
+    """The row of harness on the workload that imports `bulk_modules` more modules (its `_noprobes` row follows)."""
+    return f"harness_async_{bulk_modules}mod"
+
+
+def bulk_runners(bulk_modules: int) -> tuple[Runner, ...]:
+    """harness with every default probe and with none, on the workload that imports `bulk_modules` more modules."""
+    if not bulk_modules:
+        return ()
+    name = bulk_name(bulk_modules)
+    return (
+        Runner(name, "harness_async", HARNESS, harness_passed, bulk_modules=bulk_modules),
+        Runner(f"{name}_noprobes", "harness_async", (*HARNESS, *NO_PROBES), harness_passed,
+               bulk_modules=bulk_modules),
+    )
 
 
 @dataclass(frozen=True)
@@ -91,10 +119,21 @@ class Target:
     limit: float
 
 
+# The probes run twice per test, so turning them all on (the default) may cost at most 30%.
+PROBES_LIMIT = 1.30
+
 TARGETS = (
     Target("harness_async", "unittest_async", 0.30),
     Target("harness_trio", "pytest_trio", 0.40),
+    Target("harness_async", "harness_async_noprobes", PROBES_LIMIT),
 )
+
+
+def targets(bulk_modules: int) -> tuple[Target, ...]:
+    """TARGETS, and the probes' cost on the workload that imports `bulk_modules` more modules (if any)."""
+    if not bulk_modules:
+        return TARGETS
+    return (*TARGETS, Target(bulk_name(bulk_modules), f"{bulk_name(bulk_modules)}_noprobes", PROBES_LIMIT))
 
 
 @dataclass(frozen=True)
@@ -145,7 +184,7 @@ def failure(runner: Runner, folder: Path, expected: int, done: subprocess.Comple
     """What went wrong, the command to see it again, and the end of what the runner printed."""
     tail = "\n".join(f"    {line}" for line in (done.stdout + done.stderr).rstrip().splitlines()[-30:])
     return (
-        f"{runner.dialect}: expected {expected:,} tests to pass, but `{runner.shown()}` exited with code "
+        f"{runner.name}: expected {expected:,} tests to pass, but `{runner.shown()}` exited with code "
         f"{done.returncode} and its summary reads {_last_line(done.stdout) or _last_line(done.stderr)!r}\n"
         f"reproduce with:\n    {reproduce(runner, folder)}\n"
         f"last lines of its output:\n{tail}"
@@ -156,14 +195,14 @@ def time_all(runners: Sequence[Runner], folders: dict[str, Path], expected: int,
     """Each runner once untimed, then `repeat` timed rounds of all runners; every run is checked."""
     # 1. Warm up: the first run compiles the workload's bytecode, which no later run pays for.
     for runner in runners:
-        run_once(runner, folders[runner.dialect], expected)
+        run_once(runner, folders[runner.folder], expected)
     # 2. Time in rounds rather than runner after runner, so drift on a shared machine hits every runner alike.
-    seconds: dict[str, list[float]] = {runner.dialect: [] for runner in runners}
+    seconds: dict[str, list[float]] = {runner.name: [] for runner in runners}
     for round_number in range(1, repeat + 1):
         print(f"round {round_number} of {repeat}", file=sys.stderr, flush=True)
         for runner in runners:
-            seconds[runner.dialect].append(run_once(runner, folders[runner.dialect], expected))
-    return [Timing(runner, tuple(seconds[runner.dialect])) for runner in runners]
+            seconds[runner.name].append(run_once(runner, folders[runner.folder], expected))
+    return [Timing(runner, tuple(seconds[runner.name])) for runner in runners]
 
 
 def available(runners: Sequence[Runner]) -> list[Runner]:
@@ -172,7 +211,7 @@ def available(runners: Sequence[Runner]) -> list[Runner]:
     for runner in runners:
         missing = [name for name in runner.needs if importlib.util.find_spec(name) is None]
         if missing:
-            print(f"note: skipping {runner.dialect}: {', '.join(missing)} not importable by {sys.executable}; "
+            print(f"note: skipping {runner.name}: {', '.join(missing)} not importable by {sys.executable}; "
                   f"install with: {sys.executable} -m pip install {' '.join(m.replace('_', '-') for m in missing)}")
         else:
             kept.append(runner)
@@ -182,30 +221,33 @@ def available(runners: Sequence[Runner]) -> list[Runner]:
 # -- reporting -------------------------------------------------------------------------------------------
 def table(timings: Sequence[Timing], tests: int) -> str:
     """Seconds per run and milliseconds per test, one line per runner."""
+    names = max(len("runner"), *(len(t.runner.name) for t in timings))
     width = max(len(t.runner.shown()) for t in timings)
-    lines = [f"{'runner':<15} {'command':<{width}}  {'best s':>7}  {'median s':>8}  {'ms/test':>7}"]
+    lines = [f"{'runner':<{names}} {'command':<{width}}  {'best s':>7}  {'median s':>8}  {'ms/test':>7}"]
     for t in timings:
-        lines.append(f"{t.runner.dialect:<15} {t.runner.shown():<{width}}  {t.best:7.3f}  {t.median:8.3f}  "
+        lines.append(f"{t.runner.name:<{names}} {t.runner.shown():<{width}}  {t.best:7.3f}  {t.median:8.3f}  "
                      f"{t.best / tests * 1000:7.3f}")
     return "\n".join(lines)
 
 
-def ratios(timings: Sequence[Timing]) -> tuple[str, bool]:
-    """The targets' ratios (judged on the best times) and whether any was missed."""
-    by_name = {t.runner.dialect: t for t in timings}
-    lines = [f"{'ratio':<32} {'best':>5}  {'median':>6}  {'target':>7}  verdict"]
+def ratios(timings: Sequence[Timing], wanted: Sequence[Target]) -> tuple[str, bool]:
+    """The `wanted` ratios (judged on the best times) and whether any was missed."""
+    by_name = {t.runner.name: t for t in timings}
+    names = [f"{target.numerator} / {target.denominator}" for target in wanted]
+    width = max(len("ratio"), *map(len, names))
+    lines = [f"{'ratio':<{width}} {'best':>5}  {'median':>6}  {'target':>7}  verdict"]
     missed = False
-    for target in TARGETS:
-        name = f"{target.numerator} / {target.denominator}"
+    for target, name in zip(wanted, names, strict=True):
         top, bottom = by_name.get(target.numerator), by_name.get(target.denominator)
+        limit = "<= " + format(target.limit, ".2f")
         if top is None or bottom is None:
-            lines.append(f"{name:<32} {'-':>5}  {'-':>6}  {'<= ' + format(target.limit, '.2f'):>7}  "
+            lines.append(f"{name:<{width}} {'-':>5}  {'-':>6}  {limit:>7}  "
                          f"SKIP ({target.denominator if bottom is None else target.numerator} not run)")
             continue
         best, median = top.best / bottom.best, top.median / bottom.median
         verdict = "PASS" if best <= target.limit else "MISS"
         missed = missed or verdict == "MISS"
-        lines.append(f"{name:<32} {best:5.2f}  {median:6.2f}  {'<= ' + format(target.limit, '.2f'):>7}  {verdict}")
+        lines.append(f"{name:<{width}} {best:5.2f}  {median:6.2f}  {limit:>7}  {verdict}")
     return "\n".join(lines), missed
 
 
@@ -215,29 +257,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--modules", type=gen_suite.positive, default=20, help="test modules (default 20)")
     parser.add_argument("--tests", type=gen_suite.positive, default=50, help="tests per module (default 50)")
     parser.add_argument("--repeat", type=gen_suite.positive, default=3, help="timed runs of each runner (default 3)")
+    parser.add_argument("--bulk-modules", type=gen_suite.natural, default=1000, metavar="N",
+                        help="also time harness with and without probes on the workload importing N more modules "
+                             "(default 1000; 0 leaves that workload out)")
     parser.add_argument("--check", action="store_true",
                         help=f"exit with code {EXIT_MISSED} when a ratio misses its target (default: always 0)")
     return parser
 
 
+def write_folders(workdir: Path, runners: Sequence[Runner], modules: int, tests: int) -> dict[str, Path]:
+    """Every workload folder the runners use, by folder name: one per dialect, plain and with bulk modules."""
+    folders: dict[str, Path] = {}
+    for bulk in dict.fromkeys(runner.bulk_modules for runner in runners):
+        dialects = dict.fromkeys(runner.dialect for runner in runners if runner.bulk_modules == bulk)
+        folders |= gen_suite.write_workload(workdir, modules, tests, dialects, bulk)
+    return folders
+
+
+def heading(args: argparse.Namespace) -> str:
+    """What was timed, how, and on what."""
+    bulk = f"; the _{args.bulk_modules}mod rows import {args.bulk_modules:,} more modules" if args.bulk_modules else ""
+    return (f"{args.modules * args.tests:,} tests ({args.modules} modules x {args.tests}) per runner, whole process, "
+            f"best and median of {args.repeat} runs after 1 warm-up{bulk}; Python {sys.version.split()[0]}, "
+            f"{os.cpu_count()} CPUs")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     expected = args.modules * args.tests
-    runners = available(RUNNERS)
+    runners = available(RUNNERS + bulk_runners(args.bulk_modules))
     workdir = Path(tempfile.mkdtemp(prefix="harness-bench-"))
-    folders = gen_suite.write_workload(workdir, args.modules, args.tests, [r.dialect for r in runners])
+    folders = write_folders(workdir, runners, args.modules, args.tests)
     try:
         timings = time_all(runners, folders, expected, args.repeat)
     except RunFailed as exc:
         print(f"bench: {exc}\nthe workload is kept in {workdir} for the command above", file=sys.stderr)
         return EXIT_RUN_FAILED
     shutil.rmtree(workdir)
-    print(f"{expected:,} tests ({args.modules} modules x {args.tests}) per runner, whole process, "
-          f"best and median of {args.repeat} runs after 1 warm-up; Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs")
+    print(heading(args))
     print(table(timings, expected))
     print()
-    text, missed = ratios(timings)
+    text, missed = ratios(timings, targets(args.bulk_modules))
     print(text)
     return EXIT_MISSED if missed and args.check else EXIT_OK
 
