@@ -130,20 +130,34 @@ class CwdProbe(Probe):
             os.chdir(before)
 
 
+class _Identity:
+    """An object compared by identity inside a snapshot (a list replaced by an equal one is a change)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Identity) and other.obj is self.obj
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class _ListProbe(Probe):
     """A list in `sys` (identity and contents), as regrtest's save_env keeps it."""
 
     attribute: ClassVar[str] = ""
 
-    def snapshot(self) -> tuple[int, list[Any], list[Any]]:
+    def snapshot(self) -> tuple[_Identity, list[Any]]:
         current = getattr(sys, self.attribute)
-        return id(current), current, list(current)
+        return _Identity(current), list(current)  # the list itself and its contents
 
-    def diff(self, before: tuple[int, list[Any], list[Any]], after: tuple[int, list[Any], list[Any]]) -> list[str]:
+    def diff(self, before: tuple[_Identity, list[Any]], after: tuple[_Identity, list[Any]]) -> list[str]:
         name = f"sys.{self.attribute}"
         if before[0] != after[0]:
             return [f"{name} replaced by another list"]
-        old, new = before[2], after[2]
+        old, new = before[1], after[1]
         if old == new:
             return []
         added = [describe(item) for item in new if item not in old]
@@ -151,9 +165,9 @@ class _ListProbe(Probe):
         lines = [f"{name}: {item} added" for item in added] + [f"{name}: {item} removed" for item in removed]
         return lines or [f"{name} reordered"]
 
-    def restore(self, before: tuple[int, list[Any], list[Any]], after: tuple[int, list[Any], list[Any]]) -> None:
-        original = before[1]
-        original[:] = before[2]
+    def restore(self, before: tuple[_Identity, list[Any]], after: tuple[_Identity, list[Any]]) -> None:
+        original = before[0].obj
+        original[:] = before[1]
         setattr(sys, self.attribute, original)
 
 
@@ -350,23 +364,23 @@ class WarningsProbe(Probe):
 
     name = "warnings"
 
-    def snapshot(self) -> tuple[int, list[Any], list[Any]]:
-        return id(warnings.filters), warnings.filters, list(warnings.filters)
+    def snapshot(self) -> tuple[_Identity, list[Any]]:
+        return _Identity(warnings.filters), list(warnings.filters)
 
     def diff(self, before: Any, after: Any) -> list[str]:
-        if before[0] == after[0] and before[2] == after[2]:
+        if before[0] == after[0] and before[1] == after[1]:
             return []
-        added = [f"warnings filter {_filter(f)} added" for f in after[2] if f not in before[2]]
-        removed = [f"warnings filter {_filter(f)} removed" for f in before[2] if f not in after[2]]
+        added = [f"warnings filter {_filter(f)} added" for f in after[1] if f not in before[1]]
+        removed = [f"warnings filter {_filter(f)} removed" for f in before[1] if f not in after[1]]
         if added or removed:
             return added + removed
-        if before[2] and after[2] and before[2][0] != after[2][0]:
-            return [f"warnings filter {_filter(after[2][0])} moved to the front (simplefilter or filterwarnings)"]
+        if before[1] and after[1] and before[1][0] != after[1][0]:
+            return [f"warnings filter {_filter(after[1][0])} moved to the front (simplefilter or filterwarnings)"]
         return ["warnings.filters reordered or replaced by another list"]
 
     def restore(self, before: Any, after: Any) -> None:
-        before[1][:] = before[2]
-        warnings.filters = before[1]
+        before[0].obj[:] = before[1]
+        warnings.filters = before[0].obj
         warnings._filters_mutated()  # type: ignore[attr-defined]  # as catch_warnings does, so caches see it
 
 

@@ -47,16 +47,21 @@ def _is_plumbing(filename: str) -> bool:
     return known
 
 
+
+
 def caller_site() -> Site | None:
-    """The first frame outside the plumbing, as (file, line, function): cheap enough for every task."""
+    """The first frame outside the plumbing, as (file, line, function): cheap enough for every task.
+
+    Frames are judged by their module's file, not their code's: reading `frame.f_code` raises an audit
+    event, and the state probes' audit hook would pay for it on every frame walked.
+    """
     frame: FrameType | None = sys._getframe(1)
-    known = _plumbing_files
     while frame is not None:
-        code = frame.f_code
-        plumbing = known.get(code.co_filename)
-        if plumbing is None:
-            plumbing = _is_plumbing(code.co_filename)
-        if not plumbing:
+        filename = frame.f_globals.get("__file__")  # the module's file: no audit event, unlike f_code
+        if not isinstance(filename, str):
+            filename = frame.f_code.co_filename
+        if not _is_plumbing(filename):
+            code = frame.f_code
             return (code.co_filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return None
