@@ -549,6 +549,48 @@ class FilesProbe(Probe):
         return lines
 
 
+class WorkingFilesProbe(Probe):
+    """Files and folders the test created under the working directory and left, or removed there.
+
+    Seen from audit events as the test makes them (harness.residue.Activity), not by listing the
+    directory: a clean test costs nothing, and files other processes write there are not the test's.
+    Reported, never restored: harness does not delete files.
+    """
+
+    name = "files"
+    restorable = False
+
+    def __init__(self) -> None:
+        activity.hook()
+
+    def snapshot(self) -> tuple[str | None, dict[str, None], dict[str, None]]:
+        # The dicts returned are the ones filled from now on, while the test runs (the rebinding notes' way).
+        activity.created, activity.removed = {}, {}
+        try:
+            cwd: str | None = os.getcwd()
+        except OSError:
+            cwd = None
+        return cwd, activity.created, activity.removed
+
+    def diff(self, before: tuple[str | None, dict[str, None], dict[str, None]],
+             after: tuple[str | None, dict[str, None], dict[str, None]]) -> list[str]:
+        cwd, created, removed = before
+        if cwd is None:
+            return []
+        inside = os.path.join(cwd, "")
+        return [
+            f"{_kind(path)} {os.path.relpath(path, cwd)!r} created in the working directory and left there"
+            for path in created if path.startswith(inside) and os.path.lexists(path)
+        ] + [
+            f"file {os.path.relpath(path, cwd)!r} removed from the working directory"
+            for path in removed if path.startswith(inside) and path not in created and not os.path.lexists(path)
+        ]
+
+
+def _kind(path: str) -> str:
+    return "folder" if os.path.isdir(path) and not os.path.islink(path) else "file"
+
+
 # -- single values ---------------------------------------------------------------------------------------------
 def _umask() -> int:
     mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
@@ -701,5 +743,5 @@ class AttributesProbe(Probe):
 BUILTIN: tuple[type[Probe], ...] = (
     EnvironProbe, CwdProbe, SysPathProbe, MetaPathProbe, PathHooksProbe, ModulesProbe, HooksProbe, TraceProbe,
     SignalsProbe, LoggingProbe, WarningsProbe, AsyncioProbe, MockProbe, AttributesProbe, ThreadsProbe, ProcessesProbe,
-    FilesProbe, SettingsProbe,
+    FilesProbe, WorkingFilesProbe, SettingsProbe,
 )

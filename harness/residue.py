@@ -210,6 +210,7 @@ class UnawaitedCoroutines:
 
 # -- activity: which resources a test may have left, from audit events -----------------------------------
 _DESCRIPTOR_EVENTS = frozenset({"open", "socket.__new__", "mmap.__new__", "tempfile.mkstemp"})
+_FILE_EVENTS = frozenset({"os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "shutil.move"})
 _PROCESS_EVENTS = frozenset({
     "subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.exec",
 })
@@ -227,6 +228,9 @@ class Activity:
     def __init__(self) -> None:
         self.descriptors = True
         self.processes = True
+        # Paths this process created or removed since the files probe last looked (absolute, in order).
+        self.created: dict[str, None] = {}
+        self.removed: dict[str, None] = {}
         self.quiet = 0  # harness making its own loops: not the test's doing
         self._hooked = False
 
@@ -238,16 +242,52 @@ class Activity:
 
 def _audit_hook(activity: Activity) -> Any:
     """The hook: called for every audited event in the process, so it does as little as it can."""
-    descriptor_events, process_events = _DESCRIPTOR_EVENTS, _PROCESS_EVENTS
+    descriptor_events, process_events, file_events = _DESCRIPTOR_EVENTS, _PROCESS_EVENTS, _FILE_EVENTS
 
     def audit(event: str, args: tuple[Any, ...]) -> None:
         if event in descriptor_events:
             if not activity.quiet:
                 activity.descriptors = True
+                if event == "open" and _writes(args):
+                    _note_path(activity.created, args[0], exists=False)
+        elif event in file_events:
+            _note_file_event(activity, event, args)
         elif event in process_events and not activity.quiet:
             activity.processes = activity.descriptors = True
 
     return audit
+
+
+def _note_file_event(activity: Activity, event: str, args: tuple[Any, ...]) -> None:
+    """The hook runs before the call: note a path that is about to appear or to go."""
+    if event in ("os.remove", "os.rmdir"):
+        _note_path(activity.removed, args[0], exists=True)
+    elif event in ("os.rename", "shutil.move"):
+        _note_path(activity.removed, args[0], exists=True)
+        _note_path(activity.created, args[1], exists=False)
+    elif event in ("os.symlink", "os.link"):
+        _note_path(activity.created, args[1], exists=False)
+    elif event == "os.mkdir":
+        _note_path(activity.created, args[0], exists=False)
+
+
+def _note_path(paths: dict[str, None], path: Any, exists: bool) -> None:
+    if isinstance(path, int):  # a descriptor, not a name
+        return
+    try:
+        full = os.path.abspath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return
+    if os.path.lexists(full) == exists:  # only what changes: a new name, or one that goes away
+        paths[full] = None
+
+
+def _writes(args: tuple[Any, ...]) -> bool:
+    """Whether an `open` event may create or change a file: a write mode, or write/create flags."""
+    mode, flags = (args + (None, None))[1:3]
+    if isinstance(mode, str) and any(c in mode for c in "wax+"):
+        return True
+    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
 
 
 activity = Activity()

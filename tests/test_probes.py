@@ -1,13 +1,14 @@
 """Global-state probes end to end: a change is named on the test that made it and restored; clean tests are silent."""
 from __future__ import annotations
 
+import glob
+import os
 import re
 import unittest
 
-from tests.support import start
+from tests.support import SAMPLES, start
 
 POLLUTERS = "test_polluters.PollutingTests."
-SAMPLE = "/work/main/tests/samples/state_probes"  # only for messages; runs use the sample's folder as cwd
 
 EXPECTED = {  # test -> (probe, detail pattern, restored)
     "test_environ": ("environ", r"os\.environ\['APP_MODE'\] added \('debug'\)", True),
@@ -29,14 +30,27 @@ EXPECTED = {  # test -> (probe, detail pattern, restored)
     "test_thread": ("threads", r"thread 'poller' \(Event\.wait \(threading\.py:\d+\)\) is still running", False),
     "test_process": ("processes", r"child process \d+ \(.+\) is still running", False),
     "test_file": ("fds", r"file descriptor \d+ \(.*test_polluters\.py\) left open", False),
+    "test_working_file": ("files", r"file 'leftover-\d+\.txt' created in the working directory and left there",
+                          False),
 }
-CLEAN = ("test_polluters.CleanTests.test_sync", "test_polluters.CleanStdlibAsyncTests.test_async",
+CLEAN = ("test_polluters.CleanTests.test_sync", "test_polluters.CleanTests.test_scratch_file_removed_again",
+         "test_polluters.CleanStdlibAsyncTests.test_async",
          "test_polluters.CleanAsyncTests.test_async[asyncio]", "test_polluters.CleanAsyncTests.test_async[trio]")
+
+
+def _remove_leftovers() -> None:
+    for name in glob.glob(os.path.join(SAMPLES, "state_probes", "leftover-*.txt")):
+        os.remove(name)
 
 
 class ProbeTests(unittest.TestCase):
     @classmethod
+    def tearDownClass(cls):
+        _remove_leftovers()  # test_working_file leaves one per run, as a polluting test would
+
+    @classmethod
     def setUpClass(cls):
+        _remove_leftovers()
         runs = {
             "default": start("state_probes", "--seed", "1", "-v"),
             "unrestored": start("state_probes", "--seed", "1", "--no-restore"),

@@ -91,8 +91,17 @@ class PollutingTests(unittest.TestCase):
     def test_file(self):
         self.handle = open(__file__)  # noqa: SIM115
 
+    def test_working_file(self):
+        with open(f"leftover-{os.getpid()}.txt", "w") as file:  # the e2e test removes it afterwards
+            file.write("left behind")
+
 
 class CleanTests(unittest.TestCase):
+    def test_scratch_file_removed_again(self):
+        with open(f"scratch-{os.getpid()}.txt", "w") as file:
+            file.write("gone again before the test ends")
+        os.remove(file.name)
+
     def test_sync(self):
         with mock.patch("os.getpid", return_value=1):
             self.assertEqual(os.getpid(), 1)
