@@ -191,21 +191,26 @@ class ModulesProbe(Probe):
 
     name = "sys.modules"
 
-    def snapshot(self) -> dict[str, Any]:
-        return sys.modules.copy()
+    def snapshot(self) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+        modules = sys.modules
+        return tuple(modules), tuple(modules.values())  # two C-speed copies; a dict copy compares slower
 
-    def diff(self, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-        if len(after) >= len(before) and before.items() <= after.items():
-            return []  # only additions: the common case, decided at C speed
-        lines = [f"sys.modules[{name!r}] removed" for name in before.keys() - after.keys()]
+    def diff(self, before: tuple[tuple[str, ...], tuple[Any, ...]],
+             after: tuple[tuple[str, ...], tuple[Any, ...]]) -> list[str]:
+        count = len(before[0])
+        if after[0][:count] == before[0] and after[1][:count] == before[1]:
+            return []  # only additions: a dict keeps its old entries first, so this is the common case, in C
+        old, new = dict(zip(*before, strict=True)), dict(zip(*after, strict=True))
+        lines = [f"sys.modules[{name!r}] removed" for name in old.keys() - new.keys()]
         lines += [
-            f"sys.modules[{name!r}] replaced by {describe(after[name])}"
-            for name in before.keys() & after.keys() if after[name] is not before[name]
+            f"sys.modules[{name!r}] replaced by {describe(new[name])}"
+            for name in old.keys() & new.keys() if new[name] is not old[name]
         ]
         return sorted(lines)
 
-    def restore(self, before: dict[str, Any], after: dict[str, Any]) -> None:
-        for name, module in before.items():
+    def restore(self, before: tuple[tuple[str, ...], tuple[Any, ...]],
+                after: tuple[tuple[str, ...], tuple[Any, ...]]) -> None:
+        for name, module in zip(*before, strict=True):
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
 
