@@ -12,9 +12,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TextIO
 
@@ -445,7 +444,7 @@ def main(config: Config, program: str, out: TextIO | None = None) -> int:
     test_id = config.bisect or ""
     before = _tests_before(config, test_id)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="harness-bisect-") as folder, _terminate_as_interrupt():
+    with tempfile.TemporaryDirectory(prefix="harness-bisect-") as folder, runner.terminate_as_interrupt():
         trials = Trials(_command(config, program), test_id, folder, out, quiet=config.verbosity == 0)
         trials.junit = config.junit_xml is not None
         result = _Bisector(config, test_id, before, trials).run()
@@ -628,21 +627,6 @@ def _after(found: Sequence[str], otherwise: str) -> str:
     return f"after all {len(found)} of these tests (without any one of them it {otherwise})"
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops a bisection as Ctrl-C does: the running trial is stopped and the result written."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminate(signum: int, frame: object) -> None:
-        raise runner.Terminated()
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 # ------------------------------------------------------------------------------------------------------

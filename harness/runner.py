@@ -72,7 +72,7 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     reporter.start_run(run_plan)
     case.set_default_teardown_timeout(config.teardown_timeout)
     try:
-        with stdlib_async.enforced(lambda: config.teardown_timeout), _terminate_as_interrupt():
+        with stdlib_async.enforced(lambda: config.teardown_timeout), terminate_as_interrupt():
             unittest.TestSuite(tests).run(result)
     except KeyboardInterrupt as exc:
         interrupted = True
@@ -262,7 +262,9 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
+def terminate_as_interrupt() -> Iterator[None]:
+    """While active, SIGTERM raises Terminated (a KeyboardInterrupt) in the main thread, so callers stop
+    as on Ctrl-C and still write what they owe: a run its reports, a bisection its result."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
