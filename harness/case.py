@@ -9,6 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 import anyio.abc
 
+from harness import crossloop
 from harness.backends import (
     BackendSpec,
     BackendUnavailable,
@@ -174,6 +175,9 @@ class AsyncTestCase(TestCase):
         try:
             split_spec(spec)
             self._harness_session = open_session(spec)
+            loop = getattr(self._harness_session, "loop", None)
+            if loop is not None:
+                crossloop.record(loop, self.id())
         except UnknownBackend as exc:
             raise UnknownBackend(f"{exc} (in {type(self).__qualname__} of {type(self).__module__})") from None
         except BackendUnavailable as exc:

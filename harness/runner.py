@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from harness import backends, case, loader, order, probes, stdlib_async, watch
+from harness import backends, case, crossloop, loader, order, probes, stdlib_async, watch
 from harness.config import Config, UsageError
 from harness.outcome import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
 from harness.reporters import Reporter
@@ -142,6 +142,9 @@ class _Result(unittest.TestResult):
             current.outcome = outcome
         if err is not None:
             current.longrepr.append(self._exc_info_to_string(err, test))
+            note = crossloop.explain(err[1], loader.test_id(test))
+            if note:
+                current.longrepr.append(note)
 
     def addSuccess(self, test: unittest.TestCase) -> None:  # noqa: N802
         super().addSuccess(test)

@@ -12,6 +12,7 @@ import unittest
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from harness import crossloop
 from harness.backends import _ABANDONED
 from harness.outcome import Findings
 from harness.residue import TaskSites, own_resources
@@ -28,6 +29,7 @@ def enforced(bound: Callable[[], float]) -> Iterator[None]:
     def set_up(case: _Case) -> None:
         with own_resources():  # the runner's loop, made here: its descriptors are closed by its teardown
             loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
+        crossloop.record(loop, case.id())
         sites = TaskSites()
         loop.set_task_factory(sites.factory)
         case.harness_findings = Findings()  # type: ignore[attr-defined]

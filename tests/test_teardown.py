@@ -210,3 +210,12 @@ class StaleLoopTests(unittest.TestCase):
                 self.assertRegex(entry["message"], r"different loop")
                 self.assertLess(entry["duration"], 0.9)  # failed at once: no wait for the 1 s timeout
         self.assertEqual(self.stale.code, 1)
+
+    def test_the_failure_names_the_test_whose_loop_made_the_object(self):
+        for cls, test in (("StdlibConnectionTests", "test_b_ping"), ("HarnessConnectionTests", "test_b_reply")):
+            with self.subTest(cls):
+                note = (f"note: the object was made on the event loop of test_pool.{cls}.test_a_connect, which "
+                        "ended with that test; every test gets a fresh loop. Create it in the test or in "
+                        "asyncSetUp rather than caching it at module or class level.")
+                self.assertIn(note, self.stale.tests[f"test_pool.{cls}.{test}"]["longrepr"])
+                self.assertIn(note, self.stale.stdout)
