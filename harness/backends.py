@@ -132,6 +132,7 @@ class Session:
         self.backend = name
         self.options = options
         self.task_group: anyio.abc.TaskGroup | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the asyncio loop; a trio run has none
         self.errors: list[UnhandledError] = []
         self.started = False
         self.driver_done = False
@@ -227,7 +228,7 @@ class AsyncioSession(Session):
 
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         super().__init__(name, options)
-        self.loop = _new_asyncio_loop(name)
+        self.loop: asyncio.AbstractEventLoop = _new_asyncio_loop(name)
         self.sites = TaskSites()
         self.loop.set_task_factory(self.sites.factory)
         # A closure over the list, not a bound method: the loop must not keep the session alive.

@@ -175,9 +175,8 @@ class AsyncTestCase(TestCase):
         try:
             split_spec(spec)
             self._harness_session = open_session(spec)
-            loop = getattr(self._harness_session, "loop", None)
-            if loop is not None:
-                crossloop.record(loop, self.id())
+            if self._harness_session.loop is not None:
+                crossloop.record(self._harness_session.loop, self.id())
         except UnknownBackend as exc:
             raise UnknownBackend(f"{exc} (in {type(self).__qualname__} of {type(self).__module__})") from None
         except BackendUnavailable as exc:
