@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="extra global-state probes, as module:Class (comma-separated)")
     checks.add_argument("--no-probes", dest="disable_probes", type=_typed(settings.parse_names), metavar="NAMES",
                         help="turn off these built-in probes (comma-separated names, or 'all')")
+    checks.add_argument("--timeout", type=_typed(settings.parse_timeout), metavar="SECONDS",
+                        help="a test still running after SECONDS is stopped and reported (default 300; 0: no limit)")
+    workers = parser.add_argument_group("workers")
+    workers.add_argument("-j", "--jobs", type=_typed(settings.parse_jobs), metavar="N",
+                         help="run the tests in N worker processes (auto: one per CPU); the seed fixes the split")
+    workers.add_argument("--worker", type=_typed(settings.parse_worker), metavar="K/N",
+                         help="run only the tests worker K ran in a -j N run with the same seed, in order, alone")
     checks.add_argument("--bisect", metavar="TEST_ID",
                         help="find the tests that make TEST_ID fail when they run before it (with --seed)")
     return parser

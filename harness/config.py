@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from harness.order import BUCKETS, Bucket
+from harness.timeouts import DEFAULT_TIMEOUT
 
 
 class UsageError(Exception):
@@ -36,6 +37,9 @@ class Config:
     probes: tuple[str, ...] = ()  # extra probes, as "module:Class"
     disable_probes: tuple[str, ...] = ()  # built-in probes turned off, by name ("all" for every one)
     bisect: str | None = None  # a test id whose polluters to find (command line only)
+    timeout: float = DEFAULT_TIMEOUT  # seconds a test may run (0: no limit)
+    jobs: int = 1  # worker processes
+    worker: tuple[int, int] | None = None  # (K, N): replay worker K of a -j N run, alone (command line only)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -82,6 +86,42 @@ def parse_seconds(value: Any) -> float:
     return seconds
 
 
+def parse_timeout(value: Any) -> float:
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{value!r} must be 0 (no limit) or a positive number of seconds")
+    return seconds
+
+
+def parse_jobs(value: Any) -> int:
+    """A number of worker processes, or "auto" for one per CPU."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of workers; use a whole number from 1 up, or auto") from None
+    if jobs < 1:
+        raise ValueError(f"{value!r} workers: use a whole number from 1 up, or auto")
+    return jobs
+
+
+def parse_worker(value: Any) -> tuple[int, int]:
+    """K/N: worker K of N."""
+    number, _, total = str(value).strip().partition("/")
+    try:
+        k, n = int(number), int(total)
+    except ValueError:
+        raise ValueError(f"{value!r} is not K/N; write the worker's number and the -j count, as in 2/4") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"{value!r}: K must be from 1 to N, as in 2/4")
+    return k, n
+
+
 def parse_bucket(value: Any) -> Bucket:
     text = str(value).strip()
     if text not in BUCKETS:
@@ -125,6 +165,8 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "restore": parse_bool,
     "probes": parse_names,
     "disable_probes": parse_names,
+    "timeout": parse_timeout,
+    "jobs": parse_jobs,
 }
 assert set(FILE_KEYS) <= {f.name for f in fields(Config)}
 

@@ -111,3 +111,5 @@ class RunPlan:
     seed: int
     bucket: str
     order: tuple[str, ...]
+    workers: tuple[tuple[str, ...], ...] = ()  # each worker's sequence under -j N (empty when serial)
+    jobs: int = 1  # the N of -j N (more than len(workers) when there were fewer groups of tests than workers)

@@ -108,7 +108,7 @@ class TextReporter(Reporter):
             self.stream.flush()
         except BrokenPipeError:  # `harness -v | head`: the run goes on, and still writes its report files
             self.reader_gone = True
-            _discard(self.stream)
+            discard(self.stream)
 
     def start_run(self, plan: RunPlan) -> None:
         from harness import __version__
@@ -116,7 +116,7 @@ class TextReporter(Reporter):
         count = len(plan.order)
         self._write(
             f"harness {__version__} on Python {python_version()}: {count} test{'s' if count != 1 else ''}, "
-            f"bucket {plan.bucket}, --seed {plan.seed}\n"
+            f"bucket {plan.bucket}, --seed {plan.seed}{_workers(plan)}\n"
         )
 
     def test_finished(self, report: TestReport) -> None:
@@ -208,7 +208,13 @@ class TextReporter(Reporter):
         self._write(summary.line() + "\n")
 
 
-def _discard(stream: TextIO) -> None:
+def _workers(plan: RunPlan) -> str:
+    if plan.jobs <= 1:
+        return ""
+    return f", {len(plan.workers)} workers (-j {plan.jobs}; rerun one worker's tests alone with --worker K/{plan.jobs})"
+
+
+def discard(stream: TextIO) -> None:
     """Point `stream`'s file descriptor at os.devnull: its reader has gone.
 
     Output of class fixtures, of tests under -s and Python's final flush at exit then go nowhere instead
@@ -349,9 +355,12 @@ class JsonReporter(FileReporter):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.order: tuple[str, ...] = ()
+        self.workers: tuple[tuple[str, ...], ...] = ()
+        self.jobs = 1
 
     def start_run(self, plan: RunPlan) -> None:
         self.order = plan.order
+        self.workers, self.jobs = plan.workers, plan.jobs
 
     def render(self, summary: Summary) -> str:
         from harness import __version__
@@ -369,6 +378,8 @@ class JsonReporter(FileReporter):
                 **{outcome: summary.count(outcome) for outcome in ("error", "xfailed", "xpassed")},
             },
             "order": list(self.order),
+            "jobs": self.jobs,
+            "workers": [list(sequence) for sequence in self.workers],
             "tests": [report_to_json(r) for r in summary.reports],
         }
 

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import random
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
 import unittest
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
-from harness import backends, case, crossloop, loader, order, probes, stdlib_async, watch
+from harness import backends, capture, case, crossloop, loader, order, probes, stdlib_async, watch, workers
 from harness.config import Config, UsageError
 from harness.outcome import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
 from harness.reporters import Reporter
@@ -61,30 +61,82 @@ def _exists(path: str) -> bool:
 
 
 def run(config: Config, seed: int, reporter: Reporter) -> Summary:
-    """Run the planned tests and report each; the reporters' end-of-run hook runs whatever happens."""
+    """Run the planned tests and report each; the reporters' end-of-run hook runs whatever happens.
+
+    The tests run in worker processes the runner watches (harness.workers), so that a test that crashes
+    or hangs costs that test and not the run; where that is not possible, in this process.
+    """
     chosen = watch.choose(config.disable_probes, config.probes)  # a bad probe name stops the run before loading
     run_plan, tests = plan(config, seed)
     if chosen:
         backends.prime()
-    result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore))
+    jobs = config.worker[1] if config.worker is not None else config.jobs
+    lanes = workers.split([loader.placement(t) for t in tests], jobs)
+    if config.worker is not None:  # replay one worker's sequence of a -j run, alone
+        number, _ = config.worker
+        if number > len(lanes):
+            raise NoTests(f"worker {number} of {jobs} runs no tests: there are only {len(lanes)} groups of tests")
+        tests = [tests[i] for i in lanes[number - 1]]
+        run_plan = dataclasses.replace(run_plan, order=tuple(loader.test_id(t) for t in tests))
+        lanes = (tuple(range(len(tests))),)
+    elif jobs > 1:
+        run_plan = dataclasses.replace(
+            run_plan, workers=tuple(tuple(run_plan.order[i] for i in lane) for lane in lanes), jobs=jobs
+        )
+    refusal = workers.unavailable()
+    if refusal is None:
+        def work(indices: Sequence[int], into: Reporter, folder: str, collected: workers.Collected,
+                 on_result: Callable[[unittest.TestResult], None]) -> None:
+            execute(config, seed, [tests[i] for i in indices], into, chosen, folder, collected, on_result)
+
+        return workers.supervise(config, seed, run_plan, tests, lanes, reporter, work)
+    if len(lanes) > 1:
+        raise UsageError(f"-j {jobs} needs worker processes, but {refusal}; run without -j")
+    print(f"harness: note: running in this process, without crash and hang isolation: {refusal}", file=sys.stderr)
+    return _in_process(config, seed, run_plan, tests, reporter, chosen)
+
+
+def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unittest.TestCase], reporter: Reporter,
+                chosen: list[probes.Probe]) -> Summary:
     started = time.perf_counter()
-    interrupted = False
+    collected = workers.Collected()
     reporter.start_run(run_plan)
+    try:
+        with tempfile.TemporaryDirectory(prefix="harness-capture-") as folder:
+            execute(config, seed, tests, reporter, chosen, folder, collected)
+    finally:
+        summary = Summary(
+            reports=tuple(collected.reports), seed=seed, bucket=config.bucket,
+            duration=time.perf_counter() - started, interrupted=collected.interrupted,
+        )
+        reporter.finish_run(summary)
+    return summary
+
+
+def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter: Reporter,
+            chosen: list[probes.Probe], folder: str, collected: workers.Collected,
+            on_result: Callable[[unittest.TestResult], None] | None = None) -> None:
+    """Run `tests` in this process, in this order; the reports go to `reporter` and into `collected`.
+
+    Output is captured into files under `folder` (see harness.capture). `on_result` sees the result
+    object before the first test (a worker uses it to stop the run on request).
+    """
+    streams = capture.Capture(folder) if config.capture else None
+    result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
+    result.reports = collected.reports
+    if on_result is not None:
+        on_result(result)
     case.set_default_teardown_timeout(config.teardown_timeout)
     try:
         with stdlib_async.enforced(lambda: config.teardown_timeout), terminate_as_interrupt():
             unittest.TestSuite(tests).run(result)
     except KeyboardInterrupt as exc:
-        interrupted = True
+        collected.interrupted = True
         result.interrupted(_how(exc))
     finally:
         result.watch.close()
-        summary = Summary(
-            reports=tuple(result.reports), seed=seed, bucket=config.bucket,
-            duration=time.perf_counter() - started, interrupted=interrupted,
-        )
-        reporter.finish_run(summary)
-    return summary
+        if streams is not None:
+            streams.close()
 
 
 @dataclasses.dataclass
@@ -96,16 +148,18 @@ class _Current:
     outcome: Outcome = "passed"
     message: str = ""
     longrepr: list[str] = dataclasses.field(default_factory=list)
-    stdout: io.StringIO | None = None
-    stderr: io.StringIO | None = None
+    streams: tuple[Any, Any] | None = None  # the capture's sys.stdout and sys.stderr, while it runs
+    captured: capture.Captured | None = None
     state_changes: tuple[StateChange, ...] = ()
 
 
 class _Result(unittest.TestResult):
     """Turns unittest's callbacks into one TestReport per test, handed to the reporter when it stops."""
 
-    def __init__(self, config: Config, seed: int, reporter: Reporter, watcher: watch.Watch) -> None:
+    def __init__(self, config: Config, seed: int, reporter: Reporter, watcher: watch.Watch,
+                 streams: capture.Capture | None) -> None:
         super().__init__()
+        self.capture = streams
         self.watch = watcher
         self.failfast = config.failfast
         self.config = config
@@ -125,10 +179,10 @@ class _Result(unittest.TestResult):
         random.seed(order.random_seed_for(self.seed, test_id))
         self.watch.before()  # before capture swaps the streams, so that a test replacing them is seen
         self.current = _Current(test=test, started=time.perf_counter())
-        if self.config.capture:
-            self.current.stdout, self.current.stderr = io.StringIO(), io.StringIO()
+        if self.capture is not None:
+            self.current.streams = self.capture.begin()
             self._real_streams = (sys.stdout, sys.stderr)
-            sys.stdout, sys.stderr = self.current.stdout, self.current.stderr
+            sys.stdout, sys.stderr = self.current.streams
 
     # -- collect ---------------------------------------------------------------------------------------
     def _record(self, test: Any, outcome: Outcome, err: ExcInfo | None = None, message: str = "") -> None:
@@ -208,20 +262,22 @@ class _Result(unittest.TestResult):
 
     def _restore_streams(self, current: _Current) -> tuple[StateChange, ...]:
         """Put the real streams back; a test that replaced the capture's stream is told so."""
-        if not self.config.capture:
+        if self.capture is None or current.streams is None:
             return ()
+        current.captured = self.capture.end()
+        ours = current.streams
         found = (sys.stdout, sys.stderr)
         sys.stdout, sys.stderr = self._real_streams
         if not self.config.restore:  # leave the test's streams in place; the hooks probe reports them
-            sys.stdout, sys.stderr = (real if s is ours else s for s, ours, real in zip(
-                found, (current.stdout, current.stderr), self._real_streams, strict=True))
+            sys.stdout, sys.stderr = (real if stream is mine else stream for stream, mine, real in zip(
+                found, ours, self._real_streams, strict=True))
             return ()
         if not self.watch.has("hooks"):
             return ()
         return tuple(
             StateChange("hooks", f"sys.{name} replaced by {probes.describe(stream)}", True)
-            for name, stream, ours in zip(("stdout", "stderr"), found, (current.stdout, current.stderr), strict=True)
-            if stream is not ours
+            for name, stream, mine in zip(("stdout", "stderr"), found, ours, strict=True)
+            if stream is not mine
         )
 
     def _report(self, current: _Current) -> TestReport:
@@ -240,8 +296,8 @@ class _Result(unittest.TestResult):
             backend=loader.backend_of(current.test),
             message=message,
             longrepr="\n".join(current.longrepr),
-            stdout=current.stdout.getvalue() if current.stdout else "",
-            stderr=current.stderr.getvalue() if current.stderr else "",
+            stdout=current.captured.stdout if current.captured else "",
+            stderr=current.captured.stderr if current.captured else "",
             findings=findings,
         )
 

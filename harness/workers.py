@@ -1,0 +1,579 @@
+"""Worker processes: the tests run in children the runner watches, so a crash or a hang costs one test.
+
+The runner loads and orders the tests, then forks one worker per lane (one lane unless `-j N`). A worker
+runs its lane's tests in order, in-process, and sends a message when each test starts and when it has
+a report; the runner prints and collects the reports, and writes the report files. When a worker dies
+(a segfault, `os._exit`, a signal, the out-of-memory killer), the test it was running is reported as a
+crash with its exit status and the last output it printed, and a fresh worker, forked again from the
+runner (which never ran a test), takes the rest of the lane. A test still running past its timeout
+(plus a grace for async tests, which cancel themselves on their own loop) gets its threads' stacks dumped
+by faulthandler, is killed, and reported as timed out.
+
+Forking after loading costs a few milliseconds, and keeps the runner's own imports: a worker starts with
+the tests already imported. A runner with other threads running cannot fork safely; it then runs the tests
+in its own process (see `unavailable`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import faulthandler
+import os
+import pickle
+import selectors
+import signal
+import struct
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from harness import capture, loader, timeouts
+from harness.config import Config
+from harness.order import Placement
+from harness.outcome import RunPlan, Summary, TestReport
+from harness.reporters import Reporter, discard
+
+_now = time.monotonic  # the runner's own clock (tests run in the workers, but keep our references anyway)
+_HEADER = struct.Struct("!I")
+_GRACE = 2.0  # seconds past an async test's timeout before the runner kills it (it cancels itself first)
+_DUMP_WAIT = 1.0  # seconds to let faulthandler write the stacks of a hung worker
+_STOP_SIGNAL = signal.SIGUSR2  # runner to worker: stop after the running test (-x elsewhere, Ctrl-C relayed)
+_DUMP_SIGNAL = signal.SIGUSR1  # runner to worker: write every thread's stack to the dump file
+
+
+
+@dataclasses.dataclass
+class Collected:
+    """What a run of tests in one process gathered; kept by the caller, so nothing is lost on the way out."""
+
+    reports: list[TestReport] = dataclasses.field(default_factory=list)
+    interrupted: bool = False
+
+
+# Runs the tests at these indices in this process: (indices, reporter, capture folder, collected, on_result).
+Work = Callable[[Sequence[int], Reporter, str, Collected, Callable[[unittest.TestResult], None]], None]
+
+
+# -- the split: which worker runs which tests ------------------------------------------------------------
+def split(places: Sequence[Placement], jobs: int) -> tuple[tuple[int, ...], ...]:
+    """Indices of the ordered tests for each worker, the same for the same order and `jobs`.
+
+    Consecutive tests of one module stay in one worker (its module and class fixtures run once there);
+    each such run goes to the worker with the fewest tests so far (the lowest number on a tie).
+    """
+    if jobs <= 1 or not places:
+        return (tuple(range(len(places))),)
+    runs: list[list[int]] = []
+    for index, place in enumerate(places):
+        if runs and places[runs[-1][-1]].module == place.module:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    lanes: list[list[int]] = [[] for _ in range(jobs)]
+    for run in runs:
+        min(lanes, key=len).extend(run)
+    return tuple(tuple(lane) for lane in lanes if lane)
+
+
+def unavailable() -> str | None:
+    """Why tests cannot run in forked workers here, or None when they can."""
+    if not hasattr(os, "fork"):
+        return "this platform has no fork()"
+    if threading.active_count() > 1:
+        names = ", ".join(sorted(t.name for t in threading.enumerate() if t is not threading.current_thread()))
+        return f"threads were already running after loading the tests ({names}), and forking would copy their locks"
+    return None
+
+
+# -- messages: length-prefixed pickles on a pipe ---------------------------------------------------------
+class _Channel(Reporter):
+    """The worker's reporter: each test's start and report go to the runner."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def test_started(self, test_id: str) -> None:
+        self.send(("start", test_id))
+
+    def test_finished(self, report: TestReport) -> None:
+        self.send(("report", report))
+
+
+def _messages(buffer: bytearray) -> list[tuple[Any, ...]]:
+    """The whole messages at the front of `buffer` (removed from it)."""
+    found = []
+    while len(buffer) >= _HEADER.size:
+        (size,) = _HEADER.unpack_from(buffer)
+        if len(buffer) < _HEADER.size + size:
+            break
+        found.append(pickle.loads(bytes(buffer[_HEADER.size:_HEADER.size + size])))
+        del buffer[:_HEADER.size + size]
+    return found
+
+
+# -- one lane: its tests, and the worker running them now ------------------------------------------------------
+@dataclasses.dataclass
+class _Lane:
+    number: int
+    ids: tuple[str, ...]
+    indices: tuple[int, ...]
+    folder: str  # capture files and the stack dump of this lane's worker
+    next: int = 0  # position in the lane of the next test not yet started
+    pid: int = 0
+    fd: int = -1
+    buffer: bytearray = dataclasses.field(default_factory=bytearray)
+    running: str | None = None
+    started: float = 0.0
+    limit: float | None = None  # the running test's timeout, seconds
+    kill_at: float | None = None
+    finished: bool = False  # the worker said it ran everything it was given
+    killed: bool = False  # the runner killed it (a test past its timeout), and said so already
+    progressed: bool = False  # the worker started at least one test (one that dies before any is not replaced)
+    stopped_early: bool = False  # the worker stopped on request or on Ctrl-C
+
+    @property
+    def dump_path(self) -> str:
+        return os.path.join(self.folder, "stacks")
+
+    def position_of(self, test_id: str) -> int | None:
+        try:
+            return self.ids.index(test_id, self.next)
+        except ValueError:
+            return None
+
+
+class _Signals:
+    """Ctrl-C and SIGTERM in the runner: noted, acted on by the loop (never an exception mid-bookkeeping)."""
+
+    def __init__(self) -> None:
+        self.interrupts = 0
+        self.terminated = False
+        self.first_at = 0.0
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {
+                signal.SIGINT: signal.signal(signal.SIGINT, self._interrupt),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, self._terminate),
+            }
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _interrupt(self, signum: int, frame: object) -> None:
+        self.interrupts += 1
+        if self.interrupts == 1:
+            self.first_at = _now()
+
+    def _terminate(self, signum: int, frame: object) -> None:
+        self.terminated = True
+        self.first_at = self.first_at or _now()
+
+
+class Supervisor:
+    """Starts the workers, follows their messages, replaces the ones that die or hang."""
+
+    def __init__(self, config: Config, tests: Sequence[unittest.TestCase], lanes: Sequence[_Lane],
+                 reporter: Reporter, work: Work) -> None:
+        self.config = config
+        self.tests = {loader.test_id(t): t for t in tests}
+        self.lanes = list(lanes)
+        self.reporter = reporter
+        self.work = work
+        self.reports: list[TestReport] = []
+        self.selector = selectors.DefaultSelector()
+        self.stopping = False  # no new workers: -x saw a failure, or the run was interrupted
+        self.signals = _Signals()
+        self._relayed = False
+
+    # -- the loop ----------------------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Run every lane to its end; True when the run was interrupted."""
+        with self.signals:
+            for lane in self.lanes:
+                self._start(lane)
+            while any(lane.pid for lane in self.lanes):
+                self._on_signals()
+                for key, _ in self.selector.select(self._wait()):
+                    self._read(key.data)
+                self._check_deadlines()
+        return self.signals.interrupts > 0 or self.signals.terminated
+
+    def _wait(self) -> float:
+        deadlines = [lane.kill_at for lane in self.lanes if lane.pid and lane.kill_at is not None]
+        wait = 0.25 if not deadlines else max(0.0, min(deadlines) - _now())
+        return min(wait, 0.25)
+
+    # -- starting and following workers -----------------------------------------------------------------------
+    def _start(self, lane: _Lane) -> None:
+        if lane.next >= len(lane.ids) or self.stopping:
+            lane.pid = 0
+            return
+        read_end, write_end = os.pipe()
+        with open(lane.dump_path, "wb"):
+            pass  # empty: what is there after a death is this worker's
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os.close(read_end)
+            _serve(self, lane, write_end)
+        os.close(write_end)
+        lane.pid, lane.fd, lane.buffer = pid, read_end, bytearray()
+        lane.running, lane.kill_at, lane.finished, lane.progressed = None, None, False, False
+        self.selector.register(read_end, selectors.EVENT_READ, lane)
+
+    def _read(self, lane: _Lane) -> None:
+        try:
+            data = os.read(lane.fd, 1 << 16)
+        except OSError:
+            data = b""
+        if data:
+            lane.buffer += data
+            for message in _messages(lane.buffer):
+                self._handle(lane, message)
+            return
+        self._ended(lane)
+
+    def _handle(self, lane: _Lane, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "start":
+            self._started(lane, message[1])
+        elif kind == "report":
+            self._report(message[1], lane)
+        elif kind == "done":
+            lane.finished, lane.stopped_early = True, message[1]
+
+    def _started(self, lane: _Lane, test_id: str) -> None:
+        position = lane.position_of(test_id)
+        if position is not None:
+            lane.next = position + 1
+        lane.running, lane.started, lane.progressed = test_id, _now(), True
+        test = self.tests.get(test_id)
+        lane.limit = timeouts.resolve(test, self.config.timeout) if test is not None else None
+        if lane.limit is None:
+            lane.kill_at = None
+        else:
+            grace = _GRACE + 3 * self.config.teardown_timeout if _is_async(test) else 0.0
+            lane.kill_at = lane.started + lane.limit + grace
+        self.reporter.test_started(test_id)
+
+    def _report(self, report: TestReport, lane: _Lane | None) -> None:
+        if lane is not None and report.id == lane.running:
+            lane.running, lane.kill_at = None, None
+        self.reports.append(report)
+        self.reporter.test_finished(report)
+        if self.config.failfast and not report.ok and not self.stopping:
+            self.stopping = True
+            self._signal_all(_STOP_SIGNAL)
+
+    def _ended(self, lane: _Lane) -> None:
+        """The worker's end of the pipe closed: it exited or died."""
+        self.selector.unregister(lane.fd)
+        os.close(lane.fd)
+        status = _reap(lane.pid)
+        lane.pid, lane.fd = 0, -1
+        if lane.finished and status == 0:
+            return
+        if lane.killed:
+            lane.killed = False
+            self._start(lane)
+            return
+        if lane.running is not None:
+            self._report(self._crash_report(lane, status), lane)
+        elif not lane.finished:
+            self._report(self._between_tests_report(lane, status), None)
+            if not lane.progressed:  # died in a fixture before the next test: skip its class, or it dies again
+                lane.next = self._past_class(lane)
+        if not lane.stopped_early and not (self.signals.interrupts or self.signals.terminated):
+            self._start(lane)  # a fresh worker for the rest of the lane
+
+    # -- deaths, hangs and interrupts ------------------------------------------------------------------------
+    def _crash_report(self, lane: _Lane, status: int) -> TestReport:
+        test_id = lane.running or "?"
+        how = _status(status)
+        details = [f"the worker process running {test_id} {how}"]
+        stacks = _stacks(lane)
+        if stacks:
+            details.append(f"--- stacks (faulthandler) ---\n{stacks}")
+        details.append(capture.last_output(lane.folder) if self.config.capture else
+                       "(its output went straight to the terminal: -s / capture = false)")
+        test = self.tests.get(test_id)
+        return TestReport(
+            id=test_id, outcome="error", duration=_now() - lane.started, backend=_backend(test),
+            message=f"crashed: {how}", longrepr="\n".join(d for d in details if d),
+        )
+
+    def _past_class(self, lane: _Lane) -> int:
+        """The lane position of the first test after the next test's class."""
+        cls = type(self.tests[lane.ids[lane.next]])
+        position = lane.next
+        while position < len(lane.ids) and type(self.tests[lane.ids[position]]) is cls:
+            position += 1
+        return position
+
+    def _between_tests_report(self, lane: _Lane, status: int) -> TestReport:
+        if not lane.progressed and lane.next < len(lane.ids):
+            test = self.tests[lane.ids[lane.next]]
+            name = f"{type(test).__module__}.{type(test).__qualname__}"
+            skipped = self._past_class(lane) - lane.next
+            message = (f"worker {lane.number} {_status(status, between=True)} before {lane.ids[lane.next]} "
+                       f"started (in setUpModule or setUpClass?); {skipped} test{'s' if skipped != 1 else ''} "
+                       f"of {name} did not run")
+        else:
+            message = f"worker {lane.number} {_status(status, between=True)} after {lane.ids[lane.next - 1]}"
+        return TestReport(
+            id=f"worker {lane.number}", outcome="error", duration=0.0, message=message,
+            longrepr=capture.last_output(lane.folder) if self.config.capture else "",
+        )
+
+    def _check_deadlines(self) -> None:
+        now = _now()
+        for lane in self.lanes:
+            if lane.pid and lane.kill_at is not None and now >= lane.kill_at:
+                self._time_out(lane)
+
+    def _time_out(self, lane: _Lane) -> None:
+        """The running test is past its timeout: dump its stacks, kill the worker, report it, go on."""
+        _dump_stacks(lane)
+        _kill(lane.pid)
+        test = self.tests.get(lane.running or "")
+        stacks = _stacks(lane)
+        longrepr = "\n".join(part for part in (
+            f"{lane.running} was still running {lane.limit:g} s after it started; its worker was stopped.",
+            f"--- stacks (faulthandler) ---\n{stacks}" if stacks else "",
+            capture.last_output(lane.folder) if self.config.capture else "",
+        ) if part)
+        self._report(TestReport(
+            id=lane.running or "?", outcome="error", duration=_now() - lane.started, backend=_backend(test),
+            message=f"timed out after {lane.limit:g} s", longrepr=longrepr,
+        ), lane)
+        lane.killed = True
+        self._drain(lane)
+
+    def _drain(self, lane: _Lane) -> None:
+        """Read what a killed worker still had in the pipe, then replace it."""
+        while lane.pid:
+            self._read(lane)
+
+    def _on_signals(self) -> None:
+        signals = self.signals
+        if not (signals.interrupts or signals.terminated):
+            return
+        self.stopping = True
+        if signals.interrupts >= 2 or (signals.terminated and _now() - signals.first_at > 2 * _GRACE):
+            self._kill_all("interrupted (KeyboardInterrupt) while this test ran")
+        elif signals.terminated and not self._relayed:
+            self._relayed = True
+            self._signal_all(signal.SIGTERM)
+        elif not self._relayed and _now() - signals.first_at > 0.3:
+            # Ctrl-C reaches every process of the terminal's group; a SIGINT sent to the runner alone does not
+            self._relayed = True
+            self._signal_all(signal.SIGINT, only_running=True)
+
+    def _kill_all(self, message: str) -> None:
+        for lane in self.lanes:
+            if not lane.pid:
+                continue
+            _kill(lane.pid)
+            if lane.running is not None:
+                test = self.tests.get(lane.running)
+                self._report(TestReport(id=lane.running, outcome="error", duration=_now() - lane.started,
+                                        backend=_backend(test), message=message), lane)
+            lane.stopped_early = True
+            self._drain(lane)
+
+    def _signal_all(self, signum: int, only_running: bool = False) -> None:
+        for lane in self.lanes:
+            if lane.pid and (lane.running is not None or not only_running):
+                try:
+                    os.kill(lane.pid, signum)
+                except ProcessLookupError:
+                    pass
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            if lane.pid:
+                _kill(lane.pid)
+                self.selector.unregister(lane.fd)
+                os.close(lane.fd)
+                _reap(lane.pid)
+                lane.pid = 0
+        self.selector.close()
+
+
+def supervise(config: Config, seed: int, run_plan: RunPlan, tests: Sequence[unittest.TestCase],
+              lanes: Sequence[Sequence[int]], reporter: Reporter, work: Work) -> Summary:
+    """Run every lane in its own worker, report as results come, and write the reports whatever happens."""
+    started = _now()
+    reporter.start_run(run_plan)
+    interrupted = False
+    with tempfile.TemporaryDirectory(prefix="harness-workers-") as folder:
+        made = []
+        for number, indices in enumerate(lanes, 1):
+            lane_folder = os.path.join(folder, str(number))
+            os.mkdir(lane_folder)
+            made.append(_Lane(number, tuple(loader.test_id(tests[i]) for i in indices), tuple(indices), lane_folder))
+        supervisor = Supervisor(config, tests, made, reporter, work)
+        try:
+            interrupted = supervisor.run()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            supervisor.close()
+            summary = Summary(
+                reports=tuple(supervisor.reports), seed=seed, bucket=config.bucket,
+                duration=_now() - started, interrupted=interrupted or supervisor.signals.interrupts > 0,
+            )
+            reporter.finish_run(summary)
+    return summary
+
+
+# -- the worker's side ----------------------------------------------------------------------------------
+def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
+    """In the forked child: run the rest of the lane, send every report, and leave without cleanup."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the run installs its own while the tests run
+        supervisor.selector.close()
+        for reader in [other.fd for other in supervisor.lanes if other.fd >= 0]:
+            os.close(reader)  # the other workers' pipes are the runner's business
+        dump = open(lane.dump_path, "ab", buffering=0)  # noqa: SIM115 (open until the process ends)
+        faulthandler.enable(file=dump, all_threads=True)
+        faulthandler.register(_DUMP_SIGNAL, file=dump, all_threads=True, chain=False)
+        sys.stdout, sys.stderr = _ReaderMayGo(sys.stdout), _ReaderMayGo(sys.stderr)
+        channel = _Channel(fd)
+        collected = Collected()
+        results: list[unittest.TestResult] = []
+
+        def stoppable(result: unittest.TestResult) -> None:
+            results.append(result)
+            signal.signal(_STOP_SIGNAL, lambda signum, frame: result.stop())
+
+        supervisor.work(lane.indices[lane.next:], channel, lane.folder, collected, stoppable)
+        stopped = collected.interrupted or any(result.shouldStop for result in results)
+        channel.send(("done", stopped))
+    except BaseException:
+        code = 3
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()  # type: ignore[union-attr]
+            except Exception:
+                pass
+        os._exit(code)
+
+
+class _ReaderMayGo:
+    """The worker's own stdout or stderr (class fixtures print there, and tests under -s): when whoever reads the
+    run's output goes away (`harness | head`), what is written after goes nowhere instead of failing a test."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            discard(self._stream)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            discard(self._stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+# -- processes --------------------------------------------------------------------------------------------
+def _reap(pid: int) -> int:
+    """Wait for the worker; its wait status."""
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            return 0
+        except InterruptedError:
+            continue
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _dump_stacks(lane: _Lane) -> None:
+    """Ask faulthandler in the worker for every thread's stack, and wait until it has written them."""
+    try:
+        os.kill(lane.pid, _DUMP_SIGNAL)
+    except ProcessLookupError:
+        return
+    deadline, size, steady = _now() + _DUMP_WAIT, -1, 0
+    while _now() < deadline and steady < 3:
+        time.sleep(0.02)
+        current = os.path.getsize(lane.dump_path) if os.path.exists(lane.dump_path) else 0
+        steady = steady + 1 if current == size and current else 0
+        size = current
+
+
+def _stacks(lane: _Lane) -> str:
+    """What faulthandler wrote, without the frames of harness, unittest and the interpreter's start-up."""
+    text = capture.read_file(lane.dump_path).decode("utf-8", "backslashreplace")
+    return "\n".join(line for line in text.strip().splitlines() if not _ours(line))
+
+
+_OURS = (
+    os.path.dirname(os.path.abspath(__file__)) + os.sep, os.path.dirname(unittest.__file__) + os.sep, "<frozen runpy>",
+)
+
+
+def _ours(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith('File "') and stripped[6:].startswith(_OURS)
+
+
+def _status(status: int, between: bool = False) -> str:
+    """A wait status in words."""
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = str(signum)
+        hint = " (the out-of-memory killer, or someone's kill -9)" if signum == signal.SIGKILL else ""
+        return f"was killed by signal {name}{hint}"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    if between:
+        return f"exited with status {code}"
+    return f"exited with status {code} in the middle of the test (os._exit, or a library that calls exit())"
+
+
+def _is_async(test: unittest.TestCase | None) -> bool:
+    from harness.case import AsyncTestCase
+
+    return isinstance(test, AsyncTestCase | unittest.IsolatedAsyncioTestCase)
+
+
+def _backend(test: unittest.TestCase | None) -> str | None:
+    return loader.backend_of(test) if test is not None else None

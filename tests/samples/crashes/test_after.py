@@ -1,0 +1,6 @@
+import unittest
+
+
+class AfterTests(unittest.TestCase):
+    def test_runs(self):
+        self.assertEqual(1 + 1, 2)

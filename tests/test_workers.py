@@ -1,0 +1,126 @@
+"""Worker processes: a test that crashes or hangs costs that test, and -j N splits the run by seed."""
+from __future__ import annotations
+
+import re
+import unittest
+
+from tests.support import run_harness, start
+
+CRASH = "test_crashes.CrashTests."
+HANG = "test_crashes.HangTests."
+
+
+class CrashTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.crashed = start("crashes", "--seed", "1", "-v", junit=True).result()
+
+    def test_every_test_has_an_outcome_and_the_run_ends_with_the_summary(self):
+        self.assertEqual(self.crashed.code, 1, self.crashed.describe())
+        self.assertEqual(self.crashed.outcomes, {
+            CRASH + "test_os_exit": "error", CRASH + "test_segfault": "error", CRASH + "test_killed": "error",
+            CRASH + "test_sys_exit": "error", CRASH + "test_passes": "passed",
+            HANG + "test_sleeps_forever": "error", HANG + "test_passes_after_the_hang": "passed",
+            "test_after.AfterTests.test_runs": "passed",
+        }, self.crashed.describe())
+        self.assertEqual(self.crashed.lines()[-1], "3 passed, 5 failed, 0 skipped")
+        self.assertEqual(len(list(self.crashed.junit.iter("testcase"))), 8)
+        self.assertNotIn("Traceback", self.crashed.stderr)
+
+    def test_a_crash_names_how_the_process_ended(self):
+        messages = {test_id: entry["message"] for test_id, entry in self.crashed.tests.items()}
+        self.assertEqual(messages[CRASH + "test_segfault"], "crashed: was killed by signal SIGSEGV")
+        self.assertTrue(messages[CRASH + "test_killed"].startswith("crashed: was killed by signal SIGKILL"))
+        self.assertTrue(messages[CRASH + "test_os_exit"].startswith("crashed: exited with status 3"))
+        self.assertEqual(messages[CRASH + "test_sys_exit"], "SystemExit: 2")  # an error of the test, no crash
+
+    def test_a_crash_shows_the_last_output_of_that_test_only(self):
+        os_exit = self.crashed.test("test_os_exit")["longrepr"]
+        self.assertIn("--- last stdout output ---\nlast words before os._exit", os_exit)
+        killed = self.crashed.test("test_killed")["longrepr"]
+        self.assertNotIn("last words", killed)  # printed by another test, in another worker
+
+    def test_a_segfault_shows_where_the_test_was(self):
+        longrepr = self.crashed.test("test_segfault")["longrepr"]
+        self.assertRegex(longrepr, r'File ".*test_crashes\.py", line \d+ in test_segfault')
+        self.assertIn("about to segfault", longrepr)
+        self.assertNotIn("harness/runner.py", longrepr)  # harness's own frames are left out
+
+    def test_a_sync_test_past_its_timeout_is_stopped_with_every_threads_stack(self):
+        entry = self.crashed.test("test_sleeps_forever")
+        self.assertEqual(entry["message"], "timed out after 0.5 s")
+        self.assertRegex(entry["longrepr"], r'File ".*test_crashes\.py", line \d+ in test_sleeps_forever')
+        self.assertEqual(len(re.findall(r"^(Current thread|Thread) 0x", entry["longrepr"], re.M)), 2)
+        self.assertIn("threading.py", entry["longrepr"])  # the helper thread, waiting
+        self.assertLess(entry["duration"], 3)
+        self.assertLess(self.crashed.elapsed, 10)
+
+    def test_progress_shows_every_test_once(self):
+        for test_id in self.crashed.tests:
+            self.assertEqual(sum(line.startswith(test_id + " ... ") for line in self.crashed.lines()), 1, test_id)
+
+
+class ParallelTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.first = start("jobs", "--seed", "5", "-j", "2").result()
+        cls.second = start("jobs", "--seed", "5", "-j", "2", "-v", fresh=True).result()
+
+    def test_the_report_records_each_workers_sequence(self):
+        report = self.first.report
+        self.assertEqual(self.first.code, 0, self.first.describe())
+        self.assertEqual(report["jobs"], 2)
+        self.assertEqual(len(report["workers"]), 2)
+        self.assertEqual(sorted(sum(report["workers"], [])), sorted(report["order"]))
+        for sequence in report["workers"]:  # a module's tests stay in one worker, in the run's order
+            self.assertEqual(sequence, [test_id for test_id in report["order"] if test_id in sequence])
+        modules = [{test_id.split(".")[0] for test_id in sequence} for sequence in report["workers"]]
+        self.assertFalse(modules[0] & modules[1])
+
+    def test_the_same_seed_gives_the_same_split(self):
+        self.assertEqual(self.first.report["workers"], self.second.report["workers"])
+        self.assertIn("2 workers (-j 2; rerun one worker's tests alone with --worker K/2)", self.first.stdout)
+
+    def test_the_workers_are_different_processes(self):
+        pids = [{self.first.tests[t]["stdout"] for t in sequence if t.endswith("test_3")}
+                for sequence in self.first.report["workers"]]
+        self.assertEqual(len(pids[0]), 1)
+        self.assertEqual(len(pids[1]), 1)
+        self.assertNotEqual(pids[0], pids[1])
+
+    def test_one_worker_replays_alone_in_its_order(self):
+        for number in (1, 2):
+            with self.subTest(worker=number):
+                replay = run_harness("jobs", "--seed", "5", "--worker", f"{number}/2")
+                self.assertEqual(replay.code, 0, replay.describe())
+                self.assertEqual(replay.order, self.first.report["workers"][number - 1])
+                self.assertEqual(list(replay.tests), replay.order)
+
+    def test_bad_worker_counts_are_usage_errors(self):
+        for args, expected in (
+            (("-j", "0"), "'0' workers: use a whole number from 1 up, or auto"),
+            (("-j", "many"), "'many' is not a number of workers"),
+            (("--worker", "3/2"), "K must be from 1 to N"),
+            (("--worker", "two"), "'two' is not K/N"),
+        ):
+            with self.subTest(args=args):
+                run = run_harness("jobs", *args, json_report=False)
+                self.assertEqual(run.code, 4, run.describe())
+                self.assertEqual(len(run.stderr.splitlines()), 1, run.stderr)
+                self.assertIn(expected, run.stderr)
+
+    def test_failfast_stops_every_worker(self):
+        run = run_harness("crashes", "-x", "-j", "2", "--seed", "1")
+        self.assertEqual(run.code, 1, run.describe())
+        self.assertEqual(sum(1 for outcome in run.outcomes.values() if outcome != "passed"), 1, run.outcomes)
+
+
+class FixtureCrashTests(unittest.TestCase):
+    def test_a_class_whose_fixture_kills_the_worker_is_skipped_and_the_rest_runs(self):
+        run = run_harness("fixture_crash", "--bucket", "none", "--seed", "1")
+        self.assertEqual(run.code, 1, run.describe())
+        self.assertEqual(run.outcomes, {"worker 1": "error", "test_fixture_crash.BFineTests.test_1": "passed"})
+        self.assertIn("exited with status 7 before test_fixture_crash.ACrashesInSetUpClassTests.test_1 started",
+                      run.tests["worker 1"]["message"])
+        self.assertIn("2 tests of test_fixture_crash.ACrashesInSetUpClassTests did not run",
+                      run.tests["worker 1"]["message"])
