@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a test that leaves tasks running or changes global state fails")
     checks.add_argument("--teardown-timeout", type=_typed(settings.parse_seconds), metavar="SECONDS",
                         help="how long enforced teardown waits for cancelled tasks (default 1)")
+    checks.add_argument("--timeout", type=_typed(settings.parse_timeout), metavar="SECONDS",
+                        help="time limit of each async test, unless its method or class sets one "
+                        "(default 300; 0: none)")
     checks.add_argument("--no-restore", dest="restore", action="store_false", default=None,
                         help="leave global state a test changed as it is (it is still reported)")
     checks.add_argument("--probes", type=_typed(settings.parse_names), metavar="CLASSES",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from harness.order import BUCKETS, Bucket
+from harness.timeouts import DEFAULT_TIMEOUT
 
 
 class UsageError(Exception):
@@ -31,6 +32,7 @@ class Config:
     strict: bool = False
     durations: int | None = None
     teardown_timeout: float = 1.0
+    timeout: float = DEFAULT_TIMEOUT  # seconds an async test may take; 0: no limit
     capture: bool = True
     restore: bool = True  # put back what probes saw a test change
     probes: tuple[str, ...] = ()  # extra probes, as "module:Class"
@@ -82,6 +84,17 @@ def parse_seconds(value: Any) -> float:
     return seconds
 
 
+def parse_timeout(value: Any) -> float:
+    """A time limit: a positive number of seconds, or 0 for none."""
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of seconds; use for example 60, or 0 for no limit") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{value!r} must be a finite number of seconds from 0 up (0: no limit)")
+    return seconds
+
+
 def parse_bucket(value: Any) -> Bucket:
     text = str(value).strip()
     if text not in BUCKETS:
@@ -121,6 +134,7 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "strict": parse_bool,
     "durations": parse_count,
     "teardown_timeout": parse_seconds,
+    "timeout": parse_timeout,
     "capture": parse_bool,
     "restore": parse_bool,
     "probes": parse_names,

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from harness import backends, case, crossloop, loader, order, probes, stdlib_async, watch
+from harness import backends, case, crossloop, loader, order, probes, stdlib_async, timeouts, watch
 from harness.config import Config, UsageError
 from harness.outcome import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
 from harness.reporters import Reporter
@@ -71,6 +71,7 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     interrupted = False
     reporter.start_run(run_plan)
     case.set_default_teardown_timeout(config.teardown_timeout)
+    case.set_default_timeout(config.timeout)
     try:
         with stdlib_async.enforced(lambda: config.teardown_timeout), terminate_as_interrupt():
             unittest.TestSuite(tests).run(result)
@@ -302,5 +303,7 @@ def _strict_message(findings: Findings, test_id: str) -> str:
 def _first_line(err: ExcInfo | None) -> str:
     if err is None:
         return ""
+    if isinstance(err[1], timeouts.TimeLimitExceeded):  # harness's verdict, worded like the interrupt messages
+        return str(err[1]).partition("\n")[0]
     text = "".join(traceback.format_exception_only(err[0], err[1])).strip()
     return text.splitlines()[0] if text else err[0].__name__
