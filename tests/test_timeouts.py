@@ -61,7 +61,7 @@ class HangingTestsTests(unittest.TestCase):
         waiter_line = line_of("timeouts", "test_hangs.py", "# the forgotten task waits")
         created = line_of("timeouts", "test_hangs.py", "create_task(wait_forever(event)")
         self.assertRegex(longrepr, (
-            r"(?m)^  task 'Task-\d+', the test's own \(its async parts run here\):\n"
+            r"(?m)^  task '[^']+', the test's own \(its async parts run here\):\n"
             rf"    test_hangs\.py:{test_line} in test_awaits_forever: await event\.wait\(\)  # the asyncio test waits\n"
             r"    asyncio/locks\.py:\d+ in wait: await fut$"
         ))
