@@ -6,6 +6,7 @@ from harness.case import AsyncTestCase, TestCase, UnhandledErrors
 from harness.outcome import Findings, ResidualTask, StateChange, Summary, TestReport
 from harness.probes import Probe
 from harness.residue import UnhandledError
+from harness.timeouts import timeout
 
 __version__ = "0.1.0"
 
@@ -22,4 +23,5 @@ __all__ = [
     "UnhandledError",
     "UnhandledErrors",
     "__version__",
+    "timeout",
 ]

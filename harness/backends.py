@@ -12,21 +12,23 @@ import contextlib
 import contextvars
 import dataclasses
 import inspect
+import os
 import queue
 import signal
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
 import anyio.abc
 
+from harness import timeouts
 from harness.outcome import ResidualTask
 from harness.residue import (
     TaskSites,
     UnhandledError,
     add_plumbing,
+    await_chain,
     caller_site,
     coro_name,
     format_site,
@@ -104,7 +106,7 @@ def open_session(spec: BackendSpec) -> Session:
 class _Call:
     """One function handed to the driver task, and its outcome."""
 
-    __slots__ = ("fn", "args", "kwargs", "finished", "result", "error", "future")
+    __slots__ = ("fn", "args", "kwargs", "finished", "result", "error", "future", "timeout")
 
     def __init__(self, fn: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.fn = fn
@@ -114,8 +116,16 @@ class _Call:
         self.result: Any = None
         self.error: BaseException | None = None
         self.future: asyncio.Future[None] | None = None
+        self.timeout: timeouts.TimeLimitExceeded | None = None  # set when the part was cancelled for running late
+
+    @property
+    def name(self) -> str:
+        return getattr(self.fn, "__qualname__", None) or repr(self.fn)
 
     def outcome(self) -> Any:
+        if self.timeout is not None:  # whatever the cancelled part raised, running late is what went wrong
+            self.error = None
+            raise self.timeout
         if self.error is not None:
             error, self.error = self.error, None  # do not keep the traceback alive through us
             raise error
@@ -138,6 +148,18 @@ class Session:
         self.driver_done = False
         self.cancel_on_stop = True
         self._current: _Call | None = None
+        # The time limit (see limit_to): a wall-clock deadline, and the seconds each part gets once it has passed.
+        self.limit: timeouts.Limit | None = None
+        self.deadline: float | None = None
+        self.grace = 1.0
+        self.expired = False
+        self.stuck: str | None = None  # the part that ignored its cancellation; later parts cannot run
+
+    def limit_to(self, limit: timeouts.Limit, grace: float) -> None:
+        """Count `limit` from now: a part still running when it passes is cancelled and the test errors with
+        "timed out after S s"; each later part (asyncTearDown, cleanups) then gets `grace` seconds."""
+        self.limit, self.grace = limit, grace
+        self.deadline = timeouts.now() + limit.seconds
 
     # -- the driver, the same on every backend ------------------------------------------------------
     async def _drive(self, first: _Call) -> None:
@@ -168,8 +190,13 @@ class Session:
             call.result = result
         except BaseException as exc:
             call.error = exc
-            if group.cancel_scope.cancel_called:
+            if group.cancel_scope.cancel_called and call.timeout is None:
                 raise  # the task group is failing: let it raise the background task's error
+        if call.timeout is not None:
+            self._part_cancelled()
+
+    def _part_cancelled(self) -> None:
+        """The driver's part was cancelled for running late: undo what the cancellation left on the driver."""
 
     async def _alone(self, call: _Call) -> None:
         """Run a part after the task group has failed: on its own, still on this test's loop."""
@@ -206,6 +233,25 @@ class Session:
     def _complete(self, call: _Call) -> None:
         raise NotImplementedError
 
+    def _not_run(self, call: _Call) -> RuntimeError:
+        return RuntimeError(
+            f"{call.name} was not run: the test's task is still stuck in {self.stuck}, which ignored its "
+            "cancellation after the test's time ran out"
+        )
+
+    def _give_up(self, call: _Call) -> None:
+        """A cancelled part that does not stop: leave it, so the host can go on with the test's teardown."""
+        if call.finished:
+            return
+        if call.timeout is None:
+            call.timeout = timeouts.overran(call.name, self.grace)
+        call.timeout.add_note(
+            f"{call.name} did not stop within {self.grace:g} s of being cancelled and was abandoned; "
+            "the test's later async parts were not run"
+        )
+        self.stuck = call.name
+        self._complete(call)
+
 
 # ------------------------------------------------------------------------------------------------
 # asyncio and uvloop
@@ -240,6 +286,11 @@ class AsyncioSession(Session):
         self.context = contextvars.copy_context()
         self._driver: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[_Call] | None = None
+        self._alone_task: asyncio.Task[None] | None = None  # the part running on its own after the driver ended
+        self._inflight: _Call | None = None
+        # One timer for the test's deadline, on the loop's clock but checked against the wall clock when it fires.
+        self._timer: asyncio.TimerHandle | None = None
+        self._grace_timer: asyncio.TimerHandle | None = None
 
     async def _next_call(self) -> _Call:
         self._waiter = self.loop.create_future()
@@ -252,23 +303,77 @@ class AsyncioSession(Session):
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         call = _Call(fn, args, kwargs)
+        if self.stuck is not None:
+            raise self._not_run(call)
         call.future = self.loop.create_future()
         if not self.started:
             self.started = True
             self._driver = self.loop.create_task(self._drive(call), context=self.context)
         elif self.driver_done:  # the task group failed earlier: run the part on its own
-            self.loop.run_until_complete(self.loop.create_task(self._alone(call), context=self.context))
-            return call.outcome()
+            self._alone_task = self.loop.create_task(self._alone(call), context=self.context)
+            self._alone_task.add_done_callback(lambda _: self._complete(call))
         else:
             self._waiter.set_result(call)  # type: ignore[union-attr]
+        if self.deadline is not None:
+            self._watch(call)
         self.loop.run_until_complete(call.future)
+        self._inflight = None
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
         return call.outcome()
+
+    # -- the time limit -------------------------------------------------------------------------------
+    def _watch(self, call: _Call) -> None:
+        self._inflight = call
+        if self.expired:
+            overran = timeouts.overran(call.name, self.grace)
+            self._grace_timer = self.loop.call_later(self.grace, self._expire, call, overran)
+        elif self._timer is None:  # once per test (again only if it fired between two parts)
+            left = self.deadline - timeouts.now()  # type: ignore[operator]
+            self._timer = self.loop.call_at(self.loop.time() + left, self._on_deadline)
+
+    def _on_deadline(self) -> None:
+        self._timer = None
+        call = self._inflight
+        if call is None or call.finished:
+            return  # the part ended just in time; the next part sets the timer again, and is cancelled at once
+        left = self.deadline - timeouts.now()  # type: ignore[operator]
+        if left > 0:  # the loop's clock ran ahead of the wall clock
+            self._timer = self.loop.call_later(left, self._on_deadline)
+            return
+        self.expired = True
+        self._expire(call, timeouts.exceeded(self.limit, call.name, self._task_blocks()))  # type: ignore[arg-type]
+
+    def _expire(self, call: _Call, error: timeouts.TimeLimitExceeded) -> None:
+        if call.finished:
+            return
+        call.timeout = error
+        running = self._alone_task if self.driver_done else self._driver
+        running.cancel()  # type: ignore[union-attr]
+        self._grace_timer = self.loop.call_later(self.grace, self._give_up, call)
+
+    def _part_cancelled(self) -> None:
+        asyncio.current_task().uncancel()  # type: ignore[union-attr]  # else anyio's task group would see it at exit
+
+    def _task_blocks(self) -> list[str]:
+        own = (self._driver, self._alone_task)
+        tasks = sorted(asyncio.all_tasks(self.loop), key=lambda task: (task not in own, task.get_name()))
+        return [timeouts.task_block(self._title(task, task in own), await_chain(task.get_coro())) for task in tasks]
+
+    def _title(self, task: asyncio.Task[Any], own: bool) -> str:
+        if own:
+            return f"task {task.get_name()!r}, the test's own (its async parts run here)"
+        created = format_site(self.sites.sites.get(task))
+        return f"task {task.get_name()!r} running {coro_name(task.get_coro())} (created at {created})"
 
     def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return self.context.run(fn, *args, **kwargs)
 
     def close(self, bound: float) -> Teardown:
         loop = self.loop
+        for timer in (self._timer, self._grace_timer):
+            if timer is not None:
+                timer.cancel()
         try:
             # 1. record every task still pending, before cancelling changes where it waits
             pending = [task for task in asyncio.all_tasks(loop) if task is not self._driver]
@@ -277,7 +382,7 @@ class AsyncioSession(Session):
             # 2. cancel, wait within the bound, and shut down generators and the executor
             if loop.is_closed():
                 pass
-            elif pending or self._has_shutdown_work():
+            elif pending or self.stuck is not None or self._has_shutdown_work():
                 loop.run_until_complete(self._finish(pending, bound))
             elif self._driver is not None and not self._driver.done():  # the clean path: just stop the driver
                 self._waiter.set_result(_STOP)  # type: ignore[union-attr]
@@ -295,7 +400,8 @@ class AsyncioSession(Session):
             asyncio.set_event_loop(None)
             if not loop.is_closed():
                 loop.close()
-            self._driver = self._waiter = self._current = None  # no cycles: tasks go when the test goes
+            self._driver = self._waiter = self._current = self._alone_task = None  # no cycles: tasks go with the test
+            self._inflight = self._timer = self._grace_timer = None
         return Teardown(residual, tuple(self.errors))
 
     async def _finish(self, pending: list[asyncio.Task[Any]], bound: float) -> None:
@@ -303,7 +409,9 @@ class AsyncioSession(Session):
             task.cancel()
         waiting: list[asyncio.Future[Any]] = list(pending)
         if self._driver is not None and not self._driver.done():
-            if self._waiter is not None and not self._waiter.done():
+            if self.stuck is not None:
+                self._driver.cancel()  # once more: it is still in the part that ignored the first one
+            elif self._waiter is not None and not self._waiter.done():
                 self._waiter.set_result(_STOP)
             waiting.append(self._driver)
         if waiting:
@@ -436,6 +544,8 @@ class TrioSession(Session):
         self._run_done = False
         self._stopping = False
         self._run_error: BaseException | None = None
+        self._token: Any = None  # the run's TrioToken: how the host asks the run to cancel a part that runs late
+        self._scope: Any = None  # the cancel scope of the part running
         self._sigint = signal.getsignal(signal.SIGINT) if _main_thread() else None
 
     def _on_done(self, outcome: Any) -> None:
@@ -447,6 +557,7 @@ class TrioSession(Session):
 
     async def _main(self, first: _Call) -> None:
         self._task = self._trio.lowlevel.current_task()
+        self._token = self._trio.lowlevel.current_trio_token()
         self._spawns.armed = True
         await self._drive(first)
         # The task group failed (the test part running saw why): later parts, such as asyncTearDown and async
@@ -455,8 +566,13 @@ class TrioSession(Session):
             call = await self._next_call()
             if call is _STOP:
                 break
-            await self._alone(call)
+            with self._trio.CancelScope() as self._scope:
+                await self._alone(call)
             self._complete(call)
+
+    async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup) -> None:
+        with self._trio.CancelScope() as self._scope:  # cancelled, alone, if the part runs late
+            await super()._run_call(call, group)
 
     async def _next_call(self) -> _Call:
         # Poll rather than wait on an Event: an idle guest run parks its I/O wait in a worker thread, and waking
@@ -474,7 +590,7 @@ class TrioSession(Session):
     def _pump(self, until: Callable[[], bool], deadline: float | None = None) -> bool:
         """Run trio's ticks until `until()` holds; False if the deadline passed first."""
         while not until():
-            timeout = None if deadline is None else deadline - time.monotonic()
+            timeout = None if deadline is None else deadline - timeouts.now()
             if timeout is not None and timeout <= 0:
                 return False
             try:
@@ -486,6 +602,8 @@ class TrioSession(Session):
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         call = _Call(fn, args, kwargs)
+        if self.stuck is not None:
+            raise self._not_run(call)
         if not self.started:
             self.started = True
             with own_resources():  # trio's wake-up sockets, closed when the run ends
@@ -497,8 +615,53 @@ class TrioSession(Session):
             )
         else:
             self._next = call
-        self._pump(lambda: call.finished or self._run_done)
+        if self.deadline is None:
+            self._pump(lambda: call.finished or self._run_done)
+        else:
+            self._pump_within(call)
         return call.outcome()
+
+    # -- the time limit: the host watches the wall clock between ticks, the run cancels the part ------------
+    def _pump_within(self, call: _Call) -> None:
+        def done() -> bool:
+            return call.finished or self._run_done
+
+        if self._token is None:  # the run has not reached its main task yet: that takes its first ticks only
+            self._pump(lambda: self._token is not None or done())
+        until = timeouts.now() + self.grace if self.expired else self.deadline
+        if self._pump(done, until):
+            return
+        self._token.run_sync_soon(self._expire, call)
+        if not self._pump(done, timeouts.now() + self.grace):
+            self._give_up(call)
+
+    def _expire(self, call: _Call) -> None:
+        """Runs in the trio run, between its tasks' steps: describe every task, then cancel the part."""
+        if call.finished:
+            return
+        if self.expired:
+            call.timeout = timeouts.overran(call.name, self.grace)
+        else:
+            self.expired = True
+            call.timeout = timeouts.exceeded(self.limit, call.name, self._task_blocks())  # type: ignore[arg-type]
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def _task_blocks(self) -> list[str]:
+        trio_files = os.path.dirname(self._trio.__file__) + os.sep
+        blocks = []
+        for task in self._tasks_below(self._trio.lowlevel.current_root_task()):
+            frame = getattr(task.coro, "cr_frame", None)
+            if frame is not None and frame.f_code.co_filename.startswith(trio_files):
+                continue  # trio's own system tasks
+            blocks.append(timeouts.task_block(self._title(task), await_chain(task.coro)))
+        return blocks
+
+    def _title(self, task: Any) -> str:
+        if task is self._task:
+            return f"task {task.name!r}, the test's own (its async parts run here)"
+        started = format_site(self._spawns.sites.get(task))
+        return f"task {task.name!r} running {coro_name(task.coro)} (started at {started})"
 
     def _start_guest_run(self, first: _Call) -> None:
         self.context.run(
@@ -521,7 +684,7 @@ class TrioSession(Session):
         described = {task: self._describe(task) for task in pending}
         if not self._run_done:
             self._next = _STOP
-            if not self._pump(lambda: self._run_done, time.monotonic() + bound):
+            if not self._pump(lambda: self._run_done, timeouts.now() + bound):
                 self._abandon()
         alive = set(self._tasks_below(self._task)) if not self._run_done else set()
         residual = tuple(

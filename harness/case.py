@@ -9,7 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 import anyio.abc
 
-from harness import crossloop
+from harness import crossloop, timeouts
 from harness.backends import (
     BackendSpec,
     BackendUnavailable,
@@ -26,12 +26,17 @@ __unittest = True  # unittest leaves this module's frames out of a test's traceb
 T = TypeVar("T")
 
 DEFAULT_TEARDOWN_TIMEOUT = 1.0
-_defaults = {"teardown_timeout": DEFAULT_TEARDOWN_TIMEOUT}
+_defaults = {"teardown_timeout": DEFAULT_TEARDOWN_TIMEOUT, "timeout": timeouts.DEFAULT_TIMEOUT}
 
 
 def set_default_teardown_timeout(seconds: float) -> None:
     """The bound for cancelling leftover tasks when a class does not set `teardown_timeout` (runner config)."""
     _defaults["teardown_timeout"] = seconds
+
+
+def set_default_timeout(seconds: float) -> None:
+    """The time limit of a test whose method and class set none (runner config; 0: no limit)."""
+    _defaults["timeout"] = seconds
 
 
 class UnhandledErrors(ExceptionGroup):  # noqa: N818 (reads as what it holds)
@@ -50,6 +55,12 @@ class TestCase(unittest.TestCase):
 
     harness_findings: Findings = NO_FINDINGS
     _harness_unawaited: UnawaitedCoroutines = UnawaitedCoroutines()  # replaced per run; this one for debug()
+    timeout: ClassVar[float | None] = None  # seconds each test may take (0: no limit); None: the run's setting
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if vars(cls).get("timeout") is not None:  # a bad value fails the import of its module, naming it
+            timeouts.check(cls.timeout, f"{cls.__qualname__}.timeout")
 
     def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
         self.harness_findings = NO_FINDINGS
@@ -181,6 +192,9 @@ class AsyncTestCase(TestCase):
             raise UnknownBackend(f"{exc} (in {type(self).__qualname__} of {type(self).__module__})") from None
         except BackendUnavailable as exc:
             raise unittest.SkipTest(str(exc)) from None
+        limit = timeouts.find(self, _defaults["timeout"])
+        if limit is not None:
+            self._harness_session.limit_to(limit, self._harness_bound())
         if _overrides(self, "setUp", unittest.TestCase):
             self._harness_session.run_sync(self.setUp)
         if _overrides(self, "asyncSetUp", AsyncTestCase):
@@ -220,11 +234,15 @@ class AsyncTestCase(TestCase):
             if inspect.isawaitable(result):
                 session.call(_awaited, result)
 
+    def _harness_bound(self) -> float:
+        """Seconds enforced teardown, and each part after a timeout, may take."""
+        return self.teardown_timeout if self.teardown_timeout is not None else _defaults["teardown_timeout"]
+
     def _harness_finish(self) -> None:
         session, self._harness_session = self._harness_session, None
         if session is None:
             return super()._harness_finish()
-        bound = self.teardown_timeout if self.teardown_timeout is not None else _defaults["teardown_timeout"]
+        bound = self._harness_bound()
         logged = session.errors  # the loop's handler keeps appending while garbage is collected below
         teardown = session.close(bound)
         del session  # our last reference: what the loop still held is collected now, for this test

@@ -75,14 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a test that leaves tasks running or changes global state fails")
     checks.add_argument("--teardown-timeout", type=_typed(settings.parse_seconds), metavar="SECONDS",
                         help="how long enforced teardown waits for cancelled tasks (default 1)")
+    checks.add_argument("--timeout", type=_typed(settings.parse_timeout), metavar="SECONDS",
+                        help="time limit of each test, unless its method or class sets one "
+                        "(default 300; 0: none)")
     checks.add_argument("--no-restore", dest="restore", action="store_false", default=None,
                         help="leave global state a test changed as it is (it is still reported)")
     checks.add_argument("--probes", type=_typed(settings.parse_names), metavar="CLASSES",
                         help="extra global-state probes, as module:Class (comma-separated)")
     checks.add_argument("--no-probes", dest="disable_probes", type=_typed(settings.parse_names), metavar="NAMES",
                         help="turn off these built-in probes (comma-separated names, or 'all')")
-    checks.add_argument("--timeout", type=_typed(settings.parse_timeout), metavar="SECONDS",
-                        help="a test still running after SECONDS is stopped and reported (default 300; 0: no limit)")
     workers = parser.add_argument_group("workers")
     workers.add_argument("-j", "--jobs", type=_typed(settings.parse_jobs), metavar="N",
                          help="run the tests in N worker processes (auto: one per CPU); the seed fixes the split")

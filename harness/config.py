@@ -32,12 +32,12 @@ class Config:
     strict: bool = False
     durations: int | None = None
     teardown_timeout: float = 1.0
+    timeout: float = DEFAULT_TIMEOUT  # seconds a test may take; 0: no limit
     capture: bool = True
     restore: bool = True  # put back what probes saw a test change
     probes: tuple[str, ...] = ()  # extra probes, as "module:Class"
     disable_probes: tuple[str, ...] = ()  # built-in probes turned off, by name ("all" for every one)
     bisect: str | None = None  # a test id whose polluters to find (command line only)
-    timeout: float = DEFAULT_TIMEOUT  # seconds a test may run (0: no limit)
     jobs: int = 1  # worker processes
     worker: tuple[int, int] | None = None  # (K, N): replay worker K of a -j N run, alone (command line only)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
@@ -87,12 +87,13 @@ def parse_seconds(value: Any) -> float:
 
 
 def parse_timeout(value: Any) -> float:
+    """A time limit: a positive number of seconds, or 0 for none."""
     try:
         seconds = float(str(value).strip())
     except ValueError:
-        raise ValueError(f"{value!r} is not a number of seconds") from None
+        raise ValueError(f"{value!r} is not a number of seconds; use for example 60, or 0 for no limit") from None
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"{value!r} must be 0 (no limit) or a positive number of seconds")
+        raise ValueError(f"{value!r} must be a finite number of seconds from 0 up (0: no limit)")
     return seconds
 
 
@@ -161,11 +162,11 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "strict": parse_bool,
     "durations": parse_count,
     "teardown_timeout": parse_seconds,
+    "timeout": parse_timeout,
     "capture": parse_bool,
     "restore": parse_bool,
     "probes": parse_names,
     "disable_probes": parse_names,
-    "timeout": parse_timeout,
     "jobs": parse_jobs,
 }
 assert set(FILE_KEYS) <= {f.name for f in fields(Config)}

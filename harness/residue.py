@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import sysconfig
 import warnings
 import weakref
 from collections.abc import Coroutine, Generator
@@ -47,6 +48,14 @@ def _is_plumbing(filename: str) -> bool:
     return known
 
 
+
+
+_STDLIB = os.path.normcase(sysconfig.get_paths()["stdlib"]) + os.sep
+
+
+def is_library(filename: str) -> bool:
+    """Whether a frame's file is plumbing (asyncio, anyio, trio, uvloop, harness) or the standard library."""
+    return _is_plumbing(filename) or os.path.normcase(filename).startswith(_STDLIB)
 
 
 def caller_site() -> Site | None:
@@ -131,6 +140,22 @@ def suspended_site(coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any] | N
             obj = _awaited(obj)
         depth += 1
     return best or innermost
+
+
+def await_chain(coro: object) -> list[Site]:
+    """Every frame of a coroutine's await chain, outermost first, looking through anyio's task wrapper."""
+    chain: list[Site] = []
+    obj: Any = coro
+    for _ in range(100):
+        if obj is None:
+            break
+        frame = _frame_of(obj)
+        if frame is None:
+            obj = _awaited(obj)
+            continue
+        chain.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+        obj = _awaited(obj) or _wrapped(obj, frame)
+    return chain
 
 
 def coro_name(coro: object) -> str:

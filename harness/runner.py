@@ -15,7 +15,19 @@ from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
-from harness import backends, capture, case, crossloop, loader, order, probes, stdlib_async, watch, workers
+from harness import (
+    backends,
+    capture,
+    case,
+    crossloop,
+    loader,
+    order,
+    probes,
+    stdlib_async,
+    timeouts,
+    watch,
+    workers,
+)
 from harness.config import Config, UsageError
 from harness.outcome import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
 from harness.reporters import Reporter
@@ -127,6 +139,7 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     if on_result is not None:
         on_result(result)
     case.set_default_teardown_timeout(config.teardown_timeout)
+    case.set_default_timeout(config.timeout)
     try:
         with stdlib_async.enforced(lambda: config.teardown_timeout), terminate_as_interrupt():
             unittest.TestSuite(tests).run(result)
@@ -358,5 +371,7 @@ def _strict_message(findings: Findings, test_id: str) -> str:
 def _first_line(err: ExcInfo | None) -> str:
     if err is None:
         return ""
+    if isinstance(err[1], timeouts.TimeLimitExceeded):  # harness's verdict, worded like the interrupt messages
+        return str(err[1]).partition("\n")[0]
     text = "".join(traceback.format_exception_only(err[0], err[1])).strip()
     return text.splitlines()[0] if text else err[0].__name__

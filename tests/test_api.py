@@ -13,7 +13,7 @@ class PublicApiTests(unittest.TestCase):
     def test_all_is_pinned(self):
         self.assertEqual(sorted(harness.__all__), sorted([
             "BACKENDS", "AsyncTestCase", "Findings", "Probe", "ResidualTask", "StateChange", "Summary", "TestCase",
-            "TestReport", "UnhandledError", "UnhandledErrors", "__version__",
+            "TestReport", "UnhandledError", "UnhandledErrors", "__version__", "timeout",
         ]))
 
     def test_every_public_name_exists(self):
@@ -45,6 +45,13 @@ class PrivateNameCanaryTests(unittest.TestCase):
         finally:
             case._tearDownAsyncioRunner()
             asyncio.set_event_loop(None)
+
+    def test_current_frames_exists(self):
+        # a timeout report lists the stacks of the other threads with it (harness/timeouts.py)
+        import sys
+        import threading
+
+        self.assertIn(threading.get_ident(), sys._current_frames())
 
     def test_loader_failed_test_exists(self):
         self.assertTrue(issubclass(unittest.loader._FailedTest, unittest.TestCase))
