@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import random
 import signal
 import sys
@@ -15,7 +14,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from harness import backends, case, crossloop, loader, order, probes, stdlib_async, watch
+from harness import backends, capture, case, crossloop, loader, order, probes, stdlib_async, watch
 from harness.config import Config, UsageError
 from harness.outcome import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
 from harness.reporters import Reporter
@@ -96,8 +95,8 @@ class _Current:
     outcome: Outcome = "passed"
     message: str = ""
     longrepr: list[str] = dataclasses.field(default_factory=list)
-    stdout: io.StringIO | None = None
-    stderr: io.StringIO | None = None
+    stdout: capture.Capture | None = None
+    stderr: capture.Capture | None = None
     state_changes: tuple[StateChange, ...] = ()
 
 
@@ -126,7 +125,7 @@ class _Result(unittest.TestResult):
         self.watch.before()  # before capture swaps the streams, so that a test replacing them is seen
         self.current = _Current(test=test, started=time.perf_counter())
         if self.config.capture:
-            self.current.stdout, self.current.stderr = io.StringIO(), io.StringIO()
+            self.current.stdout, self.current.stderr = capture.Capture(), capture.Capture()
             self._real_streams = (sys.stdout, sys.stderr)
             sys.stdout, sys.stderr = self.current.stdout, self.current.stderr
 
