@@ -7,6 +7,7 @@ A test that prints nothing costs a size check per stream.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import os
 from dataclasses import dataclass
@@ -32,9 +33,7 @@ class _Stream:
         self._dirty = True  # what a process that died here left: emptied before the first test
 
     def _wrap(self) -> io.TextIOWrapper:
-        return io.TextIOWrapper(
-            self._raw, encoding="utf-8", errors="backslashreplace", write_through=True  # type: ignore[arg-type]
-        )
+        return io.TextIOWrapper(self._raw, encoding="utf-8", errors=_ERRORS, write_through=True)  # type: ignore[arg-type]
 
     def begin(self) -> io.TextIOWrapper:
         if self._raw.closed or self.text.closed:  # a test closed sys.stdout: open the file again
@@ -51,7 +50,7 @@ class _Stream:
             size = os.fstat(self._raw.fileno()).st_size
             data = os.pread(self._raw.fileno(), size, 0) if size else b""
         self._dirty = bool(data)
-        return data.decode("utf-8", errors="backslashreplace")
+        return data.decode("utf-8", errors="surrogateescape")  # the reports show a byte that is not UTF-8 as \xff
 
     def close(self) -> None:
         for stream in (self.text, self._raw):
@@ -59,6 +58,21 @@ class _Stream:
                 stream.close()
             except (OSError, ValueError):
                 pass
+
+
+def _encode_errors(error: UnicodeError) -> tuple[bytes | str, int]:
+    """Text a test wrote that UTF-8 cannot hold: a byte decoded with surrogateescape goes back to that byte,
+    any other lone surrogate is written as its escape (`\\udc00`), so nothing is lost and no print fails."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    return b"".join(
+        bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}".encode() for c in chunk
+    ), error.end
+
+
+_ERRORS = "harness.capture"
+codecs.register_error(_ERRORS, _encode_errors)
 
 
 class Capture:

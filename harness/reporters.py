@@ -1,7 +1,7 @@
 """What users read: the Reporter hooks, and the text, JSON and JUnit XML reporters."""
 from __future__ import annotations
 
-import functools
+import contextlib
 import os
 import re
 import socket
@@ -11,6 +11,7 @@ from json import dumps as _json_dumps  # bound now: a test that replaces json.du
 from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.outcome import Outcome, RunPlan, Summary, TestReport
+from harness.report_text import REPORT_LIMIT, TERMINAL_LIMIT, clipped, json_text, without_surrogates, xml_text
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -103,8 +104,14 @@ class TextReporter(Reporter):
     def _write(self, text: str) -> None:
         if self.reader_gone:
             return
+        # Lone surrogates (bytes a test wrote that are not UTF-8) are always escaped: a stream with
+        # errors="surrogateescape", as under the C locale, would pass them on as bytes that are not UTF-8.
+        text = without_surrogates(text)
         try:
-            self.stream.write(text)
+            try:
+                self.stream.write(text)
+            except UnicodeEncodeError:  # a character the terminal's encoding lacks (ASCII, Latin-1)
+                self.stream.write(_encodable(text, self.stream.encoding))
             self.stream.flush()
         except BrokenPipeError:  # `harness -v | head`: the run goes on, and still writes its report files
             self.reader_gone = True
@@ -121,7 +128,7 @@ class TextReporter(Reporter):
 
     def test_finished(self, report: TestReport) -> None:
         if self.verbosity >= 2:
-            note = _leftover_note(report)
+            note = _leftover_note(clipped(report, TERMINAL_LIMIT))
             self._write(f"{report.id} ... {_WORD[report.outcome]} ({report.duration:.3f} s){note}\n")
         elif self.verbosity == 1:
             self._write(_CHAR[report.outcome])
@@ -145,7 +152,7 @@ class TextReporter(Reporter):
         if not failed:
             return
         self._write("\n" + _rule("FAILURES") + "\n")
-        for report in failed:
+        for report in (clipped(r, TERMINAL_LIMIT) for r in failed):
             self._write("\n" + _rule(f"{_WORD[report.outcome]}: {report.id}", "_") + "\n")
             self._write((report.longrepr or report.message).rstrip() + "\n")
             for name, text in (("stdout", report.stdout), ("stderr", report.stderr)):
@@ -214,6 +221,12 @@ def _workers(plan: RunPlan) -> str:
     return f", {len(plan.workers)} workers (-j {plan.jobs}; rerun one worker's tests alone with --worker K/{plan.jobs})"
 
 
+def _encodable(text: str, encoding: str | None) -> str:
+    """`text` with the characters `encoding` lacks shown as escapes."""
+    encoding = encoding or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding)
+
+
 def discard(stream: TextIO) -> None:
     """Point `stream`'s file descriptor at os.devnull: its reader has gone.
 
@@ -248,19 +261,28 @@ def _leftover_note(report: TestReport) -> str:
 # files
 # ------------------------------------------------------------------------------------------------------
 def write_atomically(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename, so a reader never sees half a report."""
+    """Write `text` to `path` through a temporary file and a rename, so a reader never sees half a report.
+
+    The temporary file, `.NAME.XXXXXXXX.tmp` beside `path`, is synced to disk before the rename: after a crash
+    of the machine `path` holds the old report or the whole new one. On any error it is removed and `path` is
+    left as it was.
+    """
     import tempfile
 
-    folder = os.path.dirname(os.path.abspath(path))
+    folder, name = os.path.split(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".harness-", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
+        # The reports escape lone surrogates themselves; backslashreplace is the net under that, so that the
+        # file is valid UTF-8 whatever a caller hands in.
         with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as file:
             file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it 0600; a report is as readable as any new file
         os.replace(temporary, path)
     except BaseException:
-        if os.path.exists(temporary):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
 
@@ -324,7 +346,8 @@ class FileReporter(Reporter):
 
 
 def report_to_json(report: TestReport) -> dict[str, Any]:
-    """One test's entry in the JSON report (documented in docs/reports.md)."""
+    """One test's entry in the JSON report (documented in docs/reports.md), long text cut to REPORT_LIMIT."""
+    report = clipped(report, REPORT_LIMIT)
     return {
         "id": report.id,
         "outcome": report.outcome,
@@ -383,17 +406,7 @@ class JsonReporter(FileReporter):
             "tests": [report_to_json(r) for r in summary.reports],
         }
 
-        return _json_dumps(document, indent=1, ensure_ascii=False) + "\n"
-
-
-@functools.cache
-def _not_xml() -> re.Pattern[str]:
-    return re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(text: str) -> str:
-    """`text` with what XML 1.0 cannot hold (control characters, lone surrogates) shown as escapes."""
-    return _not_xml().sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+        return json_text(_json_dumps(document, indent=1, ensure_ascii=False)) + "\n"
 
 
 class JUnitReporter(FileReporter):
@@ -425,6 +438,7 @@ class JUnitReporter(FileReporter):
     def _testcase(self, suite: ET.Element, report: TestReport) -> None:
         import xml.etree.ElementTree as ET
 
+        report = clipped(report, REPORT_LIMIT)
         classname, name = junit_names(report.id)
         element = ET.SubElement(suite, "testcase", {
             "classname": xml_text(classname), "name": xml_text(name),

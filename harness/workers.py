@@ -197,6 +197,7 @@ class Supervisor:
         self.stopping = False  # no new workers: -x saw a failure, or the run was interrupted
         self.signals = _Signals()
         self._relayed = False
+        self.streams = {"stdout": sys.stdout, "stderr": sys.stderr}  # where the workers' own output goes
 
     # -- the loop ----------------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -253,8 +254,20 @@ class Supervisor:
             self._started(lane, message[1])
         elif kind == "report":
             self._report(message[1], lane)
+        elif kind == "output":
+            self._print(message[1], message[2])
         elif kind == "done":
             lane.finished, lane.stopped_early = True, message[1]
+
+    def _print(self, name: str, text: str) -> None:
+        stream = self.streams[name]
+        try:
+            stream.write(text)
+            stream.flush()
+        except BrokenPipeError:  # `harness | head`: the run goes on
+            discard(stream)
+        except (OSError, ValueError, UnicodeError):
+            pass
 
     def _started(self, lane: _Lane, test_id: str) -> None:
         position = lane.position_of(test_id)
@@ -454,8 +467,8 @@ def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
         dump = open(lane.dump_path, "ab", buffering=0)  # noqa: SIM115 (open until the process ends)
         faulthandler.enable(file=dump, all_threads=True)
         faulthandler.register(_DUMP_SIGNAL, file=dump, all_threads=True, chain=False)
-        sys.stdout, sys.stderr = _ReaderMayGo(sys.stdout), _ReaderMayGo(sys.stderr)
         channel = _Channel(fd)
+        sys.stdout, sys.stderr = _ToRunner(channel, "stdout", sys.stdout), _ToRunner(channel, "stderr", sys.stderr)
         collected = Collected()
         results: list[unittest.TestResult] = []
 
@@ -480,27 +493,25 @@ def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
         os._exit(code)
 
 
-class _ReaderMayGo:
-    """The worker's own stdout or stderr (class fixtures print there, and tests under -s): when whoever reads the
-    run's output goes away (`harness | head`), what is written after goes nowhere instead of failing a test."""
+class _ToRunner:
+    """The worker's own sys.stdout or sys.stderr (class fixtures print there, and tests under -s): the text goes
+    to the runner, which prints it in order with the progress, so two processes never write into one line."""
 
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
+    def __init__(self, channel: _Channel, name: str, stream: Any) -> None:
+        self._channel, self._name, self._stream = channel, name, stream
 
     def write(self, text: str) -> int:
-        try:
-            return int(self._stream.write(text))
-        except BrokenPipeError:
-            discard(self._stream)
-            return len(text)
+        self._channel.send(("output", self._name, str(text)))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
 
     def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            discard(self._stream)
+        pass
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # fileno, encoding, isatty: the real stream's
         return getattr(self._stream, name)
 
 
