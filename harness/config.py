@@ -233,9 +233,10 @@ def _setup_cfg(root: str) -> tuple[str, Mapping[str, Any] | None]:
 
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(_text_of(path, "setup.cfg"), source="setup.cfg")
+        text = _text_of(path, "setup.cfg")
+        parser.read_string(text, source="setup.cfg")
     except configparser.Error as exc:
-        raise UsageError(f"cannot read setup.cfg: {_cfg_problem(exc)}") from None
+        raise UsageError(f"cannot read setup.cfg: {_cfg_problem(exc, text.splitlines())}") from None
     if not parser.has_section("harness"):
         return source, None
     return source, dict(parser.items("harness"))
@@ -253,7 +254,7 @@ def _text_of(path: str, name: str) -> str:
         raise UsageError(f"cannot read {name}: {exc.strerror}") from None
 
 
-def _cfg_problem(exc: Exception) -> str:
+def _cfg_problem(exc: Exception, lines: list[str]) -> str:
     """configparser's error as one line that says where, what and what to do."""
     import configparser
 
@@ -264,8 +265,8 @@ def _cfg_problem(exc: Exception) -> str:
     if isinstance(exc, configparser.MissingSectionHeaderError):
         return f"line {exc.lineno}: {exc.line.strip()!r} comes before any [section]; put settings under [harness]"
     if isinstance(exc, configparser.ParsingError) and exc.errors:
-        lineno, line = exc.errors[0]
-        return f"line {lineno}: {line} is not a 'key = value' line nor a [section]"
+        lineno = exc.errors[0][0]
+        return f"line {lineno}: {lines[lineno - 1].strip()!r} is neither 'key = value' nor a [section]"
     return str(exc).splitlines()[0]
 
 
