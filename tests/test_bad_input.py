@@ -216,6 +216,20 @@ class BadSettingsFilesTests(unittest.TestCase):
         self.assertEqual(run.stderr, "")
 
 
+class ReportPathTests(unittest.TestCase):
+    @unittest.skipUnless(hasattr(os, "mkfifo"), "needs named pipes")
+    def test_a_report_path_that_is_not_a_regular_file_is_refused(self):
+        """Writing a report renames a new file over its path: over /dev/null, as root, that would replace it."""
+        with tempfile.TemporaryDirectory(prefix="harness-bad-input-") as folder:
+            pipe = os.path.join(folder, "pipe")
+            os.mkfifo(pipe)
+            run = start(SAMPLE, "--json", pipe, targets=("test_targets",), json_report=False).result()
+            self.assertTrue(os.path.exists(pipe) and not os.path.isfile(pipe))
+        self.assertEqual(run.code, 4, run.describe())
+        self.assertEqual(run.stderr, f"harness: error: cannot write the JSON report to {pipe!r}: it is not a regular "
+                                     "file (a device, a pipe or a socket); give a file path such as 'report.json'\n")
+
+
 class NoShellTests(unittest.TestCase):
     def test_harness_never_starts_a_shell(self):
         """Test ids and targets reach other processes only as argv items, never through a shell."""

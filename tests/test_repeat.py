@@ -115,7 +115,9 @@ class UntilFailureTests(unittest.TestCase):
     def test_the_printed_command_fails_again(self):
         args = shlex.split(self.command)[3:]  # after "python -m harness"
         self.assertIn("--seed", args)
-        args[args.index("--json") + 1] = os.devnull
+        folder = tempfile.TemporaryDirectory(prefix="harness-rerun-")
+        self.addCleanup(folder.cleanup)
+        args[args.index("--json") + 1] = os.path.join(folder.name, "again.json")
         done = subprocess.run([sys.executable, "-m", "harness", *args], cwd=os.path.join(SAMPLES, "flaky"),
                               env=environment(), capture_output=True, text=True, timeout=TIMEOUT)
         self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
