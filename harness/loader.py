@@ -288,14 +288,17 @@ def _attribute(target: str, where: str, owner: object, attribute: str) -> object
     except AttributeError:
         pass
     if isinstance(owner, type) and issubclass(owner, unittest.TestCase):
-        tests = unittest.TestLoader().getTestCaseNames(owner)
-        what, hint = f"class {where!r} has no test {attribute!r}", _did_you_mean(attribute, tests)
+        names, what = unittest.TestLoader().getTestCaseNames(owner), f"class {where!r} has no test {attribute!r}"
+        hint = _did_you_mean(attribute, names) or _listed("its tests", names)
     else:
-        classes = [n for n, v in vars(owner).items() if isinstance(v, type) and issubclass(v, unittest.TestCase)]
-        what, hint = f"{where!r} has no attribute {attribute!r}", _did_you_mean(attribute, classes)
-        if not hint and classes:
-            hint = f"; its test classes: {', '.join(sorted(classes)[:5])}" + (", ..." if len(classes) > 5 else "")
+        names = sorted(n for n, v in vars(owner).items() if isinstance(v, type) and issubclass(v, unittest.TestCase))
+        what = f"{where!r} has no attribute {attribute!r}"
+        hint = _did_you_mean(attribute, names) or _listed("its test classes", names)
     raise UsageError(f"target {target!r} was not found: {what}{hint}")
+
+
+def _listed(title: str, names: Sequence[str]) -> str:
+    return f"; {title}: {', '.join(names[:5])}" + (", ..." if len(names) > 5 else "") if names else ""
 
 
 def _refuse_non_test(target: str, parent: object, obj: object, last: str) -> None:
@@ -312,8 +315,7 @@ def _refuse_non_test(target: str, parent: object, obj: object, last: str) -> Non
         if last in tests or last == "runTest":
             return
         raise UsageError(f"target {target!r} is not a test method: unittest runs methods whose names start with "
-                         f"'test'" + (_did_you_mean(last, tests) or f"; its tests: {', '.join(tests[:5])}"
-                                      + (", ..." if len(tests) > 5 else "")))
+                         f"'test'" + (_did_you_mean(last, tests) or _listed("its tests", tests)))
     kind = "a function" if inspect.isfunction(obj) else "a class" if isinstance(obj, type) else (
         f"a {type(obj).__name__} object")
     raise UsageError(f"target {target!r} is {kind}, not a test: name a module, a TestCase class or one of its "
