@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import bisection
+from harness import bisection, rounds
 from harness import config as settings
 from harness.config import Config, UsageError
 from harness.outcome import Summary
@@ -54,10 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     order.add_argument("--bucket", type=_typed(settings.parse_bucket),
                        help="what stays together when shuffling: module (default), class, global, none")
     select = parser.add_argument_group("selection")
-    select.add_argument("-k", dest="keywords", action="append", metavar="PATTERN",
+    select.add_argument("-k", dest="keywords", action="append", metavar="PATTERN", type=_typed(settings.parse_keyword),
                         help="only tests whose id contains PATTERN (a glob if it has * or ?; [ ] are literal); "
                         "repeatable")
-    select.add_argument("-p", "--pattern", help="file name pattern for discovery (default: test*.py)")
+    select.add_argument("-p", "--pattern", type=_typed(settings.parse_pattern),
+                        help="file name pattern for discovery (default: test*.py)")
     select.add_argument("-x", "--failfast", action="store_true", default=None, help="stop after the first failure")
     out = parser.add_argument_group("output")
     out.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=2, help="a line per test")
@@ -68,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list the N slowest tests (0: all)")
     out.add_argument("-s", "--no-capture", dest="capture", action="store_false", default=None,
                      help="let tests print straight to the terminal instead of capturing their output")
-    out.add_argument("--json", metavar="PATH", help="write the JSON report here")
-    out.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
+    out.add_argument("--json", metavar="PATH", type=_typed(settings.parse_path), help="write the JSON report here")
+    out.add_argument("--junit-xml", metavar="PATH", type=_typed(settings.parse_path),
+                     help="write a JUnit XML report here")
     checks = parser.add_argument_group("checks")
     checks.add_argument("--strict", action="store_true", default=None,
                         help="a test that leaves tasks running or changes global state fails")
@@ -91,19 +94,73 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run only the tests worker K ran in a -j N run with the same seed, in order, alone")
     checks.add_argument("--bisect", metavar="TEST_ID",
                         help="find the tests that make TEST_ID fail when they run before it (with --seed)")
+    flaky = parser.add_argument_group("flaky tests")
+    flaky.add_argument("--repeat", type=_typed(settings.parse_repeat), metavar="N",
+                       help="run each test N times, as id#1 to id#N, shuffled like any test")
+    flaky.add_argument("--until-failure", action="store_true", default=None,
+                       help="run again with a new seed until a run fails (or Ctrl-C), then print its seed")
     return parser
+
+
+def given(argv: Sequence[str]) -> dict[str, Any]:
+    """What the command line sets, by Config field: only what was given, parsed and checked."""
+    args = build_parser().parse_args(list(argv))
+    found = {key: value for key, value in vars(args).items() if value not in (None, [])}
+    for key in ("targets", "keywords"):
+        if key in found:
+            found[key] = tuple(found[key])
+    if found.get("until_failure") and "bisect" in found:
+        raise UsageError("--until-failure and --bisect do not go together: find a failing seed with --until-failure "
+                         "first, then give it to --bisect with --seed")
+    return found
 
 
 def make_config(argv: Sequence[str]) -> Config:
     """The project's settings with the command line applied on top."""
-    args = build_parser().parse_args(list(argv))
-    config = settings.read_files()
-    given = {key: value for key, value in vars(args).items() if value not in (None, [])}
-    if "targets" in given:
-        given["targets"] = tuple(given["targets"])
-    if "keywords" in given:
-        given["keywords"] = tuple(given["keywords"])
-    return dataclasses.replace(config, **given)
+    return dataclasses.replace(settings.read_files(), **given(argv))
+
+
+# How each option goes back to the command line, for the rounds of --until-failure: a value that starts
+# with "-" is attached (`--pattern=-x`, `-k-x`) so that it is not read as an option.
+def _valued(flag: str) -> Any:
+    def render(value: Any) -> list[str]:
+        text = ",".join(value) if isinstance(value, tuple) else repr(value) if isinstance(value, float) else str(value)
+        if not text.startswith("-"):
+            return [flag, text]
+        return [f"{flag}={text}" if flag.startswith("--") else flag + text]
+
+    return render
+
+
+_TO_ARGV: dict[str, Any] = {
+    "seed": _valued("--seed"),
+    "bucket": _valued("--bucket"),
+    "keywords": lambda patterns: [arg for pattern in patterns for arg in _valued("-k")(pattern)],
+    "pattern": _valued("--pattern"),
+    "failfast": lambda on: ["--failfast"] if on else [],
+    "verbosity": lambda level: {0: ["--quiet"], 2: ["--verbose"]}.get(level, []),
+    "durations": _valued("--durations"),
+    "capture": lambda on: [] if on else ["--no-capture"],
+    "json": _valued("--json"),
+    "junit_xml": _valued("--junit-xml"),
+    "strict": lambda on: ["--strict"] if on else [],
+    "teardown_timeout": _valued("--teardown-timeout"),
+    "timeout": _valued("--timeout"),
+    "jobs": _valued("--jobs"),
+    "worker": lambda pair: ["--worker", f"{pair[0]}/{pair[1]}"],
+    "restore": lambda on: [] if on else ["--no-restore"],
+    "probes": _valued("--probes"),
+    "disable_probes": _valued("--no-probes"),
+    "bisect": _valued("--bisect"),
+    "repeat": _valued("--repeat"),
+    "until_failure": lambda on: ["--until-failure"] if on else [],
+    "targets": lambda targets: (["--"] if any(t.startswith("-") for t in targets) else []) + list(targets),
+}
+
+
+def to_argv(options: Mapping[str, Any]) -> list[str]:
+    """A command line that `given` reads back as `options`; targets last."""
+    return [arg for key, render in _TO_ARGV.items() if key in options for arg in render(options[key])]
 
 
 def _reporters(config: Config) -> Reporters:
@@ -132,13 +189,15 @@ def _command() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tests the arguments name and return the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        config = make_config(sys.argv[1:] if argv is None else argv)
+        config = make_config(argv)
         if config.bisect is not None:
             return bisection.main(config, _command())
-        seed = config.seed if config.seed is not None else int.from_bytes(os.urandom(4), "big") % 10**8
+        if config.until_failure:
+            return _until_failure(config, given(argv))
         reporters = _reporters(config)
-        summary = run(config, seed, reporters)
+        summary = run(config, _seed(config), reporters)
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -155,6 +214,23 @@ def main(argv: Sequence[str] | None = None) -> int:
               "traceback above", file=sys.stderr)
         return EXIT_INTERNAL
     return _exit_code(summary, reporters)
+
+
+def _seed(config: Config) -> int:
+    """The seed given, else a new one."""
+    return config.seed if config.seed is not None else _new_seed()
+
+
+def _new_seed() -> int:
+    return int.from_bytes(os.urandom(4), "big") % 10**8
+
+
+def _until_failure(config: Config, options: Mapping[str, Any]) -> int:
+    """Rounds with a new seed each (the first with the seed given, if any), until one does not pass."""
+    first = [] if config.seed is None else [config.seed]
+    seeds = itertools.chain(first, iter(_new_seed, None))
+    rest = {key: value for key, value in options.items() if key not in ("seed", "until_failure")}
+    return rounds.until_failure(seeds, lambda seed: to_argv({"seed": seed, **rest}), _command())
 
 
 def _exit_code(summary: Summary, reporters: Reporters) -> int:

@@ -10,6 +10,9 @@ from typing import Any
 from harness.order import BUCKETS, Bucket
 from harness.timeouts import DEFAULT_TIMEOUT
 
+MAX_SEED = 2**64 - 1  # the order's hash takes the seed's digits as its key, which has a size limit
+MAX_REPEAT = 10_000
+
 
 class UsageError(Exception):
     """A bad option, setting or target: reported as one line, exit code 4."""
@@ -40,6 +43,8 @@ class Config:
     bisect: str | None = None  # a test id whose polluters to find (command line only)
     jobs: int = 1  # worker processes
     worker: tuple[int, int] | None = None  # (K, N): replay worker K of a -j N run, alone (command line only)
+    repeat: int = 1  # runs of each test; above 1, ids get a `#N` suffix (command line only)
+    until_failure: bool = False  # rounds with fresh seeds until one fails (command line only)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -57,32 +62,61 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_seed(value: Any) -> int:
-    try:
-        seed = int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not a seed; use a whole number such as 12345") from None
+    seed = _whole(value, "is not a seed; use a whole number such as 12345")
     if seed < 0:
         raise ValueError(f"{value!r} is negative; use a whole number from 0 up")
+    if seed > MAX_SEED:
+        raise ValueError(f"{value!r} is too big for a seed; use a whole number from 0 to {MAX_SEED}")
     return seed
 
 
 def parse_count(value: Any) -> int:
-    try:
-        count = int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not a whole number") from None
+    count = _whole(value, "is not a whole number")
     if count < 0:
         raise ValueError(f"{value!r} is negative; use 0 or more")
     return count
 
 
-def parse_seconds(value: Any) -> float:
+def parse_positive(value: Any) -> int:
+    """A whole number from 1 up: a count of runs, rounds or workers."""
+    number = _whole(value, "is not a whole number")
+    if number < 1:
+        raise ValueError(f"{value!r} is too small; use 1 or more")
+    return number
+
+
+def parse_repeat(value: Any) -> int:
+    times = parse_positive(value)
+    if times > MAX_REPEAT:
+        raise ValueError(f"{value!r} is more than {MAX_REPEAT} runs of each test; to keep trying longer, use "
+                         "--until-failure")
+    return times
+
+
+def _whole(value: Any, problem: str) -> int:
+    """An int from text or a TOML integer; a float, a bool or a list is refused, never truncated."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{value!r} {problem}")
     try:
-        seconds = float(str(value).strip())
+        return int(value.strip()) if isinstance(value, str) else value
+    except ValueError:  # also digits beyond int's limit on string length
+        raise ValueError(f"{_short(value)!r} {problem}") from None
+
+
+def _short(value: Any) -> Any:
+    """The value for a message, cut to a readable length."""
+    return value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "..."
+
+
+def parse_seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{value!r} is not a number of seconds")
+    try:
+        seconds = float(value.strip()) if isinstance(value, str) else float(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a number of seconds") from None
+        raise ValueError(f"{_short(value)!r} is not a number of seconds") from None
     if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"{value!r} must be a positive number of seconds")
+        raise ValueError(f"{_short(value)!r} must be a positive number of seconds")
     return seconds
 
 
@@ -131,12 +165,42 @@ def parse_bucket(value: Any) -> Bucket:
 
 
 def parse_paths(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else str(value).replace(",", " ").split()
-    return tuple(str(item) for item in items)
+    """Folders or names separated by commas or spaces, or a TOML list of strings."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a list of names; write them as strings, such as [\"tests\"]")
+    return tuple(value.replace(",", " ").split())
 
 
 def parse_text(value: Any) -> str:
-    return str(value).strip()
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not text; write it as a string in quotes")
+    return value.strip()
+
+
+def parse_pattern(value: Any) -> str:
+    """A file name pattern for discovery."""
+    text = parse_text(value)
+    if not text:
+        raise ValueError("the pattern is empty; give one such as 'test*.py'")
+    return text
+
+
+def parse_path(value: Any) -> str:
+    """Where to write a report."""
+    text = parse_text(value)
+    if not text:
+        raise ValueError("the path is empty; give a file path such as 'report.json'")
+    return text
+
+
+def parse_keyword(value: Any) -> str:
+    """A -k pattern: an empty one would match every test, which is never what was meant."""
+    text = parse_text(value)
+    if not text:
+        raise ValueError("the pattern is empty, so it matches every test; give part of a test id, or leave -k out")
+    return text
 
 
 def parse_names(value: Any) -> tuple[str, ...]:
@@ -149,16 +213,17 @@ def parse_verbosity(value: Any) -> int:
     return min(level, 2)
 
 
-# Keys of [harness] / [tool.harness], and how each is parsed. `targets` and `keywords` are command-line only.
+# Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `bisect`, `repeat` and
+# `until_failure` are command-line only: they say what this one run does, not how the project's tests run.
 FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "testpaths": parse_paths,
-    "pattern": parse_text,
+    "pattern": parse_pattern,
     "seed": parse_seed,
     "bucket": parse_bucket,
     "failfast": parse_bool,
     "verbosity": parse_verbosity,
-    "json": parse_text,
-    "junit_xml": parse_text,
+    "json": parse_path,
+    "junit_xml": parse_path,
     "strict": parse_bool,
     "durations": parse_count,
     "teardown_timeout": parse_seconds,
@@ -211,13 +276,41 @@ def _setup_cfg(root: str) -> tuple[str, Mapping[str, Any] | None]:
 
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0]
-        raise UsageError(f"cannot read setup.cfg: {first}") from None
+        text = _text_of(path, "setup.cfg")
+        parser.read_string(text, source="setup.cfg")
+    except configparser.Error as exc:
+        raise UsageError(f"cannot read setup.cfg: {_cfg_problem(exc, text.splitlines())}") from None
     if not parser.has_section("harness"):
         return source, None
     return source, dict(parser.items("harness"))
+
+
+def _text_of(path: str, name: str) -> str:
+    """A settings file's text; a byte-order mark, as some Windows editors write, is dropped."""
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            return file.read()
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read {name}: byte {exc.start} is not UTF-8 ({exc.reason}); save it as UTF-8 "
+                         "text") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {exc.strerror}") from None
+
+
+def _cfg_problem(exc: Exception, lines: list[str]) -> str:
+    """configparser's error as one line that says where, what and what to do."""
+    import configparser
+
+    if isinstance(exc, configparser.DuplicateOptionError):
+        return f"line {exc.lineno}: {exc.option!r} is set twice in [{exc.section}]; keep one"
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return f"line {exc.lineno}: section [{exc.section}] appears twice; merge them into one"
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"line {exc.lineno}: {exc.line.strip()!r} comes before any [section]; put settings under [harness]"
+    if isinstance(exc, configparser.ParsingError) and exc.errors:
+        lineno = exc.errors[0][0]
+        return f"line {lineno}: {lines[lineno - 1].strip()!r} is neither 'key = value' nor a [section]"
+    return str(exc).splitlines()[0]
 
 
 def _pyproject(root: str) -> tuple[str, Mapping[str, Any] | None]:
@@ -228,11 +321,14 @@ def _pyproject(root: str) -> tuple[str, Mapping[str, Any] | None]:
     import tomllib
 
     try:
-        with open(path, "rb") as file:
-            data = tomllib.load(file)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(_text_of(path, "pyproject.toml"))
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"cannot read pyproject.toml: {exc}") from None
-    section = data.get("tool", {}).get("harness")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError(f"pyproject.toml: 'tool' must be a table, not {tool!r}; write [tool.harness] settings "
+                         "under a [tool.harness] header")
+    section = tool.get("harness")
     if section is not None and not isinstance(section, dict):
         raise UsageError("pyproject.toml [tool.harness] must be a table")
     return source, section

@@ -1,13 +1,18 @@
-"""Targets (directories, files, dotted ids) to a flat list of tests, with backend fan-out expanded."""
+"""Targets (directories, files, dotted ids) to a flat list of tests, with backend fan-out and repeats expanded."""
 from __future__ import annotations
 
+import copy
+import difflib
 import fnmatch
 import importlib
 import importlib.util
 import inspect
 import os
+import pkgutil
 import re
 import sys
+import traceback
+import types
 import unittest
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -15,25 +20,62 @@ from harness.case import AsyncTestCase
 from harness.config import UsageError
 from harness.order import Placement
 
-_ID = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)(?:\[(?P<backend>[^\]]+)\])?$")
+_ID = re.compile(r"^(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\[(?P<backend>[^\]]+)\])?$")
+_REPETITION = re.compile(r"^(?P<target>.+)#(?P<number>\d+)$")
 
 
 def load(
-    targets: Sequence[str], pattern: str = "test*.py", search: Sequence[str] = ()
+    targets: Sequence[str], pattern: str = "test*.py", search: Sequence[str] = (), repeat: int = 1
 ) -> list[unittest.TestCase]:
-    """Every test the targets name, once each, fan-out copies included, in discovery order.
+    """Every test the targets name, once each, fan-out copies and repetitions included, in discovery order.
 
     `search` (the testpaths) is where a dotted id is also looked up, so that the ids discovery printed for
-    a test folder that is not a package can be given back as targets from the project's root.
+    a test folder that is not a package can be given back as targets from the project's root. With
+    `repeat` above 1 each test is there that many times, as `id#1`, `id#2`, ...; a target ending in `#N`
+    names only the Nth.
     """
     tests: list[unittest.TestCase] = []
     seen: set[str] = set()
     for target in targets:
-        for test in _expand(_load_target(target, pattern, search), target):
-            if test_id(test) not in seen:
-                seen.add(test_id(test))
-                tests.append(test)
+        name, number = _repetition_of(target, repeat)
+        for test in _expand(_load_target(name, pattern, search), name):
+            for run in repetitions(test, repeat) if number is None else [_repetition(test, number)]:
+                if test_id(run) not in seen:
+                    seen.add(test_id(run))
+                    tests.append(run)
     return tests
+
+
+def repetitions(test: unittest.TestCase, times: int) -> list[unittest.TestCase]:
+    """`times` runs of `test`, as `id#1` to `id#times`; the test itself when once, or when its module failed to
+    import (that is one failure, not a run)."""
+    if times == 1 or isinstance(test, unittest.loader._FailedTest):  # type: ignore[attr-defined]
+        return [test]
+    return [_repetition(test, number) for number in range(1, times + 1)]
+
+
+def _repetition(test: unittest.TestCase, number: int) -> unittest.TestCase:
+    """A copy of `test` whose id ends in `#number`; same class, so class and module fixtures are shared as usual."""
+    twin = copy.copy(test)
+    twin._cleanups = []  # type: ignore[attr-defined]  # the copy's own, not a list shared with its siblings
+    suffixed = f"{test.id()}#{number}"
+    # An instance attribute, so that every id the test gives (subtests, messages about it) carries the suffix.
+    twin.id = lambda: suffixed  # type: ignore[method-assign]
+    return twin
+
+
+def _repetition_of(target: str, repeat: int) -> tuple[str, int | None]:
+    """A target without its `#N` suffix, and N (None when it has none, which means every repetition)."""
+    match = _REPETITION.match(target)
+    if match is None or os.path.exists(target):
+        return target, None
+    number = int(match["number"])
+    if repeat == 1:
+        raise UsageError(f"target {target!r} names run #{number} of a repeated test, but --repeat is not given; "
+                         f"add --repeat {max(number, 2)}, or leave out '#{number}'")
+    if not 1 <= number <= repeat:
+        raise UsageError(f"target {target!r} names run #{number}, but --repeat {repeat} runs #1 to #{repeat}")
+    return match["target"], number
 
 
 def select(tests: Iterable[unittest.TestCase], keywords: Sequence[str]) -> list[unittest.TestCase]:
@@ -82,6 +124,9 @@ def _load_target(target: str, pattern: str, search: Sequence[str]) -> unittest.T
         return _discover(target, pattern)
     if os.path.isfile(target):
         return _load_file(target)
+    if os.path.exists(target):
+        raise UsageError(f"target {target!r} is neither a directory nor a file: give a directory, a .py file or a "
+                         "dotted test id")
     if target.endswith(".py") or os.sep in target or "/" in target:
         raise UsageError(f"target {target!r} does not exist: give a directory, a .py file or a dotted test id")
     return _load_dotted(target, search)
@@ -114,10 +159,19 @@ def _discover(directory: str, pattern: str) -> unittest.TestSuite:
 def _load_file(path: str) -> unittest.TestSuite:
     if not path.endswith(".py"):
         raise UsageError(f"target {path!r} is not a Python file: give a directory, a .py file or a dotted test id")
+    stem = os.path.basename(path)[:-3]
+    if not stem.isidentifier():
+        raise UsageError(f"target {path!r} cannot be imported: {stem!r} is not a module name; rename the file to "
+                         "letters, digits and underscores")
     folder, packages = _root_of(os.path.dirname(os.path.abspath(path)))
     _on_path(folder)
-    module = ".".join([*packages, os.path.basename(path)[:-3]])
-    return unittest.TestLoader().loadTestsFromName(module)
+    name = ".".join([*packages, stem])
+    module = _import(name)
+    if module is None:
+        raise UsageError(f"target {path!r} cannot be imported as module {name!r} from {folder!r}")
+    if isinstance(module, unittest.TestSuite):  # it raised while being imported: a failing result
+        return module
+    return unittest.TestLoader().loadTestsFromModule(module)
 
 
 def _load_dotted(target: str, search: Sequence[str]) -> unittest.TestSuite:
@@ -131,9 +185,10 @@ def _load_dotted(target: str, search: Sequence[str]) -> unittest.TestSuite:
             if os.path.isdir(folder):
                 _on_path(_root_of(folder)[0] if _is_package(folder) else os.path.abspath(folder))
         if not _importable_prefix(name):
-            where = " or ".join(repr(p) for p in [os.getcwd(), *filter(os.path.isdir, search)])
-            raise UsageError(f"target {target!r} names no module that can be found from {where}")
-    _refuse_plain_function(target, name)
+            raise UsageError(_no_module(target, name, search))
+    found = _resolve(target, name)
+    if isinstance(found, unittest.TestSuite):  # its module raised while being imported: a failing result
+        return found
     loader = unittest.TestLoader()
     try:
         suite = loader.loadTestsFromName(name)
@@ -146,28 +201,21 @@ def _load_dotted(target: str, search: Sequence[str]) -> unittest.TestSuite:
     return _pick_backend(suite, target, match["backend"]) if match["backend"] else suite
 
 
+def _no_module(target: str, name: str, search: Sequence[str]) -> str:
+    folders = [os.getcwd(), *filter(os.path.isdir, search)]
+    where = " or ".join(repr(p) for p in folders)
+    known = [module.name for module in pkgutil.iter_modules(folders)]
+    return f"target {target!r} names no module that can be found from {where}" + _did_you_mean(
+        name.split(".")[0], known)
+
+
+def _did_you_mean(name: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+
+
 def _is_package(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, "__init__.py"))
-
-
-def _refuse_plain_function(target: str, name: str) -> None:
-    """unittest's loader calls a function a dotted name ends on; a target must not run code while loading."""
-    parts = name.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj: object = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        for attribute in parts[split:]:
-            obj = getattr(obj, attribute, None)
-            if obj is None:
-                return  # let unittest say what is missing
-        if inspect.isfunction(obj) and len(parts) - split < 2:  # a module-level function, not a test method
-            raise UsageError(
-                f"target {target!r} is a function, not a test: name a module, a TestCase class or one of its "
-                "test methods"
-            )
-        return
 
 
 def _importable_prefix(name: str) -> bool:
@@ -176,6 +224,102 @@ def _importable_prefix(name: str) -> bool:
         return importlib.util.find_spec(parts[0]) is not None
     except (ImportError, ValueError):
         return False
+
+
+def _import(module_name: str) -> types.ModuleType | unittest.TestSuite | None:
+    """The module; a failing test when it raises while being imported (as discovery does); None when not found."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            return None  # no such module (it may be a class or a test in a shorter one)
+        return _failed_import(module_name, exc)
+    except Exception as exc:  # the test module itself is broken: a result of the run, not a usage error
+        return _failed_import(module_name, exc)
+
+
+def _failed_import(module_name: str, exc: Exception) -> unittest.TestSuite:
+    """A failing test named after the module, like discovery's, with a traceback that starts in the module."""
+    tb = exc.__traceback__
+    while tb is not None and _importing(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    message = f"Failed to import test module: {module_name}\n" + "".join(traceback.format_exception(type(exc), exc, tb))
+    return unittest.TestSuite([unittest.loader._FailedTest(module_name, ImportError(message))])  # type: ignore[attr-defined]
+
+
+def _importing(filename: str) -> bool:
+    """Whether a frame is this module's or the import system's, not the module being imported."""
+    return filename == __file__ or filename.startswith("<frozen importlib") or "importlib" in os.path.basename(
+        os.path.dirname(filename))
+
+
+def _import_longest(parts: Sequence[str]) -> tuple[types.ModuleType | unittest.TestSuite | None, int]:
+    """The longest module a dotted name starts with, from the top, and how many parts it takes."""
+    module: types.ModuleType | None = None
+    depth = 0
+    while depth < len(parts) and (module is None or hasattr(module, "__path__")):  # only packages have submodules
+        found = _import(".".join(parts[: depth + 1]))
+        if found is None:
+            break
+        if isinstance(found, unittest.TestSuite):
+            return found, depth + 1
+        module, depth = found, depth + 1
+    return module, depth
+
+
+def _resolve(target: str, name: str) -> object:
+    """What a dotted name is, checked to be a test before unittest's loader calls it; a failing test for a
+    module that raises on import. unittest would call any callable a name ends on: a target must not run code."""
+    parts = name.split(".")
+    module, split = _import_longest(parts)
+    if not isinstance(module, types.ModuleType):
+        return module
+    parent: object = None
+    obj: object = module
+    for depth in range(split, len(parts)):
+        parent, obj = obj, _attribute(target, ".".join(parts[:depth]), obj, parts[depth])
+    _refuse_non_test(target, parent, obj, parts[-1])
+    return obj
+
+
+def _attribute(target: str, where: str, owner: object, attribute: str) -> object:
+    try:
+        return getattr(owner, attribute)
+    except AttributeError:
+        pass
+    if isinstance(owner, type) and issubclass(owner, unittest.TestCase):
+        names, what = unittest.TestLoader().getTestCaseNames(owner), f"class {where!r} has no test {attribute!r}"
+        hint = _did_you_mean(attribute, names) or _listed("its tests", names)
+    else:
+        names = sorted(n for n, v in vars(owner).items() if isinstance(v, type) and issubclass(v, unittest.TestCase))
+        what = f"{where!r} has no attribute {attribute!r}"
+        hint = _did_you_mean(attribute, names) or _listed("its test classes", names)
+    raise UsageError(f"target {target!r} was not found: {what}{hint}")
+
+
+def _listed(title: str, names: Sequence[str]) -> str:
+    return f"; {title}: {', '.join(names[:5])}" + (", ..." if len(names) > 5 else "") if names else ""
+
+
+def _refuse_non_test(target: str, parent: object, obj: object, last: str) -> None:
+    """A module, a TestCase subclass, a test method of one, or a suite: anything else is not a test."""
+    if isinstance(obj, (types.ModuleType, unittest.TestSuite)):
+        return
+    if isinstance(obj, type) and issubclass(obj, unittest.TestCase):
+        if obj in (unittest.TestCase, unittest.FunctionTestCase):
+            raise UsageError(f"target {target!r} is unittest's base class, not a test class: name a subclass of it "
+                             "that has test methods")
+        return
+    if isinstance(parent, type) and issubclass(parent, unittest.TestCase) and callable(obj):
+        tests = unittest.TestLoader().getTestCaseNames(parent)
+        if last in tests or last == "runTest":
+            return
+        raise UsageError(f"target {target!r} is not a test method: unittest runs methods whose names start with "
+                         f"'test'" + (_did_you_mean(last, tests) or _listed("its tests", tests)))
+    kind = "a function" if inspect.isfunction(obj) else "a class" if isinstance(obj, type) else (
+        f"a {type(obj).__name__} object")
+    raise UsageError(f"target {target!r} is {kind}, not a test: name a module, a TestCase class or one of its "
+                     "test methods")
 
 
 def _pick_backend(suite: unittest.TestSuite, target: str, backend: str) -> unittest.TestSuite:

@@ -300,6 +300,8 @@ def path_problem(path: str, example: str) -> str | None:
     """
     if os.path.isdir(path) or not os.path.basename(path):
         return f"it is a folder; give a file path such as {os.path.join(path, example)!r}"
+    if os.path.exists(path) and not os.path.isfile(path):  # the rename would replace a device such as /dev/null
+        return f"it is not a regular file (a device, a pipe or a socket); give a file path such as {example!r}"
     folder = _nearest_existing(os.path.dirname(path))
     if not os.path.isdir(folder):
         return f"{folder!r} is a file, not a folder; give a path in a folder"

@@ -57,9 +57,10 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
                 f"no target given and the default test folder {missing[0]!r} does not exist; pass a directory, "
                 "a file or a test id, or set testpaths in setup.cfg [harness]"
             )
-    tests = loader.select(loader.load(targets, config.pattern, config.testpaths), config.keywords)
+    tests = loader.select(loader.load(targets, config.pattern, config.testpaths, config.repeat), config.keywords)
     if not tests:
-        raise NoTests(f"no tests collected from {' '.join(targets)}" + (" with -k" if config.keywords else ""))
+        pattern = f" (files matching {config.pattern!r})" if config.pattern != Config.pattern else ""
+        raise NoTests(f"no tests collected from {' '.join(targets)}{pattern}" + (" with -k" if config.keywords else ""))
     indices = order.shuffle([loader.placement(t) for t in tests], seed, config.bucket)
     ordered = [tests[i] for i in indices]
     run_plan = RunPlan(seed=seed, bucket=config.bucket, order=tuple(loader.test_id(t) for t in ordered))

@@ -19,6 +19,9 @@ class ValueTests(unittest.TestCase):
         self.assertEqual([config.parse_bool(v) for v in ("yes", "On", "1", "false", "no", "0")],
                          [True, True, True, False, False, False])
         self.assertEqual(config.parse_verbosity("5"), 2)
+        self.assertEqual(config.parse_seed(2**64 - 1), 2**64 - 1)
+        self.assertEqual(config.parse_repeat(" 3 "), 3)
+        self.assertEqual(config.parse_seconds(2), 2.0)
 
     def test_bad_values_say_what_to_use_instead(self):
         cases = [
@@ -29,6 +32,19 @@ class ValueTests(unittest.TestCase):
             (config.parse_seconds, "soon", r"^'soon' is not a number of seconds$"),
             (config.parse_bool, "maybe", r"^'maybe' is not a boolean; use true or false$"),
             (config.parse_count, "x", r"^'x' is not a whole number$"),
+            (config.parse_count, 2.5, r"^2\.5 is not a whole number$"),
+            (config.parse_seed, True, r"^True is not a seed; use a whole number such as 12345$"),
+            (config.parse_seed, 2**64, r"^18446744073709551616 is too big for a seed; use a whole number from 0 to "
+                                       r"18446744073709551615$"),
+            (config.parse_seconds, [1], r"^\[1\] is not a number of seconds$"),
+            (config.parse_repeat, "0", r"^'0' is too small; use 1 or more$"),
+            (config.parse_repeat, 10_001, r"^10001 is more than 10000 runs of each test; to keep trying longer, use "
+                                          r"--until-failure$"),
+            (config.parse_paths, ["a", 1], r"^\['a', 1\] is not a list of names; write them as strings"),
+            (config.parse_text, 3, r"^3 is not text; write it as a string in quotes$"),
+            (config.parse_path, "  ", r"^the path is empty; give a file path such as 'report\.json'$"),
+            (config.parse_pattern, "", r"^the pattern is empty; give one such as 'test\*\.py'$"),
+            (config.parse_keyword, "", r"^the pattern is empty, so it matches every test"),
         ]
         for parse, value, message in cases:
             with self.subTest(parse=parse.__name__, value=value):

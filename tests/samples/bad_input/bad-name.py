@@ -1,0 +1,1 @@
+"""A file whose name is not a module name."""

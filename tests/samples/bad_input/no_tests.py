@@ -1,0 +1,5 @@
+"""A module without tests."""
+
+
+def helper():
+    return 1
