@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import random
 import signal
 import sys
@@ -68,8 +69,6 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
 
 
 def _exists(path: str) -> bool:
-    import os
-
     return os.path.exists(path)
 
 
@@ -99,8 +98,9 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     refusal = workers.unavailable()
     if refusal is None:
         def work(indices: Sequence[int], into: Reporter, folder: str, collected: workers.Collected,
-                 on_result: Callable[[unittest.TestResult], None]) -> None:
-            execute(config, seed, [tests[i] for i in indices], into, chosen, folder, collected, on_result)
+                 on_result: Callable[[unittest.TestResult], None], on_ctrl_c: Callable[[], None]) -> None:
+            execute(config, seed, [tests[i] for i in indices], into, chosen, folder, collected, on_result,
+                    on_ctrl_c)
 
         return workers.supervise(config, seed, run_plan, tests, lanes, reporter, work)
     if len(lanes) > 1:
@@ -116,7 +116,7 @@ def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unitte
     reporter.start_run(run_plan)
     try:
         with tempfile.TemporaryDirectory(prefix="harness-capture-") as folder:
-            execute(config, seed, tests, reporter, chosen, folder, collected)
+            execute(config, seed, tests, reporter, chosen, folder, collected, on_ctrl_c=_say_stopping)
     finally:
         summary = Summary(
             reports=tuple(collected.reports), seed=seed, bucket=config.bucket,
@@ -128,11 +128,13 @@ def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unitte
 
 def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter: Reporter,
             chosen: list[probes.Probe], folder: str, collected: workers.Collected,
-            on_result: Callable[[unittest.TestResult], None] | None = None) -> None:
+            on_result: Callable[[unittest.TestResult], None] | None = None,
+            on_ctrl_c: Callable[[], None] | None = None) -> None:
     """Run `tests` in this process, in this order; the reports go to `reporter` and into `collected`.
 
     Output is captured into files under `folder` (see harness.capture). `on_result` sees the result
-    object before the first test (a worker uses it to stop the run on request).
+    object before the first test (a worker uses it to stop the run on request); `on_ctrl_c` is called
+    from the signal handler at the first Ctrl-C (a worker tells the runner it has it).
     """
     streams = capture.Capture(folder) if config.capture else None
     result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
@@ -142,8 +144,10 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     case.set_default_teardown_timeout(config.teardown_timeout)
     case.set_default_timeout(config.timeout)
     try:
-        with stdlib_async.enforced(lambda: config.teardown_timeout), terminate_as_interrupt():
+        with stdlib_async.enforced(lambda: config.teardown_timeout), terminate_as_interrupt(), \
+                ctrl_c.watching(result, on_ctrl_c):
             unittest.TestSuite(tests).run(result)
+        collected.interrupted = ctrl_c.count > 0  # the first Ctrl-C let the running test finish, then stopped
     except KeyboardInterrupt as exc:
         collected.interrupted = True
         result.interrupted(_how(exc))
@@ -151,6 +155,10 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
         result.watch.close()
         if streams is not None:
             streams.close()
+
+
+def _say_stopping() -> None:
+    os.write(2, (workers.STOPPING + "\n").encode())  # from a signal handler: straight to the descriptor
 
 
 @dataclasses.dataclass
@@ -327,7 +335,45 @@ class _Result(unittest.TestResult):
 
 
 def _how(stopping: KeyboardInterrupt) -> str:
-    return "terminated (SIGTERM)" if isinstance(stopping, Terminated) else "interrupted (KeyboardInterrupt)"
+    if isinstance(stopping, Terminated):
+        return "terminated (SIGTERM)"
+    if ctrl_c.count == 0:  # no Ctrl-C came: the test (or code it called) raised it
+        return "KeyboardInterrupt raised by the test itself, taken as Ctrl-C: the run stopped"
+    return "interrupted (KeyboardInterrupt)"
+
+
+class CtrlC:
+    """Ctrl-C while tests run, as unittest's --catch has it: the first stops the run after the running test
+    (its tearDown and cleanups run, and its outcome stands), the second raises KeyboardInterrupt at once."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._result: unittest.TestResult | None = None
+        self._on_first: Callable[[], None] | None = None
+
+    @contextlib.contextmanager
+    def watching(self, result: unittest.TestResult, on_first: Callable[[], None] | None) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self.count, self._result, self._on_first = 0, result, on_first
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self._result = self._on_first = None
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.count += 1
+        if self.count > 1 or self._result is None:
+            raise KeyboardInterrupt
+        self._result.stop()
+        if self._on_first is not None:
+            self._on_first()
+
+
+ctrl_c = CtrlC()
 
 
 class Terminated(KeyboardInterrupt):

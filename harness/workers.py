@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import faulthandler
+import gc
 import os
 import pickle
 import selectors
@@ -40,8 +41,9 @@ _now = time.monotonic  # the runner's own clock (tests run in the workers, but k
 _HEADER = struct.Struct("!I")
 _GRACE = 2.0  # seconds past an async test's timeout before the runner kills it (it cancels itself first)
 _DUMP_WAIT = 1.0  # seconds to let faulthandler write the stacks of a hung worker
-_STOP_SIGNAL = signal.SIGUSR2  # runner to worker: stop after the running test (-x elsewhere, Ctrl-C relayed)
+_STOP_SIGNAL = signal.SIGUSR2  # runner to worker: stop after the running test (-x saw a failure elsewhere)
 _DUMP_SIGNAL = signal.SIGUSR1  # runner to worker: write every thread's stack to the dump file
+STOPPING = "harness: stopping after the running test (its teardown runs); press Ctrl-C again to stop at once"
 
 
 
@@ -53,8 +55,11 @@ class Collected:
     interrupted: bool = False
 
 
-# Runs the tests at these indices in this process: (indices, reporter, capture folder, collected, on_result).
-Work = Callable[[Sequence[int], Reporter, str, Collected, Callable[[unittest.TestResult], None]], None]
+# Runs the tests at these indices in this process: (indices, reporter, capture folder, collected, on_result,
+# on_ctrl_c); see runner.execute.
+Work = Callable[
+    [Sequence[int], Reporter, str, Collected, Callable[[unittest.TestResult], None], Callable[[], None]], None
+]
 
 
 # -- the split: which worker runs which tests ------------------------------------------------------------
@@ -158,10 +163,19 @@ class _Signals:
         self.interrupts = 0
         self.terminated = False
         self.first_at = 0.0
+        self.second_at = 0.0
+        self.wakeup = -1
+        self._writer = -1
+        self._previous_wakeup = -1
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Signals:
         if threading.current_thread() is threading.main_thread():
+            self.wakeup, writer = os.pipe()  # a signal wakes the runner's select at once
+            os.set_blocking(self.wakeup, False)
+            os.set_blocking(writer, False)
+            self._writer = writer
+            self._previous_wakeup = signal.set_wakeup_fd(writer)
             self._previous = {
                 signal.SIGINT: signal.signal(signal.SIGINT, self._interrupt),
                 signal.SIGTERM: signal.signal(signal.SIGTERM, self._terminate),
@@ -171,6 +185,18 @@ class _Signals:
     def __exit__(self, *exc_info: object) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        if self.wakeup >= 0:
+            signal.set_wakeup_fd(self._previous_wakeup)
+            os.close(self.wakeup)
+            os.close(self._writer)
+            self.wakeup = -1
+
+    def drain(self) -> None:
+        try:
+            while os.read(self.wakeup, 512):
+                pass
+        except (BlockingIOError, OSError):
+            pass
 
     def _interrupt(self, signum: int, frame: object) -> None:
         self.interrupts += 1
@@ -196,21 +222,31 @@ class Supervisor:
         self.selector = selectors.DefaultSelector()
         self.stopping = False  # no new workers: -x saw a failure, or the run was interrupted
         self.signals = _Signals()
-        self._relayed = False
+        self.interrupted = False  # a test raised KeyboardInterrupt itself
+        self._said_stopping = False
+        self._relayed_term = False
+        self._relayed_stop = False
         self.streams = {"stdout": sys.stdout, "stderr": sys.stderr}  # where the workers' own output goes
 
     # -- the loop ----------------------------------------------------------------------------------------
     def run(self) -> bool:
         """Run every lane to its end; True when the run was interrupted."""
         with self.signals:
+            if self.signals.wakeup >= 0:
+                self.selector.register(self.signals.wakeup, selectors.EVENT_READ, None)
             for lane in self.lanes:
                 self._start(lane)
             while any(lane.pid for lane in self.lanes):
                 self._on_signals()
                 for key, _ in self.selector.select(self._wait()):
-                    self._read(key.data)
+                    if key.data is None:
+                        self.signals.drain()
+                    else:
+                        self._read(key.data)
                 self._check_deadlines()
-        return self.signals.interrupts > 0 or self.signals.terminated
+            if self.signals.wakeup >= 0:
+                self.selector.unregister(self.signals.wakeup)
+        return self.interrupted or self.signals.interrupts > 0 or self.signals.terminated
 
     def _wait(self) -> float:
         deadlines = [lane.kill_at for lane in self.lanes if lane.pid and lane.kill_at is not None]
@@ -227,6 +263,7 @@ class Supervisor:
             pass  # empty: what is there after a death is this worker's
         sys.stdout.flush()
         sys.stderr.flush()
+        gc.freeze()  # what the runner holds is never collected in a worker, so its pages are never copied
         pid = os.fork()
         if pid == 0:  # the worker
             os.close(read_end)
@@ -258,6 +295,9 @@ class Supervisor:
             self._print(message[1], message[2])
         elif kind == "done":
             lane.finished, lane.stopped_early = True, message[1]
+            if message[2] and not self.interrupted:  # a test raised KeyboardInterrupt itself: stop as on Ctrl-C
+                self.interrupted = self.stopping = True
+                self._signal_all(_STOP_SIGNAL)
 
     def _print(self, name: str, text: str) -> None:
         stream = self.streams[name]
@@ -310,7 +350,7 @@ class Supervisor:
             self._report(self._between_tests_report(lane, status), None)
             if not lane.progressed:  # died in a fixture before the next test: skip its class, or it dies again
                 lane.next = self._past_class(lane)
-        if not lane.stopped_early and not (self.signals.interrupts or self.signals.terminated):
+        if not lane.stopped_early and not self.stopping:
             self._start(lane)  # a fresh worker for the rest of the lane
 
     # -- deaths, hangs and interrupts ------------------------------------------------------------------------
@@ -382,19 +422,31 @@ class Supervisor:
             self._read(lane)
 
     def _on_signals(self) -> None:
-        signals = self.signals
+        """Ctrl-C: the first lets the running tests finish (the workers got it too, from the terminal), the
+        second stops them at once. SIGTERM stops them at once. Reports are written either way."""
+        signals, now = self.signals, _now()
         if not (signals.interrupts or signals.terminated):
             return
-        self.stopping = True
-        if signals.interrupts >= 2 or (signals.terminated and _now() - signals.first_at > 2 * _GRACE):
-            self._kill_all("interrupted (KeyboardInterrupt) while this test ran")
-        elif signals.terminated and not self._relayed:
-            self._relayed = True
-            self._signal_all(signal.SIGTERM)
-        elif not self._relayed and _now() - signals.first_at > 0.3:
-            # Ctrl-C reaches every process of the terminal's group; a SIGINT sent to the runner alone does not
-            self._relayed = True
-            self._signal_all(signal.SIGINT, only_running=True)
+        if not self.stopping or not self._said_stopping:
+            self.stopping = True
+            if signals.interrupts == 1 and not signals.terminated and not self._said_stopping:
+                self._said_stopping = True
+                self._print("stderr", STOPPING + "\n")
+        if signals.terminated:
+            if not self._relayed_term:
+                self._relayed_term = True
+                self._signal_all(signal.SIGTERM)
+            if now - signals.first_at > 2 * _GRACE:
+                self._kill_all("terminated (SIGTERM) while this test ran")
+        elif signals.interrupts >= 2:
+            signals.second_at = signals.second_at or now
+            if now - signals.second_at > 0.5:  # the workers had their chance to report the test they stopped
+                self._kill_all("interrupted (KeyboardInterrupt) while this test ran")
+        elif not self._relayed_stop:
+            # Ctrl-C reaches every process of the terminal's group, a SIGINT sent to the runner alone does not:
+            # ask every worker to stop after its test (a request, unlike a second SIGINT, that can come twice)
+            self._relayed_stop = True
+            self._signal_all(_STOP_SIGNAL)
 
     def _kill_all(self, message: str) -> None:
         for lane in self.lanes:
@@ -408,13 +460,10 @@ class Supervisor:
             lane.stopped_early = True
             self._drain(lane)
 
-    def _signal_all(self, signum: int, only_running: bool = False) -> None:
+    def _signal_all(self, signum: int) -> None:
         for lane in self.lanes:
-            if lane.pid and (lane.running is not None or not only_running):
-                try:
-                    os.kill(lane.pid, signum)
-                except ProcessLookupError:
-                    pass
+            if lane.pid:
+                _signal(lane.pid, signum)
 
     def close(self) -> None:
         for lane in self.lanes:
@@ -462,6 +511,10 @@ def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the run installs its own while the tests run
         supervisor.selector.close()
+        signal.set_wakeup_fd(-1)
+        for own in (supervisor.signals.wakeup, supervisor.signals._writer):
+            if own >= 0:
+                os.close(own)
         for reader in [other.fd for other in supervisor.lanes if other.fd >= 0]:
             os.close(reader)  # the other workers' pipes are the runner's business
         dump = open(lane.dump_path, "ab", buffering=0)  # noqa: SIM115 (open until the process ends)
@@ -476,9 +529,9 @@ def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
             results.append(result)
             signal.signal(_STOP_SIGNAL, lambda signum, frame: result.stop())
 
-        supervisor.work(lane.indices[lane.next:], channel, lane.folder, collected, stoppable)
+        supervisor.work(lane.indices[lane.next:], channel, lane.folder, collected, stoppable, _nothing)
         stopped = collected.interrupted or any(result.shouldStop for result in results)
-        channel.send(("done", stopped))
+        channel.send(("done", stopped, collected.interrupted))
     except BaseException:
         code = 3
         import traceback
@@ -515,6 +568,10 @@ class _ToRunner:
         return getattr(self._stream, name)
 
 
+def _nothing() -> None:
+    """A worker's first Ctrl-C needs no word to the runner: the runner got it too, or relays its own."""
+
+
 # -- processes --------------------------------------------------------------------------------------------
 def _reap(pid: int) -> int:
     """Wait for the worker; its wait status."""
@@ -528,8 +585,12 @@ def _reap(pid: int) -> int:
 
 
 def _kill(pid: int) -> None:
+    _signal(pid, signal.SIGKILL)
+
+
+def _signal(pid: int, signum: int) -> None:
     try:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signum)
     except ProcessLookupError:
         pass
 

@@ -1,0 +1,112 @@
+"""How much faster -j N runs a CPU-bound suite than a serial run of the same suite.
+
+usage: python bench/parallel.py [--tests 200] [--modules 20] [--ms 10] [--jobs 2] [--repeat 3] [--check]
+
+Writes a suite of `--tests` tests in `--modules` modules into a temporary folder; each test does the
+same fixed amount of pure-Python work, calibrated here to take about `--ms` milliseconds on one core.
+Then times `python -m harness . --seed 1` against the same with `-j JOBS`, whole process, in rounds,
+and prints the speed-up (serial time / parallel time, best of the runs). Target: at least 1.7 with
+-j 2 on a machine with 2 cores or more.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET = 1.7
+EXIT_MISSED = 1
+EXIT_BROKEN = 3
+
+
+def _work(rounds: int) -> int:
+    total = 0
+    for i in range(rounds):
+        total += i * i % 7
+    return total
+
+
+def calibrate(milliseconds: float) -> int:
+    """Rounds of `_work` that take about `milliseconds` on this machine (best of a few tries)."""
+    rounds = 10_000
+    while True:
+        best = min(_timed(rounds) for _ in range(3))
+        if best > 0.02:
+            return max(1, int(rounds * milliseconds / 1000 / best))
+        rounds *= 4
+
+
+def _timed(rounds: int) -> float:
+    started = time.perf_counter()
+    _work(rounds)
+    return time.perf_counter() - started
+
+
+def write_suite(folder: Path, tests: int, modules: int, rounds: int) -> None:
+    per_module = [tests // modules + (1 if i < tests % modules else 0) for i in range(modules)]
+    for number, count in enumerate(per_module):
+        methods = "\n".join(f"    def test_{i}(self):\n        self.assertGreaterEqual(work(ROUNDS), 0)\n"
+                            for i in range(count))
+        (folder / f"test_cpu{number}.py").write_text(
+            "import unittest\n\n"
+            f"ROUNDS = {rounds}\n\n\n"
+            "def work(rounds):\n    total = 0\n    for i in range(rounds):\n        total += i * i % 7\n"
+            "    return total\n\n\n"
+            f"class CpuTests{number}(unittest.TestCase):\n{methods}",
+            encoding="utf-8",
+        )
+
+
+def run_once(folder: Path, args: Sequence[str], tests: int) -> float:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "harness", ".", "--seed", "1", *args]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    if done.returncode != 0 or last != f"{tests} passed, 0 failed, 0 skipped":
+        print(f"bench: {' '.join(command)} in {folder} did not pass every test (exit {done.returncode}):\n"
+              f"{done.stdout[-2000:]}{done.stderr[-2000:]}", file=sys.stderr)
+        raise SystemExit(EXIT_BROKEN)
+    return elapsed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", type=int, default=200)
+    parser.add_argument("--modules", type=int, default=20)
+    parser.add_argument("--ms", type=float, default=10.0, help="milliseconds of work per test (default 10)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--check", action="store_true", help=f"exit {EXIT_MISSED} when the speed-up misses {TARGET}")
+    args = parser.parse_args(argv)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    rounds = calibrate(args.ms)
+    with tempfile.TemporaryDirectory(prefix="harness-bench-parallel-") as name:
+        folder = Path(name)
+        write_suite(folder, args.tests, args.modules, rounds)
+        run_once(folder, [], args.tests)  # warm-up: bytecode written, files cached
+        serial, parallel = [], []
+        for _ in range(args.repeat):
+            serial.append(run_once(folder, [], args.tests))
+            parallel.append(run_once(folder, ["-j", str(args.jobs)], args.tests))
+    speedup = min(serial) / min(parallel)
+    print(f"{args.tests} CPU-bound tests of ~{args.ms:g} ms in {args.modules} modules; Python "
+          f"{sys.version.split()[0]}, {cores} CPUs; best of {args.repeat}")
+    print(f"serial      {min(serial):7.3f} s")
+    print(f"-j {args.jobs:<8} {min(parallel):7.3f} s")
+    verdict = "PASS" if speedup >= TARGET else "MISS"
+    note = "" if cores >= args.jobs else f" (only {cores} CPUs for {args.jobs} workers)"
+    print(f"speed-up    {speedup:7.2f}x   target >= {TARGET}  {verdict}{note}")
+    return EXIT_MISSED if args.check and speedup < TARGET else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
