@@ -119,6 +119,15 @@ def exceeded(limit: Limit, part: str, tasks: Sequence[str]) -> TimeLimitExceeded
     ]))
 
 
+def killed(limit: Limit, test: str, ran: float) -> str:
+    """The message of a test whose worker process was stopped because it ran past its limit."""
+    return (
+        f"timed out after {limit.seconds:g} s in {test} (limit from {_SET_BY[limit.set_by]}) and its worker "
+        f"process was stopped after {ran:.1f} s (a sync test, or one that blocked its event loop): make it "
+        "finish sooner, or raise the limit"
+    )
+
+
 def overran(part: str, grace: float) -> TimeLimitExceeded:
     """The error of a part that ran after the time ran out and did not finish within `grace` seconds."""
     return TimeLimitExceeded(

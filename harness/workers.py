@@ -138,7 +138,7 @@ class _Lane:
     buffer: bytearray = dataclasses.field(default_factory=bytearray)
     running: str | None = None
     started: float = 0.0
-    limit: float | None = None  # the running test's timeout, seconds
+    limit: timeouts.Limit | None = None  # the running test's time limit
     kill_at: float | None = None
     finished: bool = False  # the worker said it ran everything it was given
     killed: bool = False  # the runner killed it (a test past its timeout), and said so already
@@ -315,12 +315,12 @@ class Supervisor:
             lane.next = position + 1
         lane.running, lane.started, lane.progressed = test_id, _now(), True
         test = self.tests.get(test_id)
-        lane.limit = timeouts.resolve(test, self.config.timeout) if test is not None else None
+        lane.limit = timeouts.find(test, self.config.timeout) if test is not None else None
         if lane.limit is None:
             lane.kill_at = None
-        else:
+        else:  # an async test cancels itself on its loop first; this is for one that blocks its loop
             grace = _GRACE + 3 * self.config.teardown_timeout if _is_async(test) else 0.0
-            lane.kill_at = lane.started + lane.limit + grace
+            lane.kill_at = lane.started + lane.limit.seconds + grace
         self.reporter.test_started(test_id)
 
     def _report(self, report: TestReport, lane: _Lane | None) -> None:
@@ -404,14 +404,19 @@ class Supervisor:
         _kill(lane.pid)
         test = self.tests.get(lane.running or "")
         stacks = _stacks(lane)
+        limit = lane.limit
+        assert limit is not None
+        name = (lane.running or "?").rpartition(".")[2] if test is None else f"{type(test).__qualname__}." + (
+            (lane.running or "?").rpartition(".")[2])
+        message = timeouts.killed(limit, name, _now() - lane.started)
         longrepr = "\n".join(part for part in (
-            f"{lane.running} was still running {lane.limit:g} s after it started; its worker was stopped.",
-            f"--- stacks (faulthandler) ---\n{stacks}" if stacks else "",
+            message,
+            f"--- where every thread was (faulthandler, innermost call first) ---\n{stacks}" if stacks else "",
             capture.last_output(lane.folder) if self.config.capture else "",
         ) if part)
         self._report(TestReport(
             id=lane.running or "?", outcome="error", duration=_now() - lane.started, backend=_backend(test),
-            message=f"timed out after {lane.limit:g} s", longrepr=longrepr,
+            message=message, longrepr=longrepr,
         ), lane)
         lane.killed = True
         self._drain(lane)
