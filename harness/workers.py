@@ -99,8 +99,13 @@ class _Channel(Reporter):
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.pid = os.getpid()
 
     def send(self, message: tuple[Any, ...]) -> None:
+        if os.getpid() != self.pid:  # a test forked, and its child ran on into harness instead of exiting
+            os.write(2, b"harness: a process forked by a test went on to run harness's own code; it stops here "
+                        b"(end forked children with os._exit)\n")
+            os._exit(70)
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:

@@ -22,10 +22,17 @@ class CrashTests(unittest.TestCase):
             CRASH + "test_sys_exit": "error", CRASH + "test_passes": "passed",
             HANG + "test_sleeps_forever": "error", HANG + "test_passes_after_the_hang": "passed",
             "test_after.AfterTests.test_runs": "passed",
+            "test_after.ForksTests.test_forks_a_child_that_does_not_exit": "passed",
         }, self.crashed.describe())
-        self.assertEqual(self.crashed.lines()[-1], "3 passed, 5 failed, 0 skipped")
-        self.assertEqual(len(list(self.crashed.junit.iter("testcase"))), 8)
+        self.assertEqual(self.crashed.lines()[-1], "4 passed, 5 failed, 0 skipped")
+        self.assertEqual(len(list(self.crashed.junit.iter("testcase"))), 9)
         self.assertNotIn("Traceback", self.crashed.stderr)
+
+    def test_a_child_forked_by_a_test_does_not_run_the_rest_of_the_tests(self):
+        self.assertIn("harness: a process forked by a test went on to run harness's own code; it stops here",
+                      self.crashed.stderr)
+        for test_id in self.crashed.tests:
+            self.assertEqual(sum(line.startswith(test_id + " ... ") for line in self.crashed.lines()), 1, test_id)
 
     def test_a_crash_names_how_the_process_ended(self):
         messages = {test_id: entry["message"] for test_id, entry in self.crashed.tests.items()}
