@@ -339,7 +339,7 @@ class AsyncioSession(Session):
             self._waiter.set_result(call)  # type: ignore[union-attr]
 
     def _misused(self, call: _Call, error: RuntimeError) -> None:
-        """The loop could not run `call`: the test closed it, or stopped it midway (then it runs on to the end of the part)."""
+        """The loop could not run `call`: the test closed it, or stopped it midway (then it runs to the part's end)."""
         if self.loop.is_closed():
             raise LoopMisuse(
                 f"{call.name} could not run: the test's event loop was closed (loop.close() in the test or its "

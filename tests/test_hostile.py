@@ -39,7 +39,8 @@ BLAMED = {
         ("signals", "signal handler for SIGINT set to SIG_IGN (was signal.default_int_handler)"),
         ("signals", "signal handler for SIGTERM set to swallow ")],
     "test_10_policy.HostileTests.test_sets_a_policy": [("asyncio", "asyncio event loop policy set to ")],
-    "test_10_policy.LoopHostileTests.test_sets_a_policy_on_its_loop": [("asyncio", "asyncio event loop policy set to ")],
+    "test_10_policy.LoopHostileTests.test_sets_a_policy_on_its_loop": [
+        ("asyncio", "asyncio event loop policy set to ")],
     "test_10_policy.TrioHostileTests.test_sets_a_policy_under_trio": [
         ("asyncio", "asyncio event loop policy set to ")],
     "test_10_policy.ZIsolatedHostileTests.test_sets_a_policy": [("asyncio", "asyncio event loop policy set to ")],
@@ -48,10 +49,12 @@ BLAMED = {
 
 # The tests that do not pass, on purpose, with their message (anchored).
 NOT_PASSED = {
-    "test_05_open.HostileTests.test_fails_with_open_patched": ("failed", r"AssertionError: 1 != 2 : a failure whose"),
+    "test_05_open.HostileTests.test_fails_with_open_patched": (
+        "failed", r"^AssertionError: 1 != 2 : a failure whose"),
     "test_08_deleted_cwd.LoopHostileTests.test_fails_in_a_deleted_directory_leaving_a_task": (
         "failed", r"AssertionError: a failure reported from a directory that no longer exists$"),
-    "test_10_policy.ZIsolatedHostileTests.test_sets_a_policy": ("error", r"RuntimeError: RefusingPolicy sets no loops$"),
+    "test_10_policy.ZIsolatedHostileTests.test_sets_a_policy": (
+        "error", r"^RuntimeError: RefusingPolicy sets no loops$"),
     "test_11_loop_close.HostileTests.test_closes_the_loop_between_parts": (
         "error", r"^harness\.residue\.UnhandledError: the test closed its event loop \(loop\.close\(\)\) before "
                  r"harness's teardown; remove that call: harness closes each test's loop itself, after its cleanups$"),
@@ -140,7 +143,8 @@ class InProcessTests(HostileChecks, unittest.TestCase):
 
     def test_the_runner_does_not_wait_for_the_endless_thread(self):
         self.assertIn("harness: note: running in this process", self.hostile.stderr)
-        self.assertRegex(self.hostile.stderr, r"(?m)^harness: not waiting for 1 thread that tests left running \(endless\)")
+        self.assertRegex(self.hostile.stderr,
+                         r"(?m)^harness: not waiting for 1 thread that tests left running \(endless\)")
 
 
 class WithoutRestoreTests(unittest.TestCase):
