@@ -331,12 +331,19 @@ class AsyncioSession(Session):
         call.future = self.loop.create_future()
         if not self.started:
             self.started = True
-            self._driver = self.loop.create_task(self._drive(call), context=self.context)
+            self._driver = self._task(self._drive(call))
         elif self.driver_done:  # the task group failed earlier: run the part on its own
-            self._alone_task = self.loop.create_task(self._alone(call), context=self.context)
+            self._alone_task = self._task(self._alone(call))
             self._alone_task.add_done_callback(lambda _: self._complete(call))
         else:
             self._waiter.set_result(call)  # type: ignore[union-attr]
+
+    def _task(self, coro: Any) -> asyncio.Task[None]:
+        try:
+            return self.loop.create_task(coro, context=self.context)
+        except RuntimeError:  # a closed loop: our coroutine must not be reported as never awaited
+            coro.close()
+            raise
 
     def _misused(self, call: _Call, error: RuntimeError) -> None:
         """The loop could not run `call`: the test closed it, or stopped it midway (then it runs to the part's end)."""

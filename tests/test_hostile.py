@@ -55,6 +55,9 @@ NOT_PASSED = {
         "failed", r"AssertionError: a failure reported from a directory that no longer exists$"),
     "test_10_policy.ZIsolatedHostileTests.test_sets_a_policy": (
         "error", r"^RuntimeError: RefusingPolicy sets no loops$"),
+    "test_11_loop_close.HostileInSetUpTests.test_cannot_run": (
+        "error", r"^harness\.backends\.LoopMisuse: HostileInSetUpTests\.test_cannot_run could not run: the test's "
+                 r"event loop was closed \(loop\.close\(\) in the test or its setUp\?\); remove that call"),
     "test_11_loop_close.HostileTests.test_closes_the_loop_between_parts": (
         "error", r"^harness\.residue\.UnhandledError: the test closed its event loop \(loop\.close\(\)\) before "
                  r"harness's teardown; remove that call: harness closes each test's loop itself, after its cleanups$"),
@@ -76,12 +79,12 @@ class HostileChecks:
     def test_the_run_completes_in_time_with_the_summary_last(self):
         self.assertEqual(self.hostile.code, 1, self.hostile.describe())
         self.assertLess(self.hostile.elapsed, BOUND, self.hostile.describe())
-        self.assertEqual(self.hostile.lines()[-1], "41 passed, 7 failed, 0 skipped", self.hostile.describe())
+        self.assertEqual(self.hostile.lines()[-1], "41 passed, 8 failed, 0 skipped", self.hostile.describe())
         self.assertNotIn("Traceback", self.hostile.stderr)
 
     def test_every_test_has_its_outcome(self):
         outcomes = self.hostile.outcomes
-        self.assertEqual(len(outcomes), 48, sorted(outcomes))
+        self.assertEqual(len(outcomes), 49, sorted(outcomes))
         self.assertEqual(self.hostile.order, list(outcomes))  # one report per test, in discovery order (--bucket none)
         for test_id, outcome in outcomes.items():
             expected = NOT_PASSED.get(test_id, ("passed", r"^$"))
@@ -108,9 +111,9 @@ class HostileChecks:
 
     def test_both_reports_parse_and_agree(self):
         cases = list(self.hostile.junit.iter("testcase"))
-        self.assertEqual(len(cases), 48)
+        self.assertEqual(len(cases), 49)
         suite = next(self.hostile.junit.iter("testsuite"))
-        self.assertEqual((suite.get("failures"), suite.get("errors")), ("2", "5"))
+        self.assertEqual((suite.get("failures"), suite.get("errors")), ("2", "6"))
 
     def test_output_is_captured_for_the_test_that_printed_it(self):
         self.assertEqual(self.hostile.test("test_04_print.InnocentTests.test_prints")["stdout"], "innocent output\n")
@@ -160,8 +163,8 @@ class WithoutRestoreTests(unittest.TestCase):
             self.assertEqual(run.code, 1, run.describe())
             self.assertLess(run.elapsed, BOUND)
             self.assertRegex(run.lines()[-1], r"^\d+ passed, \d+ failed, 0 skipped$")
-            self.assertEqual(len(run.tests), 48, run.describe())
-            self.assertEqual(len(list(run.junit.iter("testcase"))), 48)
+            self.assertEqual(len(run.tests), 49, run.describe())
+            self.assertEqual(len(list(run.junit.iter("testcase"))), 49)
             for test_id, entry in run.tests.items():
                 self.assertTrue(0 <= entry["duration"] < 10, (test_id, entry["duration"]))
             self.assertNotIn("Traceback", run.stderr)

@@ -5,6 +5,14 @@ import unittest
 import harness
 
 
+class HostileInSetUpTests(harness.AsyncTestCase):
+    def setUp(self):
+        asyncio.get_event_loop().close()
+
+    async def test_cannot_run(self):
+        pass
+
+
 class HostileTests(harness.AsyncTestCase):
     async def test_closes_the_running_loop(self):
         asyncio.get_running_loop().close()
