@@ -1,4 +1,4 @@
 """`python -m harness`: the same runner as runtests.py."""
-from harness.cli import main
+from harness.cli import leave, main
 
-raise SystemExit(main())
+leave(main())

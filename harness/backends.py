@@ -41,6 +41,10 @@ __unittest = True  # unittest leaves this module's frames out of a test's traceb
 BACKENDS: tuple[str, ...] = ("asyncio", "trio", "asyncio+uvloop")
 BackendSpec = str | tuple[str, Mapping[str, Any]]
 
+# Bound at import: a test may replace these and not put them back before its teardown, which must not use its fakes.
+_all_tasks, _current_task, _wait, _wait_for = asyncio.all_tasks, asyncio.current_task, asyncio.wait, asyncio.wait_for
+_ThreadPoolExecutor = concurrent.futures.ThreadPoolExecutor
+
 # Tasks that refused cancellation are kept referenced forever: letting them be collected would log
 # "Task was destroyed but it is pending!" into whichever test happens to run the garbage collector.
 _ABANDONED: list[object] = []
@@ -52,6 +56,10 @@ class UnknownBackend(ValueError):
 
 class BackendUnavailable(RuntimeError):
     """A backend whose library is not installed (the test is skipped, with the fix)."""
+
+
+class LoopMisuse(RuntimeError):
+    """The test closed or stopped the event loop harness runs it on."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,7 +290,9 @@ class AsyncioSession(Session):
         self.loop.set_exception_handler(lambda loop, context: errors.append(_loop_error(context, sites)))
         if options.get("debug"):
             self.loop.set_debug(True)
-        asyncio.set_event_loop(self.loop)
+        # The loop is set as current on this policy and reset on it at teardown: a test may set one that refuses.
+        self._policy = asyncio.get_event_loop_policy()
+        self._policy.set_event_loop(self.loop)
         self.context = contextvars.copy_context()
         self._driver: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[_Call] | None = None
@@ -305,22 +315,51 @@ class AsyncioSession(Session):
         call = _Call(fn, args, kwargs)
         if self.stuck is not None:
             raise self._not_run(call)
-        call.future = self.loop.create_future()
-        if not self.started:
-            self.started = True
-            self._driver = self.loop.create_task(self._drive(call), context=self.context)
-        elif self.driver_done:  # the task group failed earlier: run the part on its own
-            self._alone_task = self.loop.create_task(self._alone(call), context=self.context)
-            self._alone_task.add_done_callback(lambda _: self._complete(call))
-        else:
-            self._waiter.set_result(call)  # type: ignore[union-attr]
-        if self.deadline is not None:
-            self._watch(call)
-        self.loop.run_until_complete(call.future)
+        try:
+            self._hand_over(call)
+            if self.deadline is not None:
+                self._watch(call)
+            self.loop.run_until_complete(call.future)  # type: ignore[arg-type]
+        except RuntimeError as exc:  # the test closed or stopped its loop
+            self._misused(call, exc)
         self._inflight = None
         if self._grace_timer is not None:
             self._grace_timer.cancel()
         return call.outcome()
+
+    def _hand_over(self, call: _Call) -> None:
+        call.future = self.loop.create_future()
+        if not self.started:
+            self.started = True
+            self._driver = self._task(self._drive(call))
+        elif self.driver_done:  # the task group failed earlier: run the part on its own
+            self._alone_task = self._task(self._alone(call))
+            self._alone_task.add_done_callback(lambda _: self._complete(call))
+        else:
+            self._waiter.set_result(call)  # type: ignore[union-attr]
+
+    def _task(self, coro: Any) -> asyncio.Task[None]:
+        try:
+            return self.loop.create_task(coro, context=self.context)
+        except RuntimeError:  # a closed loop: our coroutine must not be reported as never awaited
+            coro.close()
+            raise
+
+    def _misused(self, call: _Call, error: RuntimeError) -> None:
+        """The loop could not run `call`: the test closed it, or stopped it midway (then it runs to the part's end)."""
+        if self.loop.is_closed():
+            raise LoopMisuse(
+                f"{call.name} could not run: the test's event loop was closed (loop.close() in the test or its "
+                "setUp?); remove that call: harness closes each test's loop itself, after its cleanups"
+            ) from None
+        if call.future is None or call.future.done() or self.loop.is_running():
+            raise error
+        with contextlib.suppress(RuntimeError):  # stopped once more: teardown cancels the part within its bound
+            self.loop.run_until_complete(call.future)
+        raise LoopMisuse(
+            f"{call.name} stopped the test's event loop (loop.stop()) before it finished; remove that call: harness "
+            "runs each test's loop itself (to end a test early, return or raise)"
+        ) from call.error
 
     # -- the time limit -------------------------------------------------------------------------------
     def _watch(self, call: _Call) -> None:
@@ -353,11 +392,11 @@ class AsyncioSession(Session):
         self._grace_timer = self.loop.call_later(self.grace, self._give_up, call)
 
     def _part_cancelled(self) -> None:
-        asyncio.current_task().uncancel()  # type: ignore[union-attr]  # else anyio's task group would see it at exit
+        _current_task().uncancel()  # type: ignore[union-attr]  # else anyio's task group would see it at exit
 
     def _task_blocks(self) -> list[str]:
         own = (self._driver, self._alone_task)
-        tasks = sorted(asyncio.all_tasks(self.loop), key=lambda task: (task not in own, task.get_name()))
+        tasks = sorted(_all_tasks(self.loop), key=lambda task: (task not in own, task.get_name()))
         return [timeouts.task_block(self._title(task, task in own), await_chain(task.get_coro())) for task in tasks]
 
     def _title(self, task: asyncio.Task[Any], own: bool) -> str:
@@ -376,12 +415,12 @@ class AsyncioSession(Session):
                 timer.cancel()
         try:
             # 1. record every task still pending, before cancelling changes where it waits
-            pending = [task for task in asyncio.all_tasks(loop) if task is not self._driver]
+            pending = [task for task in _all_tasks(loop) if task is not self._driver]
             self.cancel_on_stop = bool(pending)
             described = {task: self.sites.residual(task) for task in pending}
             # 2. cancel, wait within the bound, and shut down generators and the executor
             if loop.is_closed():
-                pass
+                self.errors.append(_closed_early(len(pending)))
             elif pending or self.stuck is not None or self._has_shutdown_work():
                 loop.run_until_complete(self._finish(pending, bound))
             elif self._driver is not None and not self._driver.done():  # the clean path: just stop the driver
@@ -397,7 +436,7 @@ class AsyncioSession(Session):
             self._collect_results(pending, described)
         finally:
             # 3. close the loop and reset the current loop, whatever happened above
-            asyncio.set_event_loop(None)
+            self._policy.set_event_loop(None)
             if not loop.is_closed():
                 loop.close()
             self._driver = self._waiter = self._current = self._alone_task = None  # no cycles: tasks go with the test
@@ -415,7 +454,7 @@ class AsyncioSession(Session):
                 self._waiter.set_result(_STOP)
             waiting.append(self._driver)
         if waiting:
-            await asyncio.wait(waiting, timeout=bound)
+            await _wait(waiting, timeout=bound)
         await self._bounded(self.loop.shutdown_asyncgens(), bound, "async generators did not finish closing")
         if getattr(self.loop, "_default_executor", True) is not None:
             await self._bounded(
@@ -431,7 +470,7 @@ class AsyncioSession(Session):
         """
         loop = self.loop
         executor = getattr(loop, "_default_executor", None)
-        if not isinstance(executor, concurrent.futures.ThreadPoolExecutor):
+        if not isinstance(executor, _ThreadPoolExecutor):
             await loop.shutdown_default_executor()  # uvloop, or a loop with an executor of its own kind
             return
         loop._executor_shutdown_called = True  # type: ignore[attr-defined]  # as the stdlib does: no new work
@@ -459,7 +498,7 @@ class AsyncioSession(Session):
 
     async def _bounded(self, awaitable: Any, bound: float, what: str) -> None:
         try:
-            await asyncio.wait_for(awaitable, bound)
+            await _wait_for(awaitable, bound)
         except TimeoutError:
             self.errors.append(UnhandledError(f"{what} after {bound:g} s; it was abandoned"))
 
@@ -474,6 +513,14 @@ class AsyncioSession(Session):
                 )
                 error.__cause__ = task.exception()
                 self.errors.append(error)
+
+
+def _closed_early(pending: int) -> UnhandledError:
+    left = f", so the {pending} task{'s' if pending != 1 else ''} left on it could not be cancelled" if pending else ""
+    return UnhandledError(
+        f"the test closed its event loop (loop.close()) before harness's teardown{left}; remove that call: harness "
+        "closes each test's loop itself, after its cleanups"
+    )
 
 
 def _reported_exceptions(errors: list[UnhandledError]) -> set[int]:

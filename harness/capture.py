@@ -12,6 +12,7 @@ import io
 import os
 from dataclasses import dataclass
 
+_open = open  # bound at import: a test may replace builtins.open
 LAST_OUTPUT = 4000  # characters of a crashed test's output shown in its report (the end of it)
 
 
@@ -28,7 +29,7 @@ class _Stream:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._raw = open(path, "a+b", buffering=0)  # noqa: SIM115 (lives as long as the capture)
+        self._raw = _open(path, "a+b", buffering=0)  # noqa: SIM115 (lives as long as the capture)
         self.text = self._wrap()
         self._dirty = True  # what a process that died here left: emptied before the first test
 
@@ -37,7 +38,7 @@ class _Stream:
 
     def begin(self) -> io.TextIOWrapper:
         if self._raw.closed or self.text.closed:  # a test closed sys.stdout: open the file again
-            self._raw = open(self.path, "a+b", buffering=0)  # noqa: SIM115
+            self._raw = _open(self.path, "a+b", buffering=0)  # noqa: SIM115
             self.text = self._wrap()
         elif self._dirty:
             os.ftruncate(self._raw.fileno(), 0)  # opened for appending: the next write goes to offset 0
@@ -106,7 +107,7 @@ def stderr_path(folder: str) -> str:
 def read_file(path: str, limit: int | None = None) -> bytes:
     """The file's bytes (its last `limit` bytes when given); nothing when it is missing."""
     try:
-        with open(path, "rb") as file:
+        with _open(path, "rb") as file:
             if limit is not None:
                 size = file.seek(0, os.SEEK_END)
                 file.seek(max(0, size - limit))

@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
@@ -243,8 +244,34 @@ def _exit_code(summary: Summary, reporters: Reporters) -> int:
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
+def leave(code: int) -> NoReturn:
+    """Exit with `code`, without waiting for threads that tests started and left running.
+
+    Python waits for every thread that is not a daemon before it exits: one that never ends (a test's server
+    thread, a stuck executor worker) would keep a run that has finished, and written its reports, alive forever.
+    Tests run in worker processes, which leave with os._exit; this is for a run in this process.
+    """
+    main_thread = threading.main_thread()
+    left = sorted(t.name for t in threading.enumerate() if t is not main_thread and not t.daemon and t.is_alive())
+    if not left:
+        raise SystemExit(code)
+    note = (f"harness: not waiting for {len(left)} thread{'s' if len(left) != 1 else ''} that tests left running "
+            f"({', '.join(left)}); the reports above name the tests that started them\n")
+    try:  # the real streams: a test may have replaced print or sys.stderr, or closed them
+        for stream in (sys.__stdout__, sys.__stderr__):
+            if stream is not None:
+                stream.flush()
+        if sys.__stderr__ is not None:
+            sys.__stderr__.write(note)
+            sys.__stderr__.flush()
+    except (OSError, ValueError):
+        pass
+    finally:
+        os._exit(code)
+
+
 def main_exit() -> NoReturn:
     """Entry point of the `harness` command: imports see the current directory, as under `python -m harness`."""
     if not sys.flags.safe_path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    raise SystemExit(main())
+    leave(main())

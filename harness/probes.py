@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from harness.residue import activity, own_resources
 
 MISSING: Any = object()
+_open = open  # bound at import: a test may replace builtins.open
 
 
 class Probe:
@@ -302,6 +303,10 @@ class SignalsProbe(Probe):
 
 
 def _handler(handler: Any) -> str:
+    if handler is signal.default_int_handler:
+        return "signal.default_int_handler"
+    if getattr(handler, "__module__", None) == "harness.runner" and getattr(handler, "__name__", "") == "_handle":
+        return "harness's Ctrl-C handler"
     names = {int(signal.SIG_DFL): "SIG_DFL", int(signal.SIG_IGN): "SIG_IGN"}
     return names.get(handler, "None") if isinstance(handler, int) or handler is None else describe(handler)
 
@@ -481,7 +486,7 @@ def _children() -> frozenset[int]:
     children: set[int] = set()
     for tid in _proc_listing("/proc/self/task"):
         try:
-            with open(f"/proc/self/task/{tid}/children", encoding="ascii") as file:
+            with _open(f"/proc/self/task/{tid}/children", encoding="ascii") as file:
                 children.update(int(pid) for pid in file.read().split())
         except OSError:
             continue
@@ -491,7 +496,7 @@ def _children() -> frozenset[int]:
 def _running(pid: int) -> bool:
     """Not a zombie: a child that exited and was never waited for is not running anything."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
+        with _open(f"/proc/{pid}/stat", "rb") as file:
             return file.read().rpartition(b")")[2].split()[0] != b"Z"
     except (OSError, IndexError):
         return False
@@ -514,7 +519,7 @@ def _open_descriptors() -> frozenset[str]:
 def _command(pid: int) -> str:
     for name in ("cmdline", "comm"):  # cmdline is empty for a moment while the child execs
         try:
-            with open(f"/proc/{pid}/{name}", "rb") as file:
+            with _open(f"/proc/{pid}/{name}", "rb") as file:
                 text = file.read().replace(b"\0", b" ").decode(errors="replace").strip()[:80]
         except OSError:
             continue

@@ -27,8 +27,9 @@ from typing import Any
 MISSING: Any = object()
 
 # Attributes other probes watch and restore better (hooks, streams, paths, tempdir), or that change by design.
-_OTHER_PROBES = frozenset({"sys", "warnings", "threading", "tempfile", "builtins", "__main__"})
+_OTHER_PROBES = frozenset({"sys", "warnings", "threading", "tempfile", "__main__"})
 _HOT_PACKAGES = frozenset({"asyncio", "anyio", "trio", "unittest", "harness", "concurrent", "uvloop", "sniffio"})
+_WATCHED_SUBMODULES = frozenset({"concurrent.futures"})  # tests patch its ThreadPoolExecutor; nothing reads it per test
 
 
 class _WatchedModule(types.ModuleType):
@@ -152,10 +153,11 @@ def _watchable(name: str) -> bool:
     """Every module but those other probes cover, and the internals the per-test path reads all the time.
 
     A watched module's attributes read about twice as slowly (CPython specialises reads on plain modules
-    only): `asyncio.sleep` is watched, `asyncio.events` and `asyncio.base_events` are not.
+    only): `asyncio.sleep` is watched, `asyncio.events` and `asyncio.base_events` are not. `builtins` is watched
+    (`print`, `open`): names a function reads from builtins go through its dict, not the module's type.
     """
     top, dot, _ = name.partition(".")
-    return top not in _OTHER_PROBES and not (dot and top in _HOT_PACKAGES)
+    return top not in _OTHER_PROBES and not (dot and top in _HOT_PACKAGES and name not in _WATCHED_SUBMODULES)
 
 
 def _read_project_module(module: types.ModuleType) -> bool:

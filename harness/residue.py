@@ -90,6 +90,8 @@ def format_location(filename: str, line: int) -> str:
         relative = os.path.relpath(filename)
     except ValueError:  # another drive on Windows
         relative = filename
+    except OSError:  # the test removed the working directory it changed to
+        relative = filename
     shown = filename if relative.startswith(os.pardir) else relative
     return f"{shown}:{line}"
 

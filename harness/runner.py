@@ -35,6 +35,8 @@ from harness.reporters import Reporter
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
+_clock = time.perf_counter  # bound at import: a test that replaces time.perf_counter does not skew durations
+
 # When a test has several results (a failure, then an error in a cleanup), the worst one is its outcome.
 _SEVERITY: dict[Outcome, int] = {"passed": 0, "xfailed": 1, "skipped": 2, "xpassed": 3, "failed": 4, "error": 5}
 
@@ -111,16 +113,17 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
 
 def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unittest.TestCase], reporter: Reporter,
                 chosen: list[probes.Probe]) -> Summary:
-    started = time.perf_counter()
+    started = _clock()
     collected = workers.Collected()
     reporter.start_run(run_plan)
     try:
-        with tempfile.TemporaryDirectory(prefix="harness-capture-") as folder:
+        # (cleanup errors ignored: with --no-restore a test may leave this process in a directory it deleted)
+        with tempfile.TemporaryDirectory(prefix="harness-capture-", ignore_cleanup_errors=True) as folder:
             execute(config, seed, tests, reporter, chosen, folder, collected, on_ctrl_c=_say_stopping)
     finally:
         summary = Summary(
             reports=tuple(collected.reports), seed=seed, bucket=config.bucket,
-            duration=time.perf_counter() - started, interrupted=collected.interrupted,
+            duration=_clock() - started, interrupted=collected.interrupted,
         )
         reporter.finish_run(summary)
     return summary
@@ -199,12 +202,15 @@ class _Result(unittest.TestResult):
         self.last_started = test_id
         self.reporter.test_started(test_id)
         random.seed(order.random_seed_for(self.seed, test_id))
-        self.watch.before()  # before capture swaps the streams, so that a test replacing them is seen
-        self.current = _Current(test=test, started=time.perf_counter())
-        if self.capture is not None:
-            self.current.streams = self.capture.begin()
+        # The capture files first: one that the last test closed is opened again before the probes look (the fds
+        # probe must not blame this test for it), but the streams are swapped after, so a test replacing them is seen.
+        streams = self.capture.begin() if self.capture is not None else None
+        self.watch.before()
+        self.current = _Current(test=test, started=_clock())
+        if streams is not None:
+            self.current.streams = streams
             self._real_streams = (sys.stdout, sys.stderr)
-            sys.stdout, sys.stderr = self.current.streams
+            sys.stdout, sys.stderr = streams
 
     # -- collect ---------------------------------------------------------------------------------------
     def _record(self, test: Any, outcome: Outcome, err: ExcInfo | None = None, message: str = "") -> None:
@@ -314,7 +320,7 @@ class _Result(unittest.TestResult):
         return TestReport(
             id=loader.test_id(current.test),
             outcome=outcome,
-            duration=time.perf_counter() - current.started,
+            duration=_clock() - current.started,
             backend=loader.backend_of(current.test),
             message=message,
             longrepr="\n".join(current.longrepr),

@@ -18,6 +18,8 @@ from harness.outcome import Findings
 from harness.residue import TaskSites, own_resources
 
 _Case = unittest.IsolatedAsyncioTestCase
+# Bound at import: a test may replace these and not put them back before its teardown, which must not use its fakes.
+_all_tasks, _wait, _wait_for = asyncio.all_tasks, asyncio.wait, asyncio.wait_for
 
 
 @contextlib.contextmanager
@@ -40,8 +42,14 @@ def enforced(bound: Callable[[], float]) -> Iterator[None]:
     def tear_down(case: _Case) -> None:
         if case._asyncioRunner is None:  # type: ignore[attr-defined]  # closed by _check, inside the test
             return None
-        loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
-        if loop.is_closed() or not asyncio.all_tasks(loop):
+        try:
+            loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
+        except Exception:  # no loop could be made (a policy that refuses): the test's setUp failed already, saying why
+            loop = None
+        if loop is None or loop.is_closed():  # Runner.close() would fail here, outside the test, and end the worker
+            case._asyncioRunner = None  # type: ignore[attr-defined]
+            return None
+        if not _all_tasks(loop):
             return original_tear_down(case)
         _close_abandoning(loop, bound())  # Runner.close() would wait forever on a task refusing to stop
         case._asyncioRunner = None  # type: ignore[attr-defined]  # else __del__ closes it again on a closed loop
@@ -60,13 +68,13 @@ def _check(case: _Case, loop: asyncio.AbstractEventLoop, sites: TaskSites, bound
     """Record the tasks a test left, cancel them within the bound; never changes the test's outcome."""
     if loop.is_closed():
         return
-    pending = list(asyncio.all_tasks(loop))
+    pending = list(_all_tasks(loop))
     if not pending:
         return
     described = {task: sites.residual(task) for task in pending}
     for task in pending:
         task.cancel()
-    loop.run_until_complete(asyncio.wait(pending, timeout=bound))
+    loop.run_until_complete(_wait(pending, timeout=bound))
     refused = [task for task in pending if not task.done()]
     _ABANDONED.extend(refused)
     case.harness_findings = Findings(residual_tasks=tuple(  # type: ignore[attr-defined]
@@ -79,25 +87,31 @@ def _close(case: _Case, loop: asyncio.AbstractEventLoop, bound: float) -> None:
     runner = case._asyncioRunner  # type: ignore[attr-defined]
     if runner is None or loop.is_closed():
         return
-    if asyncio.all_tasks(loop):
-        _close_abandoning(loop, bound)
-    else:
-        runner.close()
-    case._asyncioRunner = None  # type: ignore[attr-defined]  # its tear-down and __del__ have nothing left to do
+    try:
+        if _all_tasks(loop):
+            _close_abandoning(loop, bound)
+        else:
+            runner.close()  # resets the current loop through the policy, which the test may have made refuse
+    finally:
+        if not loop.is_closed():
+            loop.close()
+        case._asyncioRunner = None  # type: ignore[attr-defined]  # its tear-down and __del__ have nothing left to do
 
 
 def _close_abandoning(loop: asyncio.AbstractEventLoop, bound: float) -> None:
     async def shut_down() -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(loop.shutdown_asyncgens(), bound)
+            await _wait_for(loop.shutdown_asyncgens(), bound)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(loop.shutdown_default_executor(), bound)
+            await _wait_for(loop.shutdown_default_executor(), bound)
 
     try:
         loop.run_until_complete(shut_down())
     finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+        try:
+            asyncio.set_event_loop(None)
+        finally:
+            loop.close()
 
 
 def findings_of(case: Any) -> Findings:

@@ -38,6 +38,9 @@ from harness.outcome import RunPlan, Summary, TestReport
 from harness.reporters import Reporter, discard
 
 _now = time.monotonic  # the runner's own clock (tests run in the workers, but keep our references anyway)
+# Ours, taken at import: a test may patch these in the worker (mock.patch("os.getpid", return_value=1)), and
+# with --no-restore the patch stays while the worker reports.
+_getpid, _write, _exit, _dumps = os.getpid, os.write, os._exit, pickle.dumps
 _HEADER = struct.Struct("!I")
 _GRACE = 2.0  # seconds past an async test's timeout before the runner kills it (it cancels itself first)
 _DUMP_WAIT = 1.0  # seconds to let faulthandler write the stacks of a hung worker
@@ -99,17 +102,17 @@ class _Channel(Reporter):
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.pid = os.getpid()
+        self.pid = _getpid()
 
     def send(self, message: tuple[Any, ...]) -> None:
-        if os.getpid() != self.pid:  # a test forked, and its child ran on into harness instead of exiting
-            os.write(2, b"harness: a process forked by a test went on to run harness's own code; it stops here "
-                        b"(end forked children with os._exit)\n")
-            os._exit(70)
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        if _getpid() != self.pid:  # a test forked, and its child ran on into harness instead of exiting
+            _write(2, b"harness: a process forked by a test went on to run harness's own code; it stops here "
+                      b"(end forked children with os._exit)\n")
+            _exit(70)
+        data = _dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:
-            view = view[os.write(self.fd, view):]
+            view = view[_write(self.fd, view):]
 
     def test_started(self, test_id: str) -> None:
         self.send(("start", test_id))
@@ -553,7 +556,7 @@ def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
                 stream.flush()  # type: ignore[union-attr]
             except Exception:
                 pass
-        os._exit(code)
+        _exit(code)
 
 
 class _ToRunner:
