@@ -71,7 +71,10 @@ class Teardown:
 
 
 def split_spec(spec: BackendSpec) -> tuple[str, Mapping[str, Any]]:
-    """`"trio"` or `("trio", {...})` -> (name, options), refusing unknown names with the choices."""
+    """`"trio"` or `("trio", {...})` -> (name, options), refusing unknown names with the choices.
+
+    anyio's spelling `("asyncio", {"use_uvloop": True})` comes back as `"asyncio+uvloop"`, without that option.
+    """
     name, options = (spec, {}) if isinstance(spec, str) else spec
     if name not in BACKENDS:
         raise UnknownBackend(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
@@ -81,6 +84,9 @@ def split_spec(spec: BackendSpec) -> tuple[str, Mapping[str, Any]]:
             raise UnknownBackend(
                 f"unknown option {key!r} for backend {name!r}; choose from: {', '.join(allowed) or 'none'}"
             )
+    if "use_uvloop" in options:
+        rest = {key: value for key, value in options.items() if key != "use_uvloop"}
+        return ("asyncio+uvloop" if options["use_uvloop"] else "asyncio"), rest
     return name, options
 
 
@@ -558,7 +564,9 @@ def _loop_error(context: dict[str, Any], sites: TaskSites) -> UnhandledError:
 # trio, in guest mode: the host (this thread) runs trio's ticks between the test's parts
 # ------------------------------------------------------------------------------------------------
 _TRIO_OPTIONS = ("restrict_keyboard_interrupt_to_checkpoints", "strict_exception_groups")
-_OPTIONS: dict[str, tuple[str, ...]] = {"asyncio": ("debug",), "asyncio+uvloop": ("debug",), "trio": _TRIO_OPTIONS}
+_OPTIONS: dict[str, tuple[str, ...]] = {
+    "asyncio": ("debug", "use_uvloop"), "asyncio+uvloop": ("debug",), "trio": _TRIO_OPTIONS,
+}
 
 
 class _SpawnSites:

@@ -486,6 +486,8 @@ def _command(config: Config, program: str) -> Command:
         options += ["--probes", ",".join(config.probes)]
     if config.disable_probes:
         options += ["--no-probes", ",".join(config.disable_probes)]
+    if config.backend is not None:  # the loop a test runs on can decide whether it fails
+        options += ["--backend", config.backend]
     if config.repeat > 1:  # the ids of repeated tests end in #N, which only names a test under --repeat
         options += ["--repeat", str(config.repeat)]
     return Command(program, config.seed, config.bucket, tuple(options), _import_roots(config.targets))

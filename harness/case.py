@@ -39,6 +39,25 @@ def set_default_timeout(seconds: float) -> None:
     _defaults["timeout"] = seconds
 
 
+# The run's --backend (or `backend` setting): None leaves every class on its own backend.
+_forced: dict[str, str | None] = {"backend": None}
+
+
+def force_backend(name: str | None) -> None:
+    """Run every async class that does not pin its backend on `name` (runner config; None: each class's own)."""
+    _forced["backend"] = name
+
+
+def pins_backend(cls: type[AsyncTestCase]) -> bool:
+    """Whether the class, or a base of it, sets `backend` or `backends` itself rather than keeping AsyncTestCase's."""
+    return any(_owner(cls, name) is not AsyncTestCase for name in ("backend", "backends"))
+
+
+def _owner(cls: type, name: str) -> type:
+    """The class in `cls`'s method resolution order whose body defines `name`."""
+    return next(base for base in cls.__mro__ if name in vars(base))
+
+
 class UnhandledErrors(ExceptionGroup):  # noqa: N818 (reads as what it holds)
     """Several errors that the event loop only logged, raised together as one error of the test."""
 
@@ -105,9 +124,21 @@ class AsyncTestCase(TestCase):
     # -- identity: one test per backend when the class fans out -------------------------------------
     @property
     def backend_name(self) -> str:
-        """The backend this test runs on (its pinned one, else the class's)."""
-        spec = self._harness_backend if self._harness_backend is not None else type(self).backend
-        return spec if isinstance(spec, str) else spec[0]
+        """The backend this test runs on: its fan-out copy's, else the run's forced one or the class's."""
+        spec = self._harness_spec()
+        try:
+            return split_spec(spec)[0]  # ("asyncio", {"use_uvloop": True}) runs on asyncio+uvloop
+        except UnknownBackend:  # reported when the test runs; its id and report still name it
+            return spec if isinstance(spec, str) else spec[0]
+
+    def _harness_spec(self) -> BackendSpec:
+        """The spec this test's loop is made from: a class that pins its backend is never forced onto another."""
+        if self._harness_backend is not None:
+            return self._harness_backend
+        forced = _forced["backend"]
+        if forced is not None and not pins_backend(type(self)):
+            return forced
+        return type(self).backend
 
     def id(self) -> str:
         if self._harness_backend is None or type(self).backends is None:
@@ -182,7 +213,7 @@ class AsyncTestCase(TestCase):
 
     # -- unittest's seam: every part goes through the session ------------------------------------------
     def _harness_set_up(self) -> None:
-        spec = self._harness_backend if self._harness_backend is not None else type(self).backend
+        spec = self._harness_spec()
         try:
             split_spec(spec)
             self._harness_session = open_session(spec)

@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="extra global-state probes, as module:Class (comma-separated)")
     checks.add_argument("--no-probes", dest="disable_probes", type=_typed(settings.parse_names), metavar="NAMES",
                         help="turn off these built-in probes (comma-separated names, or 'all')")
+    loops = parser.add_argument_group("backends")
+    loops.add_argument("--backend", type=_typed(settings.parse_backend), metavar="NAME",
+                       help="run every async class that does not pin its backend on NAME: asyncio, trio or "
+                       "asyncio+uvloop (classes that set backend or backends keep theirs)")
     workers = parser.add_argument_group("workers")
     workers.add_argument("-j", "--jobs", type=_typed(settings.parse_jobs), metavar="N",
                          help="run the tests in N worker processes (auto: one per CPU); the seed fixes the split")
@@ -155,6 +159,7 @@ _TO_ARGV: dict[str, Any] = {
     "bisect": _valued("--bisect"),
     "repeat": _valued("--repeat"),
     "until_failure": lambda on: ["--until-failure"] if on else [],
+    "backend": _valued("--backend"),
     "targets": lambda targets: (["--"] if any(t.startswith("-") for t in targets) else []) + list(targets),
 }
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from harness.backends import BACKENDS
 from harness.order import BUCKETS, Bucket
 from harness.timeouts import DEFAULT_TIMEOUT
 
@@ -45,6 +46,7 @@ class Config:
     worker: tuple[int, int] | None = None  # (K, N): replay worker K of a -j N run, alone (command line only)
     repeat: int = 1  # runs of each test; above 1, ids get a `#N` suffix (command line only)
     until_failure: bool = False  # rounds with fresh seeds until one fails (command line only)
+    backend: str | None = None  # the backend of every async class that does not pin one; None: each class's own
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -164,6 +166,17 @@ def parse_bucket(value: Any) -> Bucket:
     return text  # type: ignore[return-value]
 
 
+def parse_backend(value: Any) -> str:
+    """A backend name, to force on the classes that do not pin one; options belong to a class, not to a run."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a backend name; give one of: {', '.join(BACKENDS)} (backend options "
+                         "go on a class: backend = (\"trio\", {...}))")
+    text = value.strip()
+    if text not in BACKENDS:
+        raise ValueError(f"unknown backend {_short(text)!r}; choose one of: {', '.join(BACKENDS)}")
+    return text
+
+
 def parse_paths(value: Any) -> tuple[str, ...]:
     """Folders or names separated by commas or spaces, or a TOML list of strings."""
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
@@ -233,6 +246,7 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "probes": parse_names,
     "disable_probes": parse_names,
     "jobs": parse_jobs,
+    "backend": parse_backend,
 }
 assert set(FILE_KEYS) <= {f.name for f in fields(Config)}
 

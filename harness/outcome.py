@@ -113,3 +113,4 @@ class RunPlan:
     order: tuple[str, ...]
     workers: tuple[tuple[str, ...], ...] = ()  # each worker's sequence under -j N (empty when serial)
     jobs: int = 1  # the N of -j N (more than len(workers) when there were fewer groups of tests than workers)
+    backend: str | None = None  # --backend: what every async class that does not pin its backend runs on

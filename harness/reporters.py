@@ -98,6 +98,7 @@ class TextReporter(Reporter):
         self.verbosity = verbosity
         self.durations = durations
         self.rerun = rerun
+        self.backend: str | None = None  # the run's --backend, which a rerun must repeat
         self.column = 0
         self.reader_gone = False
 
@@ -123,8 +124,9 @@ class TextReporter(Reporter):
         count = len(plan.order)
         self._write(
             f"harness {__version__} on Python {python_version()}: {count} test{'s' if count != 1 else ''}, "
-            f"bucket {plan.bucket}, --seed {plan.seed}{_workers(plan)}\n"
+            f"bucket {plan.bucket}, --seed {plan.seed}{_forced(plan)}{_workers(plan)}\n"
         )
+        self.backend = plan.backend
 
     def test_finished(self, report: TestReport) -> None:
         if self.verbosity >= 2:
@@ -211,8 +213,14 @@ class TextReporter(Reporter):
         count = len(summary.reports)
         self._write(f"\n{state} {count} test{'s' if count != 1 else ''} in {summary.duration:.2f} s{extra}\n")
         if summary.failed or summary.interrupted:
-            self._write(f"rerun this order with: {self.rerun} --seed {summary.seed} --bucket {summary.bucket}\n")
+            forced = f" --backend {self.backend}" if self.backend else ""
+            self._write(f"rerun this order with: {self.rerun} --seed {summary.seed} --bucket {summary.bucket}"
+                        f"{forced}\n")
         self._write(summary.line() + "\n")
+
+
+def _forced(plan: RunPlan) -> str:
+    return f", --backend {plan.backend}" if plan.backend else ""
 
 
 def _workers(plan: RunPlan) -> str:

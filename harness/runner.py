@@ -66,7 +66,8 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
         raise NoTests(f"no tests collected from {' '.join(targets)}{pattern}" + (" with -k" if config.keywords else ""))
     indices = order.shuffle([loader.placement(t) for t in tests], seed, config.bucket)
     ordered = [tests[i] for i in indices]
-    run_plan = RunPlan(seed=seed, bucket=config.bucket, order=tuple(loader.test_id(t) for t in ordered))
+    run_plan = RunPlan(seed=seed, bucket=config.bucket, order=tuple(loader.test_id(t) for t in ordered),
+                       backend=config.backend)
     return run_plan, ordered
 
 
@@ -81,6 +82,7 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     or hangs costs that test and not the run; where that is not possible, in this process.
     """
     chosen = watch.choose(config.disable_probes, config.probes)  # a bad probe name stops the run before loading
+    case.force_backend(config.backend)  # before the workers fork, so that they and the reports here agree
     run_plan, tests = plan(config, seed)
     if chosen:
         backends.prime()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import unittest
 
+from harness.backends import UnknownBackend, split_spec
 from tests.support import SAMPLES, start
 
 FANOUT = "test_fanout.FanOutTests"
@@ -77,3 +78,16 @@ class UvloopMissingTests(unittest.TestCase):
         self.assertEqual(run.test("test_runs_on_uvloop")["message"],
                          "backend 'asyncio+uvloop' needs uvloop, which is not installed: pip install 'harness[uvloop]'")
         self.assertEqual(run.lines()[-1], "1 passed, 0 failed, 1 skipped")
+
+
+class SpecTests(unittest.TestCase):
+    def test_anyio_spelling_of_uvloop_names_the_uvloop_backend(self):
+        self.assertEqual(split_spec(("asyncio", {"use_uvloop": True, "debug": True})),
+                         ("asyncio+uvloop", {"debug": True}))
+        self.assertEqual(split_spec(("asyncio", {"use_uvloop": False})), ("asyncio", {}))
+
+    def test_use_uvloop_is_an_option_of_asyncio_only(self):
+        with self.assertRaisesRegex(UnknownBackend, r"^unknown option 'use_uvloop' for backend 'trio'; choose "
+                                                    r"from: restrict_keyboard_interrupt_to_checkpoints, "
+                                                    r"strict_exception_groups$"):
+            split_spec(("trio", {"use_uvloop": True}))

@@ -22,6 +22,7 @@ class ValueTests(unittest.TestCase):
         self.assertEqual(config.parse_seed(2**64 - 1), 2**64 - 1)
         self.assertEqual(config.parse_repeat(" 3 "), 3)
         self.assertEqual(config.parse_seconds(2), 2.0)
+        self.assertEqual(config.parse_backend(" trio "), "trio")
 
     def test_bad_values_say_what_to_use_instead(self):
         cases = [
@@ -45,6 +46,10 @@ class ValueTests(unittest.TestCase):
             (config.parse_path, "  ", r"^the path is empty; give a file path such as 'report\.json'$"),
             (config.parse_pattern, "", r"^the pattern is empty; give one such as 'test\*\.py'$"),
             (config.parse_keyword, "", r"^the pattern is empty, so it matches every test"),
+            (config.parse_backend, "trio2", r"^unknown backend 'trio2'; choose one of: asyncio, trio, "
+                                            r"asyncio\+uvloop$"),
+            (config.parse_backend, ["trio", {}], r"^\['trio', \{\}\] is not a backend name; give one of: asyncio, "
+                                                 r"trio, asyncio\+uvloop \(backend options go on a class: "),
         ]
         for parse, value, message in cases:
             with self.subTest(parse=parse.__name__, value=value):
@@ -99,6 +104,16 @@ class SettingsFileTests(unittest.TestCase):
         with self.assertRaisesRegex(
             UsageError, r"^bad value for 'bucket' in pyproject\.toml \[tool\.harness\]: unknown bucket 'nope'; "
             r"choose one of: module, class, global, none$"
+        ):
+            config.read_files(self.root)
+
+    def test_a_backend_setting_takes_a_name_only(self):
+        self.write("setup.cfg", "[harness]\nbackend = trio\n")
+        self.assertEqual(config.read_files(self.root).backend, "trio")
+        self.write("setup.cfg", "[harness]\nbackend = curio\n")
+        with self.assertRaisesRegex(
+            UsageError, r"^bad value for 'backend' in setup\.cfg \[harness\]: unknown backend 'curio'; choose one of: "
+            r"asyncio, trio, asyncio\+uvloop$"
         ):
             config.read_files(self.root)
 

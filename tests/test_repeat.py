@@ -173,6 +173,6 @@ class CommandLineRoundTripTests(unittest.TestCase):
             "targets": ("-odd", "mod.C.test_x[trio]#2"), "seed": 3, "bucket": "class", "keywords": ("-dash", "a b"),
             "pattern": "check_*.py", "failfast": True, "verbosity": 0, "durations": 0, "capture": False,
             "json": "-r.json", "junit_xml": "r.xml", "strict": True, "teardown_timeout": 0.25, "restore": False,
-            "probes": ("m:P", "n:Q"), "disable_probes": ("environ",), "repeat": 4,
+            "probes": ("m:P", "n:Q"), "disable_probes": ("environ",), "repeat": 4, "backend": "asyncio+uvloop",
         }
         self.assertEqual(cli.given(cli.to_argv(options)), options)
