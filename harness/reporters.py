@@ -226,7 +226,9 @@ def _forced(plan: RunPlan) -> str:
 def _workers(plan: RunPlan) -> str:
     if plan.jobs <= 1:
         return ""
-    return f", {len(plan.workers)} workers (-j {plan.jobs}; rerun one worker's tests alone with --worker K/{plan.jobs})"
+    count = len(plan.workers)
+    busy = f"{count} workers" if count != 1 else "1 worker (one group of tests)"
+    return f", {busy} (-j {plan.jobs}; rerun one worker's tests alone with --worker K/{plan.jobs})"
 
 
 def _encodable(text: str, encoding: str | None) -> str:
