@@ -38,6 +38,11 @@ class Probe:
 
     name: ClassVar[str] = ""  # what the report calls it: "environ", "sys.path"
     restorable: ClassVar[bool] = True  # False: changes are reported with restored: false
+    # True: `snapshot()` only reads the state, so after a test that changed nothing, the snapshot taken at its
+    # end can serve as the next test's (of the same class, so no fixture ran in between) and the probe is
+    # called once per test. Leave it False when snapshot() does more than read, or when the state changes
+    # between tests by design.
+    reusable: ClassVar[bool] = False
 
     def snapshot(self) -> Any:
         """The state now; taken before each test and again after it."""
@@ -76,6 +81,8 @@ def describe(value: Any) -> str:
 class EnvironProbe(Probe):
     """`os.environ`: variables added, changed or removed."""
 
+    reusable = True
+
     name = "environ"
 
     def snapshot(self) -> dict[Any, Any]:
@@ -112,6 +119,8 @@ def _decoded(data: dict[Any, Any]) -> dict[str, str]:
 class CwdProbe(Probe):
     """The working directory."""
 
+    reusable = True
+
     name = "cwd"
 
     def snapshot(self) -> str | None:
@@ -147,6 +156,8 @@ class _Identity:
 
 class _ListProbe(Probe):
     """A list in `sys` (identity and contents), as regrtest's save_env keeps it."""
+
+    reusable = True
 
     attribute: ClassVar[str] = ""
 
@@ -189,6 +200,8 @@ class PathHooksProbe(_ListProbe):
 
 class ModulesProbe(Probe):
     """`sys.modules`: modules removed or replaced (new imports are normal and not reported)."""
+
+    reusable = True
 
     name = "sys.modules"
 
@@ -247,6 +260,8 @@ class HooksProbe(Probe):
 class TraceProbe(Probe):
     """Trace and profile functions, for this thread and for new threads (a coverage tracer stays put)."""
 
+    reusable = True
+
     name = "trace"
     _GETTERS: ClassVar[tuple[tuple[str, Callable[[], Any], Callable[[Any], Any]], ...]] = (
         ("sys.settrace", sys.gettrace, sys.settrace),
@@ -272,6 +287,8 @@ class TraceProbe(Probe):
 
 class SignalsProbe(Probe):
     """Signal handlers installed and not put back."""
+
+    reusable = True
 
     name = "signals"
     _SIGNALS: ClassVar[tuple[int, ...]] = tuple(
@@ -317,6 +334,8 @@ _LoggerState = tuple[int, list[logging.Handler], bool, bool]
 
 class LoggingProbe(Probe):
     """Loggers: handlers added or removed, levels, `disabled`, `propagate`, and `logging.disable`."""
+
+    reusable = True
 
     name = "logging"
 
@@ -408,6 +427,8 @@ def _filter(entry: tuple[Any, ...]) -> str:
 class AsyncioProbe(Probe):
     """The asyncio event loop policy, and a current event loop left set."""
 
+    reusable = True
+
     name = "asyncio"
 
     def snapshot(self) -> tuple[Any, Any]:
@@ -439,6 +460,8 @@ _POOLED_THREADS = ("Trio thread ", "AnyIO worker thread", "harness-")
 class ThreadsProbe(Probe):
     """Threads the test started that are still running."""
 
+    reusable = True
+
     name = "threads"
     restorable = False
 
@@ -464,6 +487,8 @@ class ProcessesProbe(Probe):
 
     /proc is read only after an audit event says a process may have been started (harness.residue.Activity).
     """
+
+    reusable = True
 
     name = "processes"
     restorable = False
@@ -567,6 +592,8 @@ class WorkingFilesProbe(Probe):
     Reported, never restored: harness does not delete files.
     """
 
+    reusable = True
+
     name = "files"
     restorable = False
 
@@ -652,6 +679,8 @@ _VALUES: tuple[tuple[str, Callable[[], Any], Callable[[Any], Any]], ...] = (
 class SettingsProbe(Probe):
     """Process-wide settings: default socket timeout, umask, recursion limit, tempdir, locale, gc."""
 
+    reusable = True
+
     name = "settings"
 
     def __init__(self) -> None:
@@ -681,6 +710,8 @@ def _value(value: Any, label: str) -> str:
 # -- attributes rebound on modules and classes, and mock patchers left running -----------------------------
 class MockProbe(Probe):
     """`unittest.mock` patchers started and never stopped; restoring stops them, which puts the target back."""
+
+    reusable = True
 
     name = "mock"
 
@@ -724,6 +755,8 @@ class AttributesProbe(Probe):
     Modules are watched as they change, not scanned: see harness.rebinding. New attributes are not
     reported (lazy caches add them); a rebinding is, with what it now holds and where that is defined.
     """
+
+    reusable = True
 
     name = "attributes"
 

@@ -207,7 +207,7 @@ class _Result(unittest.TestResult):
         # The capture files first: one that the last test closed is opened again before the probes look (the fds
         # probe must not blame this test for it), but the streams are swapped after, so a test replacing them is seen.
         streams = self.capture.begin() if self.capture is not None else None
-        self.watch.before()
+        self.watch.before(type(test))
         self.current = _Current(test=test, started=_clock())
         if streams is not None:
             self.current.streams = streams
