@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from harness.backends import BACKENDS
 from harness.case import AsyncTestCase, TestCase, UnhandledErrors
+from harness.clocks import virtual_clock
 from harness.outcome import Findings, ResidualTask, StateChange, Summary, TestReport
 from harness.probes import Probe
 from harness.residue import UnhandledError
@@ -24,4 +25,5 @@ __all__ = [
     "UnhandledErrors",
     "__version__",
     "timeout",
+    "virtual_clock",
 ]

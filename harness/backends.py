@@ -23,6 +23,7 @@ import anyio
 import anyio.abc
 
 from harness import timeouts
+from harness.clocks import Clock, ClockName, VirtualClockLoop, WallTimer
 from harness.outcome import ResidualTask
 from harness.residue import (
     TaskSites,
@@ -40,6 +41,7 @@ __unittest = True  # unittest leaves this module's frames out of a test's traceb
 
 BACKENDS: tuple[str, ...] = ("asyncio", "trio", "asyncio+uvloop")
 BackendSpec = str | tuple[str, Mapping[str, Any]]
+Timer = asyncio.TimerHandle | WallTimer  # the time limit's timers: the loop's own, or wall timers on the virtual clock
 
 # Bound at import: a test may replace these and not put them back before its teardown, which must not use its fakes.
 _all_tasks, _current_task, _wait, _wait_for = asyncio.all_tasks, asyncio.current_task, asyncio.wait, asyncio.wait_for
@@ -60,6 +62,10 @@ class BackendUnavailable(RuntimeError):
 
 class LoopMisuse(RuntimeError):
     """The test closed or stopped the event loop harness runs it on."""
+
+
+class ClockUnavailable(BackendUnavailable):
+    """A backend that cannot run on the virtual clock (the test is skipped, with the fix)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,10 +114,12 @@ def prime() -> None:
     loop.close()
 
 
-def open_session(spec: BackendSpec) -> Session:
-    """A fresh loop on the named backend, not started until its first call."""
+def open_session(spec: BackendSpec, clock: ClockName = "real") -> Session:
+    """A fresh loop on the named backend and clock, not started until its first call."""
     name, options = split_spec(spec)
     with own_resources():
+        if clock == "virtual":
+            return _virtual_session(name, options)
         if name == "trio":
             return TrioSession(name, options)
         return AsyncioSession(name, options)
@@ -237,6 +245,10 @@ class Session:
         """Run a sync `fn` outside the loop but in the test's context (contextvars shared)."""
         raise NotImplementedError
 
+    def clock(self, test: str) -> Clock:
+        """`self.clock` for `test`: the loop's time, which only a virtual-clock session can move."""
+        raise NotImplementedError
+
     def close(self, bound: float) -> Teardown:
         """Enforced teardown: record what is left, cancel it within `bound` seconds, close the loop."""
         raise NotImplementedError
@@ -288,7 +300,7 @@ class AsyncioSession(Session):
 
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         super().__init__(name, options)
-        self.loop: asyncio.AbstractEventLoop = _new_asyncio_loop(name)
+        self.loop: asyncio.AbstractEventLoop = self._new_loop()
         self.sites = TaskSites()
         self.loop.set_task_factory(self.sites.factory)
         # A closure over the list, not a bound method: the loop must not keep the session alive.
@@ -305,8 +317,11 @@ class AsyncioSession(Session):
         self._alone_task: asyncio.Task[None] | None = None  # the part running on its own after the driver ended
         self._inflight: _Call | None = None
         # One timer for the test's deadline, on the loop's clock but checked against the wall clock when it fires.
-        self._timer: asyncio.TimerHandle | None = None
-        self._grace_timer: asyncio.TimerHandle | None = None
+        self._timer: Timer | None = None
+        self._grace_timer: Timer | None = None
+
+    def _new_loop(self) -> asyncio.AbstractEventLoop:
+        return _new_asyncio_loop(self.backend)
 
     async def _next_call(self) -> _Call:
         self._waiter = self.loop.create_future()
@@ -368,14 +383,18 @@ class AsyncioSession(Session):
         ) from call.error
 
     # -- the time limit -------------------------------------------------------------------------------
+    def _wall_later(self, seconds: float, callback: Callable[..., object], *args: Any) -> Timer:
+        """A timer `seconds` of wall-clock time from now: on this loop, whose clock is the wall clock's."""
+        return self.loop.call_later(seconds, callback, *args)
+
     def _watch(self, call: _Call) -> None:
         self._inflight = call
         if self.expired:
             overran = timeouts.overran(call.name, self.grace)
-            self._grace_timer = self.loop.call_later(self.grace, self._expire, call, overran)
+            self._grace_timer = self._wall_later(self.grace, self._expire, call, overran)
         elif self._timer is None:  # once per test (again only if it fired between two parts)
             left = self.deadline - timeouts.now()  # type: ignore[operator]
-            self._timer = self.loop.call_at(self.loop.time() + left, self._on_deadline)
+            self._timer = self._wall_later(left, self._on_deadline)
 
     def _on_deadline(self) -> None:
         self._timer = None
@@ -384,7 +403,7 @@ class AsyncioSession(Session):
             return  # the part ended just in time; the next part sets the timer again, and is cancelled at once
         left = self.deadline - timeouts.now()  # type: ignore[operator]
         if left > 0:  # the loop's clock ran ahead of the wall clock
-            self._timer = self.loop.call_later(left, self._on_deadline)
+            self._timer = self._wall_later(left, self._on_deadline)
             return
         self.expired = True
         self._expire(call, timeouts.exceeded(self.limit, call.name, self._task_blocks()))  # type: ignore[arg-type]
@@ -395,7 +414,7 @@ class AsyncioSession(Session):
         call.timeout = error
         running = self._alone_task if self.driver_done else self._driver
         running.cancel()  # type: ignore[union-attr]
-        self._grace_timer = self.loop.call_later(self.grace, self._give_up, call)
+        self._grace_timer = self._wall_later(self.grace, self._give_up, call)
 
     def _part_cancelled(self) -> None:
         _current_task().uncancel()  # type: ignore[union-attr]  # else anyio's task group would see it at exit
@@ -413,6 +432,9 @@ class AsyncioSession(Session):
 
     def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return self.context.run(fn, *args, **kwargs)
+
+    def clock(self, test: str) -> Clock:
+        return Clock(self.loop.time, None, test)
 
     def close(self, bound: float) -> Teardown:
         loop = self.loop
@@ -732,6 +754,9 @@ class TrioSession(Session):
         context = self.context if self._task is None else self._task.context
         return context.run(fn, *args, **kwargs)
 
+    def clock(self, test: str) -> Clock:
+        return Clock(self._trio.current_time, None, test)
+
     def close(self, bound: float) -> Teardown:
         if not self.started:
             return Teardown((), tuple(self.errors))
@@ -779,3 +804,52 @@ class TrioSession(Session):
 
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
+
+
+# ------------------------------------------------------------------------------------------------
+# the virtual clock: asyncio on a loop whose time jumps (clocks.py), trio on its own MockClock
+# ------------------------------------------------------------------------------------------------
+def _virtual_session(name: str, options: Mapping[str, Any]) -> Session:
+    if name == "asyncio+uvloop":
+        raise ClockUnavailable(
+            "backend 'asyncio+uvloop' cannot run on the virtual clock: uvloop's timers run inside libuv on its own "
+            "clock, which harness cannot move; run this test on 'asyncio' or 'trio', or set clock = \"real\""
+        )
+    if name == "trio":
+        return VirtualTrioSession(name, options)
+    return VirtualAsyncioSession(name, options)
+
+
+class VirtualAsyncioSession(AsyncioSession):
+    """An asyncio session on `VirtualClockLoop`: idle time jumps, the time limit keeps counting wall time."""
+
+    loop: VirtualClockLoop
+
+    def _new_loop(self) -> asyncio.AbstractEventLoop:
+        return VirtualClockLoop()
+
+    def _wall_later(self, seconds: float, callback: Callable[..., object], *args: Any) -> Timer:
+        return self.loop.call_wall_later(seconds, callback, *args)
+
+    def clock(self, test: str) -> Clock:
+        return Clock(self.loop.time, self.loop.virtual_time.advance, test)
+
+    def close(self, bound: float) -> Teardown:
+        # The teardown bounds are wall-clock seconds: from here time follows the wall clock instead of jumping,
+        # so a leftover task's cleanup (or the executor's shutdown) gets its bound in real time.
+        self.loop.virtual_time.following = True
+        return super().close(bound)
+
+
+class VirtualTrioSession(TrioSession):
+    """A trio session on `trio.testing.MockClock(autojump_threshold=0)`: trio's own virtual time."""
+
+    def __init__(self, name: str, options: Mapping[str, Any]) -> None:
+        super().__init__(name, options)
+        from trio.testing import MockClock
+
+        self.mock_clock = MockClock(autojump_threshold=0)
+        self.options = {**options, "clock": self.mock_clock}  # start_guest_run takes it with the run's other options
+
+    def clock(self, test: str) -> Clock:
+        return Clock(self.mock_clock.current_time, self.mock_clock.jump, test)

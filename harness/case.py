@@ -9,7 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 import anyio.abc
 
-from harness import crossloop, timeouts
+from harness import clocks, crossloop, timeouts
 from harness.backends import (
     BackendSpec,
     BackendUnavailable,
@@ -115,6 +115,14 @@ class AsyncTestCase(TestCase):
     backend: ClassVar[BackendSpec] = "asyncio"
     backends: ClassVar[tuple[BackendSpec, ...] | None] = None
     teardown_timeout: ClassVar[float | None] = None
+    # "real", or "virtual": idle time jumps to the next timer (docs/virtual-time.md); `self.clock` is the Clock
+    clock = clocks.ClockSetting("real")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        value = vars(cls).get("clock")
+        if value is not None and not isinstance(value, clocks.ClockSetting):  # a bad value fails the import
+            cls.clock = clocks.ClockSetting(clocks.check(value, f"{cls.__qualname__}.clock"))
 
     def __init__(self, methodName: str = "runTest", *, backend: BackendSpec | None = None) -> None:  # noqa: N803
         super().__init__(methodName)
@@ -186,6 +194,16 @@ class AsyncTestCase(TestCase):
             )
         return session.task_group
 
+    # -- the clock: `self.clock` (clocks.ClockSetting calls this) --------------------------------------
+    def _harness_clock(self) -> clocks.Clock:
+        session = self._harness_session
+        if session is None:
+            raise RuntimeError(
+                f"self.clock of {self.id()} exists only while the test runs (setUp to the last cleanup): "
+                "use it from asyncSetUp, the test, asyncTearDown or a cleanup"
+            )
+        return session.clock(self.id())
+
     # -- user hooks ------------------------------------------------------------------------------------
     async def asyncSetUp(self) -> None:  # noqa: N802
         """Runs after setUp, in the test's task."""
@@ -216,7 +234,7 @@ class AsyncTestCase(TestCase):
         spec = self._harness_spec()
         try:
             split_spec(spec)
-            self._harness_session = open_session(spec)
+            self._harness_session = open_session(spec, clocks.find(self))
             if self._harness_session.loop is not None:
                 crossloop.record(self._harness_session.loop, self.id())
         except UnknownBackend as exc:

@@ -13,7 +13,7 @@ class PublicApiTests(unittest.TestCase):
     def test_all_is_pinned(self):
         self.assertEqual(sorted(harness.__all__), sorted([
             "BACKENDS", "AsyncTestCase", "Findings", "Probe", "ResidualTask", "StateChange", "Summary", "TestCase",
-            "TestReport", "UnhandledError", "UnhandledErrors", "__version__", "timeout",
+            "TestReport", "UnhandledError", "UnhandledErrors", "__version__", "timeout", "virtual_clock",
         ]))
 
     def test_every_public_name_exists(self):
