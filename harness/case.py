@@ -9,13 +9,15 @@ from typing import Any, ClassVar, TypeVar
 
 import anyio.abc
 
-from harness import clocks, crossloop, timeouts
+from harness import clocks, crossloop, scopes, timeouts
 from harness.backends import (
     BackendSpec,
     BackendUnavailable,
     Session,
     UnknownBackend,
     open_session,
+    open_test_session,
+    run_markers,
     split_spec,
 )
 from harness.outcome import NO_FINDINGS, Findings
@@ -69,6 +71,14 @@ def _raise_all(errors: list[UnhandledError], test_id: str) -> None:
         raise UnhandledErrors(f"{len(errors)} errors nobody handled during {test_id}", errors)
 
 
+class _ClassTaskGroup:
+    """`cls.class_task_group`: the anyio task group of the class's loop, open from asyncSetUpClass to
+    asyncTearDownClass (loop_scope = "class"); tasks started in it belong to the class, not to a test."""
+
+    def __get__(self, instance: object, owner: type) -> anyio.abc.TaskGroup:
+        return scopes.task_group_of(owner)
+
+
 class TestCase(unittest.TestCase):
     """A unittest.TestCase whose never-awaited coroutines fail the test that dropped them."""
 
@@ -117,12 +127,15 @@ class AsyncTestCase(TestCase):
     teardown_timeout: ClassVar[float | None] = None
     # "real", or "virtual": idle time jumps to the next timer (docs/virtual-time.md); `self.clock` is the Clock
     clock = clocks.ClockSetting("real")
+    loop_scope: ClassVar[scopes.LoopScope] = "test"  # "class": one loop for the class's tests, per backend
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         value = vars(cls).get("clock")
         if value is not None and not isinstance(value, clocks.ClockSetting):  # a bad value fails the import
             cls.clock = clocks.ClockSetting(clocks.check(value, f"{cls.__qualname__}.clock"))
+        if "loop_scope" in vars(cls):  # a bad value fails the import of its module, naming the class
+            scopes.check(cls.loop_scope, cls)
 
     def __init__(self, methodName: str = "runTest", *, backend: BackendSpec | None = None) -> None:  # noqa: N803
         super().__init__(methodName)
@@ -177,6 +190,7 @@ class AsyncTestCase(TestCase):
     def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
         copies = self.fan_out()
         if copies == [self]:
+            self._harness_enter_class_loop()
             return super().run(result)
         for copy in copies:  # under plain unittest or pytest: run every backend in turn
             result = copy.run(result)
@@ -204,7 +218,22 @@ class AsyncTestCase(TestCase):
             )
         return session.clock(self.id())
 
+    class_task_group = _ClassTaskGroup()
+
     # -- user hooks ------------------------------------------------------------------------------------
+    @classmethod
+    async def asyncSetUpClass(cls) -> None:  # noqa: N802
+        """With loop_scope = "class": runs on the class's loop before its first test (after setUpClass)."""
+
+    @classmethod
+    async def asyncTearDownClass(cls) -> None:  # noqa: N802
+        """With loop_scope = "class": runs on the class's loop after its last test, then the loop is closed."""
+
+    @classmethod
+    def tearDownClass(cls) -> None:  # noqa: N802
+        """Runs asyncTearDownClass and closes the class's loop (loop_scope = "class"); call it from an override."""
+        scopes.leave(cls, _class_bound(cls))
+
     async def asyncSetUp(self) -> None:  # noqa: N802
         """Runs after setUp, in the test's task."""
 
@@ -234,9 +263,7 @@ class AsyncTestCase(TestCase):
         spec = self._harness_spec()
         try:
             split_spec(spec)
-            self._harness_session = open_session(spec, clocks.find(self))
-            if self._harness_session.loop is not None:
-                crossloop.record(self._harness_session.loop, self.id())
+            self._harness_session = self._harness_open(spec)
         except UnknownBackend as exc:
             raise UnknownBackend(f"{exc} (in {type(self).__qualname__} of {type(self).__module__})") from None
         except BackendUnavailable as exc:
@@ -248,6 +275,34 @@ class AsyncTestCase(TestCase):
             self._harness_session.run_sync(self.setUp)
         if _overrides(self, "asyncSetUp", AsyncTestCase):
             self._harness_session.call(self.asyncSetUp)
+
+    def _harness_open(self, spec: BackendSpec) -> Session:
+        """This test's session: on a fresh loop, or on its class's loop (loop_scope = "class")."""
+        clock = clocks.find(self)
+        if type(self).loop_scope == "class":
+            if clock != "real":
+                raise RuntimeError(
+                    f"{type(self).__qualname__} has loop_scope = 'class' and a virtual clock, which harness does not "
+                    "combine yet: its tests share one loop, and a clock per test cannot be; use one of the two"
+                )
+            return open_test_session(scopes.current(type(self), spec).session)  # type: ignore[arg-type]
+        session = open_session(spec, clock)
+        if session.loop is not None:
+            crossloop.record(session.loop, self.id())
+        return session
+
+    def _harness_enter_class_loop(self) -> None:
+        """Open the class's loop if this is its first test (before the test's probes start watching)."""
+        cls = type(self)
+        if cls.loop_scope != "class" or _skipped(self):
+            return
+        spec = self._harness_spec()
+        try:
+            split_spec(spec)
+        except UnknownBackend:
+            return  # the test's set-up reports it
+        limit = timeouts.find(self, _defaults["timeout"])
+        scopes.enter(cls, spec, self.id(), limit, self._harness_bound())
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:  # noqa: N802
         session = self._harness_session
@@ -294,6 +349,9 @@ class AsyncTestCase(TestCase):
         bound = self._harness_bound()
         logged = session.errors  # the loop's handler keeps appending while garbage is collected below
         teardown = session.close(bound)
+        if type(self).loop_scope == "test":
+            for marker in run_markers(session):  # a trio run: its token and main task name this test later
+                crossloop.record(marker, self.id())
         del session  # our last reference: what the loop still held is collected now, for this test
         gc.collect(1)
         errors = logged + self._harness_unawaited.seen
@@ -302,6 +360,23 @@ class AsyncTestCase(TestCase):
             residual_tasks=teardown.residual_tasks, unhandled_errors=tuple(str(e) for e in errors)
         )
         _raise_all(errors, self.id())
+
+
+def class_loop_name(test: unittest.TestCase) -> str:
+    """The name crossloop knows a test's class loop by; "" for a test on a loop of its own."""
+    if not isinstance(test, AsyncTestCase) or type(test).loop_scope != "class":
+        return ""
+    spec = test._harness_backend if test._harness_backend is not None else type(test).backend
+    return scopes.label(type(test), spec)
+
+
+def _skipped(case: unittest.TestCase) -> bool:
+    method = getattr(case, case._testMethodName, None)
+    return bool(getattr(type(case), "__unittest_skip__", False) or getattr(method, "__unittest_skip__", False))
+
+
+def _class_bound(cls: type[AsyncTestCase]) -> float:
+    return cls.teardown_timeout if cls.teardown_timeout is not None else _defaults["teardown_timeout"]
 
 
 def _overrides(case: unittest.TestCase, name: str, base: type) -> bool:

@@ -106,7 +106,16 @@ def placement(test: unittest.TestCase) -> Placement:
         name = test._testMethodName
         return Placement(module=name, cls="", test_id=name)
     cls = type(test)
-    return Placement(module=cls.__module__, cls=cls.__qualname__, test_id=test.id())
+    return Placement(module=cls.__module__, cls=_class_key(test), test_id=test.id())
+
+
+def _class_key(test: unittest.TestCase) -> str:
+    """The class's name, with the backend for a class-scoped class fanned out to several backends: each backend's
+    tests then stay together in the order, and share one loop (opening it once) rather than alternating."""
+    name = type(test).__qualname__
+    if isinstance(test, AsyncTestCase) and test.loop_scope == "class" and type(test).backends:
+        return f"{name}[{test.backend_name}]"
+    return name
 
 
 def backend_of(test: unittest.TestCase) -> str | None:
@@ -329,10 +338,30 @@ def _pick_backend(suite: unittest.TestSuite, target: str, backend: str) -> unitt
     return unittest.TestSuite(picked)
 
 
+def _backend_by_backend(tests: list[unittest.TestCase]) -> list[unittest.TestCase]:
+    """Discovery order, except that a class-scoped class fanned out to several backends lists each backend's tests
+    together (all of the first backend, then the next), so that one class loop is open at a time."""
+    def position(index: int) -> tuple[int, int]:
+        test = tests[index]
+        if isinstance(test, AsyncTestCase) and test.loop_scope == "class" and type(test).backends:
+            names = [spec if isinstance(spec, str) else spec[0] for spec in type(test).backends]  # type: ignore[union-attr]
+            return (names.index(test.backend_name), index)
+        return (0, index)
+
+    if not any(isinstance(t, AsyncTestCase) and t.loop_scope == "class" for t in tests):
+        return tests
+    runs: list[list[int]] = []
+    for index, test in enumerate(tests):
+        if runs and type(tests[runs[-1][-1]]) is type(test):
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return [tests[i] for run in runs for i in sorted(run, key=position)]
+
+
 def _expand(suite: unittest.TestSuite | unittest.TestCase, target: str) -> Iterator[unittest.TestCase]:
     if isinstance(suite, unittest.TestSuite):
-        for item in suite:
-            yield from _expand(item, target)
+        yield from _backend_by_backend([test for item in suite for test in _expand(item, target)])
     elif isinstance(suite, AsyncTestCase):
         yield from suite.fan_out()
     elif isinstance(suite, unittest.TestCase):

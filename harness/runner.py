@@ -226,7 +226,7 @@ class _Result(unittest.TestResult):
             current.outcome = outcome
         if err is not None:
             current.longrepr.append(self._exc_info_to_string(err, test))
-            note = crossloop.explain(err[1], loader.test_id(test))
+            note = crossloop.explain(err[1], loader.test_id(test), case.class_loop_name(test))
             if note:
                 current.longrepr.append(note)
 

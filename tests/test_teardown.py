@@ -216,6 +216,33 @@ class StaleLoopTests(unittest.TestCase):
             with self.subTest(cls):
                 note = (f"note: the object was made on the event loop of test_pool.{cls}.test_a_connect, which "
                         "ended with that test; every test gets a fresh loop. Create it in the test or in "
-                        "asyncSetUp rather than caching it at module or class level.")
+                        "asyncSetUp, or share it between the tests of one class with loop_scope = \"class\" "
+                        "(create it in asyncSetUpClass), rather than caching it at module or class level.")
                 self.assertIn(note, self.stale.tests[f"test_pool.{cls}.{test}"]["longrepr"])
                 self.assertIn(note, self.stale.stdout)
+
+    def test_an_object_of_a_class_loop_used_after_the_class_names_the_class(self):
+        entry = self.stale.tests["test_pool.UsesTheClassPoolLaterTests.test_reply"]
+        self.assertEqual(entry["outcome"], "error")
+        self.assertIn(
+            'note: the object was made on the event loop of class test_pool.ClassPoolTests (loop_scope = "class"), '
+            "which ended with asyncTearDownClass; every test gets a fresh loop.", entry["longrepr"],
+        )
+
+    def test_a_trio_token_of_a_previous_tests_run_names_that_test(self):
+        entry = self.stale.tests["test_pool.TrioTokenTests.test_b_wake"]
+        self.assertEqual(entry["outcome"], "error")
+        self.assertEqual(entry["message"], "trio.RunFinishedError: run() has exited")
+        self.assertIn(
+            "note: the object was made in the trio run of test_pool.TrioTokenTests.test_a_remember, which ended with "
+            "that test; every test gets a fresh trio run. Call trio from the test's async parts, and create the "
+            "object in the test or in asyncSetUp, or share it between the tests of one class with "
+            'loop_scope = "class" (create it in asyncSetUpClass), rather than caching it at module or class level.',
+            entry["longrepr"],
+        )
+
+    def test_trio_called_outside_the_run_says_where_the_run_is(self):
+        entry = self.stale.tests["test_pool.TrioTokenTests.test_c_sync_part"]
+        self.assertEqual(entry["message"], "RuntimeError: must be called from async context")
+        self.assertRegex(entry["longrepr"], r"(?m)^note: a trio function was called outside any trio run \(on trio, "
+                                            r"setUp, tearDown, sync tests and sync cleanups run outside the run\)")

@@ -2,6 +2,8 @@
 import asyncio
 import unittest
 
+import trio
+
 import harness
 
 _connections = {}
@@ -42,3 +44,38 @@ class HarnessConnectionTests(harness.AsyncTestCase):
     async def test_b_reply(self):
         conn = await connect("harness")
         self.assertEqual(await conn.wait_for_reply(), "pong")
+
+
+class TrioTokenTests(harness.AsyncTestCase):
+    """A TrioToken cached by one test and used by the next, whose trio run is another."""
+
+    backend = "trio"
+
+    async def test_a_remember(self):
+        _connections["token"] = trio.lowlevel.current_trio_token()
+
+    async def test_b_wake(self):
+        token = _connections["token"]
+        token.run_sync_soon(print, "woken")
+
+    def test_c_sync_part(self):
+        trio.current_time()  # a sync test runs outside the trio run
+
+
+class ClassPoolTests(harness.AsyncTestCase):
+    """A pool made on a class loop, used after the class ended by a test of another class."""
+
+    loop_scope = "class"
+
+    @classmethod
+    async def asyncSetUpClass(cls):
+        _connections["class reply"] = asyncio.get_running_loop().create_future()  # answered by no one
+
+    async def test_a_made(self):
+        self.assertFalse(_connections["class reply"].done())
+
+
+class UsesTheClassPoolLaterTests(harness.AsyncTestCase):
+    async def test_reply(self):
+        reply = _connections["class reply"]
+        await reply
