@@ -454,14 +454,9 @@ class AsyncioSession(Session):
             elif self._driver is not None and not self._driver.done():  # the clean path: just stop the driver
                 self._waiter.set_result(_STOP)  # type: ignore[union-attr]
                 loop.run_until_complete(self._driver)
-            residual = tuple(
-                dataclasses.replace(described[task], refused_cancel=True) if not task.done() else described[task]
-                for task in pending
-            )
-            _ABANDONED.extend(task for task in pending if not task.done())
+            residual = self._settle(pending, described)
             if self._driver is not None and not self._driver.done():
                 _ABANDONED.append(self._driver)
-            self._collect_results(pending, described)
         finally:
             # 3. close the loop and reset the current loop, whatever happened above
             self._policy.set_event_loop(None)
@@ -529,6 +524,17 @@ class AsyncioSession(Session):
             await _wait_for(awaitable, bound)
         except TimeoutError:
             self.errors.append(UnhandledError(f"{what} after {bound:g} s; it was abandoned"))
+
+    def _settle(self, pending: list[asyncio.Task[Any]],
+                described: dict[asyncio.Task[Any], ResidualTask]) -> tuple[ResidualTask, ...]:
+        """The residual tasks, marked when they refused cancellation (those are abandoned), and their results read."""
+        residual = tuple(
+            dataclasses.replace(described[task], refused_cancel=True) if not task.done() else described[task]
+            for task in pending
+        )
+        _ABANDONED.extend(task for task in pending if not task.done())
+        self._collect_results(pending, described)
+        return residual
 
     def _collect_results(self, pending: list[asyncio.Task[Any]], described: Mapping[Any, ResidualTask]) -> None:
         reported = _reported_exceptions(self.errors)  # a task group's task failing is already in its group's error
@@ -946,12 +952,7 @@ class SharedAsyncioSession(AsyncioSession):
             elif self._driver is not None and not self._driver.done():
                 self._waiter.set_result(_STOP)  # type: ignore[union-attr]
                 loop.run_until_complete(self._driver)
-            residual = tuple(
-                dataclasses.replace(described[task], refused_cancel=True) if not task.done() else described[task]
-                for task in pending
-            )
-            _ABANDONED.extend(task for task in pending if not task.done())
-            self._collect_results(pending, described)
+            residual = self._settle(pending, described)
         finally:
             # 3. the loop is no longer current, and the class's factory and handler are back
             asyncio.set_event_loop(None)
