@@ -279,6 +279,16 @@ class AsyncTestCase(TestCase):
     def _harness_open(self, spec: BackendSpec) -> Session:
         """This test's session: on a fresh loop, or on its class's loop (loop_scope = "class")."""
         clock = clocks.find(self)
+        cls = type(self)
+        if cls.loop_scope != "class":
+            hooks = [name for name in ("asyncSetUpClass", "asyncTearDownClass")
+                     if getattr(cls, name).__func__ is not getattr(AsyncTestCase, name).__func__]
+            if hooks:
+                raise TypeError(
+                    f"{cls.__qualname__} defines {' and '.join(hooks)}, which "
+                    f"{'runs' if len(hooks) == 1 else 'run'} only on a class's own loop: set "
+                    "loop_scope = \"class\" on it, or do that work in asyncSetUp for each test"
+                )
         if type(self).loop_scope == "class":
             if clock != "real":
                 raise RuntimeError(

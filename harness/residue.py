@@ -183,7 +183,7 @@ class TaskSites:
 
     def factory(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
         """A task factory for `loop.set_task_factory`."""
-        task = asyncio.Task(coro, loop=loop, **kwargs)
+        task = _Task(coro, loop=loop, **kwargs)
         self.sites[task] = caller_site()
         return task
 
@@ -197,6 +197,20 @@ class TaskSites:
             suspended_at=format_site(suspended_site(coro)),  # type: ignore[arg-type]
             refused_cancel=refused,
         )
+
+
+if sys.version_info[:3] == (3, 13, 0):
+    class Task(asyncio.Task):  # type: ignore[type-arg]  # named as asyncio's: its messages say "Task ..."
+        """Python 3.13.0's loop.create_task calls set_name(None) after a custom factory, naming every task
+        'None' (fixed in 3.13.1): keep the default name (Task-N) instead."""
+
+        def set_name(self, value: object) -> None:
+            if value is not None:
+                super().set_name(value)
+
+    _Task: Any = Task
+else:
+    _Task = asyncio.Task
 
 
 class UnhandledError(Exception):

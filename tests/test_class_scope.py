@@ -231,3 +231,14 @@ class InProcessTests(unittest.TestCase):
                 ])
                 self.assertTrue(all(loop is loops[0] for loop in loops[:4]), loops)
                 self.assertIsNot(loops[4], loops[0])
+
+
+class MissingScopeTests(unittest.TestCase):
+    def test_async_set_up_class_without_a_class_loop_is_an_error_that_says_what_to_set(self):
+        run = start("class_scope_missing", "--seed", "1").result()
+        self.assertEqual(run.code, 1, run.describe())
+        entry = run.test("NoScopeTests.test_uses_it")
+        self.assertEqual(entry["outcome"], "error")
+        self.assertEqual(entry["message"], 'TypeError: NoScopeTests defines asyncSetUpClass, which runs only on a '
+                                           'class\'s own loop: set loop_scope = "class" on it, or do that work in '
+                                           'asyncSetUp for each test')
