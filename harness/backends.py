@@ -628,7 +628,8 @@ class TrioSession(Session):
         self._stopping = False
         self._run_error: BaseException | None = None
         self._token: Any = None  # the run's TrioToken: how the host asks the run to cancel a part that runs late
-        self._scope: Any = None  # the cancel scope of the part running
+        self._scope: Any = None  # the cancel scope that cancels the part running
+        self._test_scope: Any = None  # the cancel scope around all of the test's parts
         self._sigint = signal.getsignal(signal.SIGINT) if _main_thread() else None
 
     def _on_done(self, outcome: Any) -> None:
@@ -642,7 +643,10 @@ class TrioSession(Session):
         self._task = self._trio.lowlevel.current_task()
         self._token = self._trio.lowlevel.current_trio_token()
         self._spawns.armed = True
-        await self._drive(first)
+        # One cancel scope around all the test's parts, not one per part: a context a part enters and a later part
+        # leaves (enterAsyncContext of a task group or a nursery in asyncSetUp) must nest inside it.
+        with self._trio.CancelScope() as self._test_scope:
+            await self._drive(first)
         # The task group failed (the test part running saw why): later parts, such as asyncTearDown and async
         # cleanups, still run on this loop, each on its own, until close() stops the run.
         while not self._stopping:
@@ -654,13 +658,23 @@ class TrioSession(Session):
             self._complete(call)
 
     async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup) -> None:
-        with self._trio.CancelScope() as self._scope:  # cancelled, alone, if the part runs late
+        if not self.expired:  # a part that runs late is cancelled through the test's scope
+            self._scope = self._test_scope
+            await super()._run_call(call, group)
+            return
+        # The time ran out, so the test's scope is cancelled: each later part (asyncTearDown, cleanups) runs
+        # shielded from it, in a scope of its own that is cancelled if the part overruns its grace.
+        with self._trio.CancelScope(shield=True) as self._scope:
             await super()._run_call(call, group)
 
     async def _next_call(self) -> _Call:
         # Poll rather than wait on an Event: an idle guest run parks its I/O wait in a worker thread, and waking
         # it costs a thread round trip per test part. The loop only turns while the host pumps, so between parts
         # nothing spins; a part the host hands over is seen on the next tick.
+        if self.expired:  # the test's scope is cancelled: wait for the next part shielded from it
+            with self._trio.CancelScope(shield=True):
+                while self._next is None:
+                    await self._trio.lowlevel.checkpoint()
         while self._next is None:
             await self._trio.lowlevel.checkpoint()
         call, self._next = self._next, None

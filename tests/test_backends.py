@@ -91,3 +91,11 @@ class SpecTests(unittest.TestCase):
                                                     r"from: restrict_keyboard_interrupt_to_checkpoints, "
                                                     r"strict_exception_groups$"):
             split_spec(("trio", {"use_uvloop": True}))
+
+
+class EnteredContextTests(unittest.TestCase):
+    def test_a_task_group_entered_in_async_set_up_is_left_by_its_cleanup_on_every_backend(self):
+        run = start("entered_contexts", "--seed", "1").result()
+        self.assertEqual(run.code, 0, run.describe())
+        self.assertEqual(sorted(run.outcomes.values()), ["passed", "passed"])
+        self.assertEqual({entry["backend"] for entry in run.tests.values()}, {"asyncio", "trio"})
