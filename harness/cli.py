@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import bisection, rounds
+from harness import bisection, combine, rounds
 from harness import config as settings
 from harness.config import Config, UsageError
 from harness.outcome import Summary
@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run unittest-style tests with a loop per test, enforced teardown and a seeded order.",
         epilog="Settings can also live in setup.cfg [harness] or pyproject.toml [tool.harness]; "
         "the command line wins. Exit codes: 0 passed, 1 failed, 2 interrupted, 3 internal error or a report "
-        "that could not be written, 4 usage error, 5 no tests collected.",
+        "that could not be written, 4 usage error, 5 no tests collected. Merge shards' reports with: harness combine "
+        "(see harness combine --help).",
     )
     parser.add_argument("targets", nargs="*", metavar="TARGET",
                         help="a directory, a .py file or a dotted id (module, module.Class, "
@@ -97,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run the tests in N worker processes (auto: one per CPU); the seed fixes the split")
     workers.add_argument("--worker", type=_typed(settings.parse_worker), metavar="K/N",
                          help="run only the tests worker K ran in a -j N run with the same seed, in order, alone")
+    sharding = parser.add_argument_group("shards (several machines; merge their reports with: harness combine)")
+    sharding.add_argument("--shard", type=_typed(settings.parse_shard), metavar="K/N",
+                          help="run only shard K of N: a share of the ordered tests, disjoint from the other "
+                          "shards' for the same --seed (needed)")
+    sharding.add_argument("--durations-from", metavar="PATH", type=_typed(settings.parse_path),
+                          help="balance the shards by the durations in this earlier JSON report (by test count "
+                          "when it does not exist yet)")
     checks.add_argument("--bisect", metavar="TEST_ID",
                         help="find the tests that make TEST_ID fail when they run before it (with --seed)")
     flaky = parser.add_argument_group("flaky tests")
@@ -117,6 +125,11 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
     if found.get("until_failure") and "bisect" in found:
         raise UsageError("--until-failure and --bisect do not go together: find a failing seed with --until-failure "
                          "first, then give it to --bisect with --seed")
+    if "shard" in found and "bisect" in found:
+        raise UsageError("--shard and --bisect do not go together: bisect in the shard's order by giving the shard's "
+                         "tests (its JSON report's order) as targets, with the same --seed")
+    if "durations_from" in found and "shard" not in found:
+        raise UsageError("--durations-from only balances shards; add --shard K/N, or leave --durations-from out")
     return found
 
 
@@ -160,6 +173,8 @@ _TO_ARGV: dict[str, Any] = {
     "repeat": _valued("--repeat"),
     "until_failure": lambda on: ["--until-failure"] if on else [],
     "backend": _valued("--backend"),
+    "shard": lambda pair: ["--shard", f"{pair[0]}/{pair[1]}"],
+    "durations_from": _valued("--durations-from"),
     "targets": lambda targets: (["--"] if any(t.startswith("-") for t in targets) else []) + list(targets),
 }
 
@@ -197,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the tests the arguments name and return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv and argv[0] in ("combine", "--combine"):  # merge shards' reports (harness.combine)
+            return _exit_code(*combine.run(argv[1:], _command()))
         config = make_config(argv)
         if config.bisect is not None:
             return bisection.main(config, _command())

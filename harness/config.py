@@ -47,6 +47,8 @@ class Config:
     repeat: int = 1  # runs of each test; above 1, ids get a `#N` suffix (command line only)
     until_failure: bool = False  # rounds with fresh seeds until one fails (command line only)
     backend: str | None = None  # the backend of every async class that does not pin one; None: each class's own
+    shard: tuple[int, int] | None = None  # (K, N): run only shard K of N of the order (command line only)
+    durations_from: str | None = None  # an earlier JSON report whose durations balance the shards (command line only)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -154,6 +156,19 @@ def parse_worker(value: Any) -> tuple[int, int]:
         k, n = int(number), int(total)
     except ValueError:
         raise ValueError(f"{value!r} is not K/N; write the worker's number and the -j count, as in 2/4") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"{value!r}: K must be from 1 to N, as in 2/4")
+    return k, n
+
+
+def parse_shard(value: Any) -> tuple[int, int]:
+    """K/N: shard K of N machines."""
+    number, _, total = str(value).strip().partition("/")
+    try:
+        k, n = int(number), int(total)
+    except ValueError:
+        raise ValueError(f"{value!r} is not K/N; write this machine's shard number and the number of shards, as in "
+                         "2/4") from None
     if not 1 <= k <= n:
         raise ValueError(f"{value!r}: K must be from 1 to N, as in 2/4")
     return k, n

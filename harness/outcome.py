@@ -105,6 +105,20 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Shard:
+    """Which share of the whole planned order a run is (`--shard K/N`), and what combine checks shards against."""
+
+    index: int  # K, from 1
+    count: int  # N
+    planned: int  # tests in the whole planned order, every shard's together
+    fingerprint: str  # a digest of the whole order's ids: the same suite and selection on every machine
+    split: str  # a digest of every test's shard: the same on every machine that split the order the same way
+    positions: tuple[int, ...]  # each of this shard's tests' place in the whole order, parallel to RunPlan.order
+    balance: Literal["count", "durations"] = "count"
+    durations_from: str | None = None  # the earlier JSON report the durations came from
+
+
+@dataclass(frozen=True)
 class RunPlan:
     """What is about to run, in order, and how to run it again."""
 
@@ -114,3 +128,4 @@ class RunPlan:
     workers: tuple[tuple[str, ...], ...] = ()  # each worker's sequence under -j N (empty when serial)
     jobs: int = 1  # the N of -j N (more than len(workers) when there were fewer groups of tests than workers)
     backend: str | None = None  # --backend: what every async class that does not pin its backend runs on
+    shard: Shard | None = None  # --shard K/N: this run's share of the whole order

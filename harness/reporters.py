@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from json import dumps as _json_dumps  # bound now: a test that replaces json.dumps cannot blank the report
 from typing import TYPE_CHECKING, Any, TextIO
 
-from harness.outcome import Outcome, RunPlan, Summary, TestReport
+from harness.outcome import Outcome, RunPlan, Shard, Summary, TestReport
 from harness.report_text import REPORT_LIMIT, TERMINAL_LIMIT, clipped, json_text, without_surrogates, xml_text
 
 if TYPE_CHECKING:
@@ -99,6 +99,7 @@ class TextReporter(Reporter):
         self.durations = durations
         self.rerun = rerun
         self.backend: str | None = None  # the run's --backend, which a rerun must repeat
+        self.shard: Shard | None = None  # the run's --shard, which a rerun must repeat too
         self.column = 0
         self.reader_gone = False
 
@@ -124,9 +125,9 @@ class TextReporter(Reporter):
         count = len(plan.order)
         self._write(
             f"harness {__version__} on Python {python_version()}: {count} test{'s' if count != 1 else ''}, "
-            f"bucket {plan.bucket}, --seed {plan.seed}{_forced(plan)}{_workers(plan)}\n"
+            f"bucket {plan.bucket}, --seed {plan.seed}{_forced(plan)}{_sharded(plan.shard)}{_workers(plan)}\n"
         )
-        self.backend = plan.backend
+        self.backend, self.shard = plan.backend, plan.shard
 
     def test_finished(self, report: TestReport) -> None:
         if self.verbosity >= 2:
@@ -215,12 +216,26 @@ class TextReporter(Reporter):
         if summary.failed or summary.interrupted:
             forced = f" --backend {self.backend}" if self.backend else ""
             self._write(f"rerun this order with: {self.rerun} --seed {summary.seed} --bucket {summary.bucket}"
-                        f"{forced}\n")
+                        f"{forced}{_shard_flags(self.shard)}\n")
         self._write(summary.line() + "\n")
 
 
 def _forced(plan: RunPlan) -> str:
     return f", --backend {plan.backend}" if plan.backend else ""
+
+
+def _sharded(shard: Shard | None) -> str:
+    if shard is None:
+        return ""
+    balance = "test count" if shard.balance == "count" else f"durations in {shard.durations_from}"
+    return f", shard {shard.index}/{shard.count} of {shard.planned} tests (balanced by {balance})"
+
+
+def _shard_flags(shard: Shard | None) -> str:
+    if shard is None:
+        return ""
+    durations = f" --durations-from {shard.durations_from}" if shard.durations_from else ""
+    return f" --shard {shard.index}/{shard.count}{durations}"
 
 
 def _workers(plan: RunPlan) -> str:
@@ -381,6 +396,14 @@ def report_to_json(report: TestReport) -> dict[str, Any]:
     }
 
 
+def shard_plan_to_json(shard: Shard) -> dict[str, Any]:
+    """What harness combine checks a shard's report against the others with (documented in docs/reports.md)."""
+    return {
+        "planned": shard.planned, "fingerprint": shard.fingerprint, "split": shard.split,
+        "balance": shard.balance, "durations_from": shard.durations_from, "positions": list(shard.positions),
+    }
+
+
 class JsonReporter(FileReporter):
     """The whole run as one JSON document, written when the run ends (however it ends)."""
 
@@ -392,10 +415,13 @@ class JsonReporter(FileReporter):
         self.order: tuple[str, ...] = ()
         self.workers: tuple[tuple[str, ...], ...] = ()
         self.jobs = 1
+        self.shard: Shard | None = None
+        self.python = python_version()  # harness combine gives the shards' own
 
     def start_run(self, plan: RunPlan) -> None:
         self.order = plan.order
         self.workers, self.jobs = plan.workers, plan.jobs
+        self.shard = plan.shard
 
     def render(self, summary: Summary) -> str:
         from harness import __version__
@@ -403,7 +429,7 @@ class JsonReporter(FileReporter):
         document = {
             "schema_version": JSON_SCHEMA_VERSION,
             "harness_version": __version__,
-            "python": python_version(),
+            "python": self.python,
             "seed": summary.seed,
             "bucket": summary.bucket,
             "interrupted": summary.interrupted,
@@ -415,6 +441,8 @@ class JsonReporter(FileReporter):
             "order": list(self.order),
             "jobs": self.jobs,
             "workers": [list(sequence) for sequence in self.workers],
+            "shard": [self.shard.index, self.shard.count] if self.shard else None,
+            "shard_plan": shard_plan_to_json(self.shard) if self.shard else None,
             "tests": [report_to_json(r) for r in summary.reports],
         }
 

@@ -24,6 +24,7 @@ from harness import (
     loader,
     order,
     probes,
+    shards,
     stdlib_async,
     timeouts,
     watch,
@@ -71,6 +72,34 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
     return run_plan, ordered
 
 
+def _shard(config: Config, run_plan: RunPlan, tests: list[unittest.TestCase]
+           ) -> tuple[RunPlan, list[unittest.TestCase]]:
+    """Keep this machine's share of the order (`--shard K/N`, harness.shards), in the order's own sequence."""
+    assert config.shard is not None
+    number, count = config.shard
+    if config.seed is None:
+        raise UsageError(f"--shard {number}/{count} needs --seed: every shard must plan the same order; give every "
+                         "shard the same seed, such as --seed $GITHUB_RUN_ID")
+    recorded = None
+    if config.durations_from is not None:
+        recorded = shards.read_durations(config.durations_from)
+        if recorded is None:
+            print(f"harness: note: no report at {config.durations_from!r} yet, so the shards are balanced by test "
+                  "count (every shard must see the same file, or none: combine checks)", file=sys.stderr)
+    places = [loader.placement(t) for t in tests]
+    share = shards.choose(places, config.bucket, config.shard, recorded,
+                          config.durations_from if recorded is not None else None)
+    if not share.positions:
+        found = len(shards.groups(places, config.bucket))
+        unit = "modules" if config.bucket == "module" else "classes"
+        raise NoTests(f"shard {number} of {count} runs no tests: the {len(places)} tests are in {found} {unit} "
+                      f"(bucket {config.bucket}), and each stays on one shard; use at most {found} shards"
+                      + ("" if config.bucket != "module" else ", or --bucket class to split modules"))
+    run_plan = dataclasses.replace(
+        run_plan, order=tuple(run_plan.order[i] for i in share.positions), shard=share)
+    return run_plan, [tests[i] for i in share.positions]
+
+
 def _exists(path: str) -> bool:
     return os.path.exists(path)
 
@@ -84,6 +113,8 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     chosen = watch.choose(config.disable_probes, config.probes)  # a bad probe name stops the run before loading
     case.force_backend(config.backend)  # before the workers fork, so that they and the reports here agree
     run_plan, tests = plan(config, seed)
+    if config.shard is not None:
+        run_plan, tests = _shard(config, run_plan, tests)
     if chosen:
         backends.prime()
     jobs = config.worker[1] if config.worker is not None else config.jobs
@@ -93,7 +124,9 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
         if number > len(lanes):
             raise NoTests(f"worker {number} of {jobs} runs no tests: there are only {len(lanes)} groups of tests")
         tests = [tests[i] for i in lanes[number - 1]]
-        run_plan = dataclasses.replace(run_plan, order=tuple(loader.test_id(t) for t in tests))
+        shard = run_plan.shard and dataclasses.replace(
+            run_plan.shard, positions=tuple(run_plan.shard.positions[i] for i in lanes[number - 1]))
+        run_plan = dataclasses.replace(run_plan, order=tuple(loader.test_id(t) for t in tests), shard=shard)
         lanes = (tuple(range(len(tests))),)
     elif jobs > 1:
         run_plan = dataclasses.replace(

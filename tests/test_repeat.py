@@ -174,5 +174,6 @@ class CommandLineRoundTripTests(unittest.TestCase):
             "pattern": "check_*.py", "failfast": True, "verbosity": 0, "durations": 0, "capture": False,
             "json": "-r.json", "junit_xml": "r.xml", "strict": True, "teardown_timeout": 0.25, "restore": False,
             "probes": ("m:P", "n:Q"), "disable_probes": ("environ",), "repeat": 4, "backend": "asyncio+uvloop",
+            "shard": (2, 3), "durations_from": "-d.json",
         }
         self.assertEqual(cli.given(cli.to_argv(options)), options)
