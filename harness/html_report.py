@@ -193,6 +193,8 @@ def _findings_section(anchor: str, title: str, marked: Sequence[TestReport], ite
 
 # -- the slowest tests, the timeline, the table ------------------------------------------------------------------
 def _slowest(reports: Sequence[TestReport]) -> str:
+    if not reports:
+        return '<section id="slowest"><h2>The slowest tests</h2><p class="none">No test has a result.</p></section>\n'
     slowest = sorted(reports, key=lambda r: r.duration, reverse=True)[:SLOWEST]
     rows = "".join(
         f"<tr><td class=\"num\">{r.duration:.3f} s</td><td>{_outcome(r.outcome)}</td>"

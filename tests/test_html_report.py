@@ -13,6 +13,8 @@ import time
 import unittest
 from typing import Any
 
+from harness import cli, config
+from harness.config import Config
 from harness.html_assets import SCRIPT, STYLE
 from harness.html_report import FULL_LIMIT, page, script_json
 from harness.outcome import Findings, ResidualTask, RunPlan, StateChange, Summary, TestReport
@@ -170,6 +172,13 @@ class HtmlRunTests(unittest.TestCase):
                 self.assertNotIn(banned, text)
         self.assertNotIn("http://", self.text)
         self.assertNotIn("https://", self.text)
+
+
+class HtmlOptionTests(unittest.TestCase):
+    def test_html_is_an_option_and_a_setting_that_rounds_of_until_failure_keep(self):
+        self.assertEqual(cli.given(["--html", "build/report.html"]), {"html": "build/report.html"})
+        self.assertEqual(config.apply(Config(), {"html": "build/r.html"}, "setup.cfg").html, "build/r.html")
+        self.assertEqual(cli.to_argv({"html": "-odd.html"}), ["--html=-odd.html"])
 
 
 class HtmlPathTests(unittest.TestCase):
