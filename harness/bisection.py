@@ -241,6 +241,7 @@ class Trials:
         self.done: list[Trial] = []
         self.timeout: float | None = None  # none for the full run, whose duration sets it
         self.junit = False  # a JUnit report is set up: write the trials' somewhere else than the user's
+        self.html = False  # the same for an HTML report
         self.cwd: str | None = None
 
     def run(self, kind: TrialKind, before: Sequence[str], left: int, targets: Sequence[str] | None = None,
@@ -251,6 +252,8 @@ class Trials:
         json_path = os.path.join(self.folder, f"trial-{number}.json")
         if self.junit:
             extra = [*extra, "--junit-xml", os.path.join(self.folder, f"trial-{number}.xml")]
+        if self.html:
+            extra = [*extra, "--html", os.path.join(self.folder, f"trial-{number}.html")]
         shown = [*before, self.test_id] if targets is None else targets
         started = time.perf_counter()
         code = self._wait(self.command.argv(shown, json_path, extra), number, shown)
@@ -447,6 +450,7 @@ def main(config: Config, program: str, out: TextIO | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="harness-bisect-") as folder, runner.terminate_as_interrupt():
         trials = Trials(_command(config, program), test_id, folder, out, quiet=config.verbosity == 0)
         trials.junit = config.junit_xml is not None
+        trials.html = config.html is not None
         result = _Bisector(config, test_id, before, trials).run()
     result = replace(result, trials=tuple(trials.done), duration=time.perf_counter() - started)
     out.write("\n" + "\n".join(render(result)) + "\n")

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from harness import bisection, combine, rounds
 from harness import config as settings
 from harness.config import Config, UsageError
+from harness.html_report import HtmlReporter
 from harness.outcome import Summary
 from harness.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
 from harness.runner import NoTests, run
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", metavar="PATH", type=_typed(settings.parse_path), help="write the JSON report here")
     out.add_argument("--junit-xml", metavar="PATH", type=_typed(settings.parse_path),
                      help="write a JUnit XML report here")
+    out.add_argument("--html", metavar="PATH", type=_typed(settings.parse_path),
+                     help="write an HTML report here: summary, failures, findings and a timeline of the run")
     checks = parser.add_argument_group("checks")
     checks.add_argument("--strict", action="store_true", default=None,
                         help="a test that leaves tasks running or changes global state fails")
@@ -161,6 +164,7 @@ _TO_ARGV: dict[str, Any] = {
     "capture": lambda on: [] if on else ["--no-capture"],
     "json": _valued("--json"),
     "junit_xml": _valued("--junit-xml"),
+    "html": _valued("--html"),
     "strict": lambda on: ["--strict"] if on else [],
     "teardown_timeout": _valued("--teardown-timeout"),
     "timeout": _valued("--timeout"),
@@ -191,6 +195,8 @@ def _reporters(config: Config) -> Reporters:
         files.append(JsonReporter(config.json))
     if config.junit_xml:
         files.append(JUnitReporter(config.junit_xml))
+    if config.html:
+        files.append(HtmlReporter(config.html, _command()))
     for report in files:
         problem = report.problem()
         if problem:

@@ -33,6 +33,7 @@ class Config:
     verbosity: int = 1
     json: str | None = None
     junit_xml: str | None = None
+    html: str | None = None
     strict: bool = False
     durations: int | None = None
     teardown_timeout: float = 1.0
@@ -252,6 +253,7 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "verbosity": parse_verbosity,
     "json": parse_path,
     "junit_xml": parse_path,
+    "html": parse_path,
     "strict": parse_bool,
     "durations": parse_count,
     "teardown_timeout": parse_seconds,

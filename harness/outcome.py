@@ -66,6 +66,8 @@ class TestReport:
     stdout: str = ""
     stderr: str = ""
     findings: Findings = field(default=NO_FINDINGS)
+    started: float = 0.0  # seconds from the start of the run to the start of the test (stamped by the runner)
+    worker: int = 0  # the worker (lane) that ran it, from 1; 0 when it ran in the runner's own process
 
     @property
     def ok(self) -> bool:

@@ -379,6 +379,8 @@ def report_to_json(report: TestReport) -> dict[str, Any]:
         "id": report.id,
         "outcome": report.outcome,
         "duration": round(report.duration, 6),
+        "started": report.started,
+        "worker": report.worker,
         "backend": report.backend,
         "message": report.message,
         "longrepr": report.longrepr,

@@ -226,6 +226,7 @@ class _Result(unittest.TestResult):
         self.seed = seed
         self.reporter = reporter
         self.reports: list[TestReport] = []
+        self.began = _clock()  # for `started` in a run in this process (a worker's runner stamps its own)
         self.current: _Current | None = None
         self.last_started = ""
         self._real_streams = (sys.stdout, sys.stderr)
@@ -362,12 +363,13 @@ class _Result(unittest.TestResult):
             stdout=current.captured.stdout if current.captured else "",
             stderr=current.captured.stderr if current.captured else "",
             findings=findings,
+            started=round(current.started - self.began, 6),
         )
 
     def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
         self._emit(TestReport(
             id=str(holder.id()), outcome=outcome, duration=0.0, message=message or (_first_line(err) if err else ""),
-            longrepr=self._exc_info_to_string(err, holder) if err else "",
+            longrepr=self._exc_info_to_string(err, holder) if err else "", started=round(_clock() - self.began, 6),
         ))
 
     def _emit(self, report: TestReport) -> None:

@@ -227,6 +227,7 @@ class Supervisor:
         self.reporter = reporter
         self.work = work
         self.reports: list[TestReport] = []
+        self.began = _now()  # the run's start, for each report's `started`
         self.selector = selectors.DefaultSelector()
         self.stopping = False  # no new workers: -x saw a failure, or the run was interrupted
         self.signals = _Signals()
@@ -332,6 +333,7 @@ class Supervisor:
         self.reporter.test_started(test_id)
 
     def _report(self, report: TestReport, lane: _Lane | None) -> None:
+        report = self._stamped(report, lane)
         if lane is not None and report.id == lane.running:
             lane.running, lane.kill_at = None, None
         self.reports.append(report)
@@ -339,6 +341,15 @@ class Supervisor:
         if self.config.failfast and not report.ok and not self.stopping:
             self.stopping = True
             self._signal_all(_STOP_SIGNAL)
+
+    def _stamped(self, report: TestReport, lane: _Lane | None) -> TestReport:
+        """`report` with its start (from the runner's one clock, so lanes line up) and its worker's number."""
+        if lane is not None and report.id == lane.running:
+            began = lane.started
+        else:  # a fixture's entry, or a death between tests: it ended now
+            began = _now() - report.duration
+        return dataclasses.replace(report, started=round(max(0.0, began - self.began), 6),
+                                   worker=lane.number if lane is not None else 0)
 
     def _ended(self, lane: _Lane) -> None:
         """The worker's end of the pipe closed: it exited or died."""
@@ -355,7 +366,7 @@ class Supervisor:
         if lane.running is not None:
             self._report(self._crash_report(lane, status), lane)
         elif not lane.finished:
-            self._report(self._between_tests_report(lane, status), None)
+            self._report(self._between_tests_report(lane, status), lane)
             if not lane.progressed:  # died in a fixture before the next test: skip its class, or it dies again
                 lane.next = self._past_class(lane)
         if not lane.stopped_early and not self.stopping:
