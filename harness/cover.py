@@ -12,6 +12,8 @@ import dataclasses
 import glob
 import io
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -118,7 +120,8 @@ class CoverageMeasurement(Measurement):
         try:
             yield _PerTest(measured, self.contexts)
         finally:
-            self.stop()
+            with _ctrl_c_ignored():
+                self.stop()
 
     def stop(self) -> None:
         measured, self._running = self._running, None
@@ -243,6 +246,20 @@ class _PerTest(Reporter):
         if _clock() - self.saved >= SAVE_EVERY:
             self.measured.save()
             self.saved = _clock()
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """While the data is saved after the tests: a KeyboardInterrupt halfway would lose it, and the Ctrl-C that
+    would raise it reached the runner too, which stops the run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _add(measured: coverage.Coverage, option: str, values: tuple[str, ...]) -> None:
