@@ -69,7 +69,10 @@ class Measurement(Reporter):
         yield Reporter()
 
     def stop(self) -> None:
-        """The run is over or never started its tests; stop measuring in this process (again is fine)."""
+        """Stop measuring in this process and save the data (again is fine)."""
+
+    def discard(self) -> None:
+        """The run ended before its end-of-run hook (no tests, a usage error): stop, and delete its data files."""
 
     def text(self) -> str:
         """What the terminal shows before the summary: the coverage table and where the reports went."""
@@ -129,6 +132,18 @@ class CoverageMeasurement(Measurement):
             measured.stop()
             measured.save()
 
+    def discard(self) -> None:
+        measured, self._running = self._running, None
+        if measured is not None:
+            measured.stop()
+        for path in self._files():
+            with contextlib.suppress(OSError):
+                os.remove(path)
+
+    def _files(self) -> list[str]:
+        """This run's data files, one per process that measured."""
+        return sorted(glob.glob(glob.escape(self.data_file) + f".{self.token}.*"))
+
     def _start(self, quiet: bool) -> coverage.Coverage:
         from coverage.exceptions import CoverageException
 
@@ -166,7 +181,7 @@ class CoverageMeasurement(Measurement):
         """Combine the run's data files into the data file, write the reports; a report that fails raises
         ReportNotWritten after the others are written."""
         self.stop()
-        files = sorted(glob.glob(glob.escape(self.data_file) + f".{self.token}.*"))
+        files = self._files()
         if not files:
             self._text = _section("no coverage data was saved (the run stopped before measuring anything)")
             return
@@ -235,12 +250,15 @@ class _PerTest(Reporter):
         self.measured = measured
         self.contexts = contexts
         self.saved = _clock()
+        self.pid = os.getpid()
 
     def test_started(self, test_id: str) -> None:
-        if self.contexts:
+        if self.contexts and os.getpid() == self.pid:
             self.measured.switch_context(test_id)  # also writes what was measured so far to the data file
 
     def test_finished(self, report: TestReport) -> None:
+        if os.getpid() != self.pid:  # a process a test forked, running on into harness: the data is not its own
+            return
         if self.contexts:
             self.measured.switch_context(NEUTRAL)
         if _clock() - self.saved >= SAVE_EVERY:

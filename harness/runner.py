@@ -88,8 +88,9 @@ def run(config: Config, seed: int, reporter: Reporter, measure: cover.Measuremen
     measure.start()  # before loading: the lines run as the modules under test are imported count
     try:
         return _run(config, seed, reporter, measure, chosen)
-    finally:
-        measure.stop()
+    except BaseException:
+        measure.discard()  # no tests, a usage error, Ctrl-C while loading: nothing to report (after a run: no-op)
+        raise
 
 
 def _run(config: Config, seed: int, reporter: Reporter, measure: cover.Measurement,
@@ -115,7 +116,7 @@ def _run(config: Config, seed: int, reporter: Reporter, measure: cover.Measureme
         def work(indices: Sequence[int], into: Reporter, folder: str, collected: workers.Collected,
                  on_result: Callable[[unittest.TestResult], None], on_ctrl_c: Callable[[], None]) -> None:
             with measure.measuring() as counting:  # in the worker: its own data file, saved as its tests go
-                execute(config, seed, [tests[i] for i in indices], Reporters([counting, into]), chosen, folder,
+                execute(config, seed, [tests[i] for i in indices], Reporters([into, counting]), chosen, folder,
                         collected, on_result, on_ctrl_c)
 
         measure.before_fork()
@@ -135,7 +136,7 @@ def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unitte
         # (cleanup errors ignored: with --no-restore a test may leave this process in a directory it deleted)
         with tempfile.TemporaryDirectory(prefix="harness-capture-", ignore_cleanup_errors=True) as folder, \
                 measure.measuring() as counting:
-            execute(config, seed, tests, Reporters([counting, reporter]), chosen, folder, collected,
+            execute(config, seed, tests, Reporters([reporter, counting]), chosen, folder, collected,
                     on_ctrl_c=_say_stopping)
     finally:
         summary = Summary(

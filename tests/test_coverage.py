@@ -280,6 +280,16 @@ class BadInputTests(unittest.TestCase):
                                      r"written, or give another path\n$")
 
 
+class NoTestsTests(unittest.TestCase):
+    def test_a_run_with_no_tests_leaves_no_data_files(self):
+        with tempfile.TemporaryDirectory(prefix="harness-coverage-") as folder:
+            run = start(SAMPLE, "--coverage", "-k", "no_such_test", targets=CALC_AND_TASKS, json_report=False,
+                        env={"COVERAGE_FILE": os.path.join(folder, ".coverage")}).result()
+            self.assertEqual(run.code, 5, run.describe())
+            self.assertEqual(os.listdir(folder), [])
+        self.assertEqual(run.stdout, "0 passed, 0 failed, 0 skipped\n")
+
+
 class SettingsTests(unittest.TestCase):
     def test_the_settings_file_can_turn_coverage_on(self):
         read = config.apply(config.Config(), {"coverage": "true", "coverage_reports": "term-missing, xml:c.xml",
