@@ -99,13 +99,14 @@ class CoverageMeasurement(Measurement):
         self.contexts = contexts
         # A run's data files share this token, so the end of the run combines its own files and no one else's.
         self.token = f"harness-{os.getpid()}-{os.urandom(3).hex()}"
+        self.data_file: str | None = None
         first = self._coverage(None)  # reads the user's configuration now: its errors are usage errors
-        self.data_file = os.path.abspath(first.get_option("run:data_file"))
-        self.paths = {report.kind: self._path(first, report) for report in reports}
+        self.data_file = os.path.abspath(first.get_option("run:data_file"))  # the same one when tests chdir
+        self.paths = {report: self._path(first, report) for report in reports}
         self._running: coverage.Coverage | None = None
         self._text = ""
         for report in reports:
-            problem = _path_problem(report.kind, self.paths[report.kind])
+            problem = _path_problem(report.kind, self.paths[report])
             if problem:
                 raise UsageError(problem)
 
@@ -163,7 +164,8 @@ class CoverageMeasurement(Measurement):
         from coverage.exceptions import CoverageException
 
         try:
-            measured = coverage.Coverage(data_suffix=suffix, config_file=True, messages=False)
+            where = {"data_file": self.data_file} if self.data_file else {}  # else the configuration's
+            measured = coverage.Coverage(data_suffix=suffix, config_file=True, messages=False, **where)
             _add(measured, "run:omit", (os.path.join(_HARNESS, "*"),))
             if measured.get_option("report:omit"):
                 _add(measured, "report:omit", (os.path.join(_HARNESS, "*"),))
@@ -201,12 +203,12 @@ class CoverageMeasurement(Measurement):
         failures: list[str] = []
         for report in self.reports:
             try:
-                lines.append(self._write(combined, report.kind))
+                lines.append(self._write(combined, report))
             except NoDataError as exc:
                 lines.append(f"no {report.kind} coverage report: {_one_line(exc)} (nothing measured ran; check "
                              f"[run] source and include in {_CONFIG_FILES})")
             except (CoverageException, OSError) as exc:
-                where = f" to {self.paths[report.kind]!r}" if self.paths[report.kind] else ""
+                where = f" to {self.paths[report]!r}" if self.paths[report] else ""
                 failures.append(f"could not write the coverage {report.kind} report{where}: {_one_line(exc)}; "
                                 "check that its folder can be written, or give another path")
         processes = f"{count} process{'es' if count != 1 else ''}"
@@ -215,9 +217,9 @@ class CoverageMeasurement(Measurement):
                      f"{contexts if self.contexts else ''}")
         return lines, failures
 
-    def _write(self, combined: coverage.Coverage, kind: str) -> str:
+    def _write(self, combined: coverage.Coverage, report: Report) -> str:
         """Write one report; what the terminal shows of it."""
-        path = self.paths[kind]
+        kind, path = report.kind, self.paths[report]
         if kind in ("term", "term-missing"):
             table = io.StringIO()
             combined.report(file=table, show_missing=True if kind == "term-missing" else None)
