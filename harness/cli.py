@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import bisection, combine, rounds
+from harness import bisection, combine, cover, rounds
 from harness import config as settings
 from harness.config import Config, UsageError
 from harness.html_report import HtmlReporter
@@ -115,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run each test N times, as id#1 to id#N, shuffled like any test")
     flaky.add_argument("--until-failure", action="store_true", default=None,
                        help="run again with a new seed until a run fails (or Ctrl-C), then print its seed")
+    measured = parser.add_argument_group("coverage")
+    measured.add_argument("--coverage", action="store_true", default=None,
+                          help="measure the run with coverage.py (your coverage configuration applies) and print "
+                          "its table at the end")
+    measured.add_argument("--coverage-report", dest="coverage_reports", action="append", metavar="KIND[:PATH]",
+                          type=_typed(settings.parse_coverage_report),
+                          help="term, term-missing, html, xml or json (with :PATH for the last three); repeatable; "
+                          "implies --coverage (default: term)")
+    measured.add_argument("--coverage-contexts", action="store_true", default=None,
+                          help="record each line under the id of the test that ran it (implies --coverage)")
     return parser
 
 
@@ -122,7 +132,7 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
     """What the command line sets, by Config field: only what was given, parsed and checked."""
     args = build_parser().parse_args(list(argv))
     found = {key: value for key, value in vars(args).items() if value not in (None, [])}
-    for key in ("targets", "keywords"):
+    for key in ("targets", "keywords", "coverage_reports"):
         if key in found:
             found[key] = tuple(found[key])
     if found.get("until_failure") and "bisect" in found:
@@ -179,6 +189,9 @@ _TO_ARGV: dict[str, Any] = {
     "backend": _valued("--backend"),
     "shard": lambda pair: ["--shard", f"{pair[0]}/{pair[1]}"],
     "durations_from": _valued("--durations-from"),
+    "coverage": lambda on: ["--coverage"] if on else [],
+    "coverage_reports": lambda reports: [arg for report in reports for arg in _valued("--coverage-report")(report)],
+    "coverage_contexts": lambda on: ["--coverage-contexts"] if on else [],
     "targets": lambda targets: (["--"] if any(t.startswith("-") for t in targets) else []) + list(targets),
 }
 
@@ -188,8 +201,9 @@ def to_argv(options: Mapping[str, Any]) -> list[str]:
     return [arg for key, render in _TO_ARGV.items() if key in options for arg in render(options[key])]
 
 
-def _reporters(config: Config) -> Reporters:
-    """The text output, then the report files asked for; a report path that cannot work is a usage error."""
+def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
+    """The coverage, the text output, then the report files asked for; a report path that cannot work is a
+    usage error. The coverage comes first: its table is ready when the text output prints it."""
     files: list[FileReporter] = []
     if config.json:
         files.append(JsonReporter(config.json))
@@ -201,7 +215,9 @@ def _reporters(config: Config) -> Reporters:
         problem = report.problem()
         if problem:
             raise UsageError(problem)
-    return Reporters([TextReporter(sys.stdout, config.verbosity, config.durations, _command()), *files])
+    text = TextReporter(sys.stdout, config.verbosity, config.durations, _command())
+    text.sections.append(measure.text)
+    return Reporters([measure, text, *files])
 
 
 def _command() -> str:
@@ -225,8 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return bisection.main(config, _command())
         if config.until_failure:
             return _until_failure(config, given(argv))
-        reporters = _reporters(config)
-        summary = run(config, _seed(config), reporters)
+        measure = cover.choose(config)
+        reporters = _reporters(config, measure)
+        summary = run(config, _seed(config), reporters, measure)
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,6 +13,8 @@ from harness.timeouts import DEFAULT_TIMEOUT
 
 MAX_SEED = 2**64 - 1  # the order's hash takes the seed's digits as its key, which has a size limit
 MAX_REPEAT = 10_000
+# --coverage-report kinds; the file reports take an optional :PATH (a folder for html)
+COVERAGE_REPORTS = ("term", "term-missing", "html", "xml", "json")
 
 
 class UsageError(Exception):
@@ -50,6 +52,9 @@ class Config:
     backend: str | None = None  # the backend of every async class that does not pin one; None: each class's own
     shard: tuple[int, int] | None = None  # (K, N): run only shard K of N of the order (command line only)
     durations_from: str | None = None  # an earlier JSON report whose durations balance the shards (command line only)
+    coverage: bool = False  # measure the run with coverage.py (also on when a coverage report is asked for)
+    coverage_reports: tuple[str, ...] = ()  # "term", "html", "xml:out/cov.xml"...; none: the terminal table
+    coverage_contexts: bool = False  # record each line under the id of the test that ran it
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -237,6 +242,30 @@ def parse_names(value: Any) -> tuple[str, ...]:
     return parse_paths(value)
 
 
+def parse_coverage_report(value: Any) -> str:
+    """A coverage report: term, term-missing, or html, xml or json with an optional :PATH."""
+    text = parse_text(value)
+    kind, colon, path = text.partition(":")
+    kinds = ", ".join(COVERAGE_REPORTS)
+    if kind not in COVERAGE_REPORTS:
+        raise ValueError(f"unknown coverage report {_short(text)!r}; choose one of: {kinds} (html, xml and json "
+                         "take a path after a colon, as in xml:reports/coverage.xml)")
+    if colon and kind.startswith("term"):
+        raise ValueError(f"{_short(text)!r}: the terminal report takes no path; write {kind!r}")
+    if colon and not path.strip():
+        raise ValueError(f"{text!r} has an empty path; give one after the colon, as in {kind}:{_EXAMPLES[kind]}, "
+                         f"or write {kind!r} for the path in your coverage configuration")
+    return text
+
+
+def parse_coverage_reports(value: Any) -> tuple[str, ...]:
+    """Coverage reports separated by commas or spaces, or a TOML list."""
+    return tuple(parse_coverage_report(item) for item in parse_paths(value))
+
+
+_EXAMPLES = {"html": "htmlcov", "xml": "coverage.xml", "json": "coverage.json"}
+
+
 def parse_verbosity(value: Any) -> int:
     level = parse_count(value)
     return min(level, 2)
@@ -264,6 +293,9 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "disable_probes": parse_names,
     "jobs": parse_jobs,
     "backend": parse_backend,
+    "coverage": parse_bool,
+    "coverage_reports": parse_coverage_reports,
+    "coverage_contexts": parse_bool,
 }
 assert set(FILE_KEYS) <= {f.name for f in fields(Config)}
 

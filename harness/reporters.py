@@ -6,7 +6,7 @@ import os
 import re
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from json import dumps as _json_dumps  # bound now: a test that replaces json.dumps cannot blank the report
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -102,6 +102,7 @@ class TextReporter(Reporter):
         self.shard: Shard | None = None  # the run's --shard, which a rerun must repeat too
         self.column = 0
         self.reader_gone = False
+        self.sections: list[Callable[[], str]] = []  # text others add before the summary: the coverage table
 
     def _write(self, text: str) -> None:
         if self.reader_gone:
@@ -148,6 +149,8 @@ class TextReporter(Reporter):
             self._leftovers(summary.reports)
             self._state_changes(summary.reports)
         self._durations(summary.reports)
+        for section in self.sections:
+            self._write(section())
         self._summary(summary)
 
     def _failures(self, reports: Sequence[TestReport]) -> None:

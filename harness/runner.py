@@ -20,6 +20,7 @@ from harness import (
     backends,
     capture,
     case,
+    cover,
     crossloop,
     loader,
     order,
@@ -32,7 +33,7 @@ from harness import (
 )
 from harness.config import Config, UsageError
 from harness.outcome import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
-from harness.reporters import Reporter
+from harness.reporters import Reporter, Reporters
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
@@ -104,14 +105,25 @@ def _exists(path: str) -> bool:
     return os.path.exists(path)
 
 
-def run(config: Config, seed: int, reporter: Reporter) -> Summary:
+def run(config: Config, seed: int, reporter: Reporter, measure: cover.Measurement = cover.OFF) -> Summary:
     """Run the planned tests and report each; the reporters' end-of-run hook runs whatever happens.
 
     The tests run in worker processes the runner watches (harness.workers), so that a test that crashes
-    or hangs costs that test and not the run; where that is not possible, in this process.
+    or hangs costs that test and not the run; where that is not possible, in this process. `measure` (in
+    `reporter` too, for the end of the run) measures coverage from before the tests are loaded.
     """
     chosen = watch.choose(config.disable_probes, config.probes)  # a bad probe name stops the run before loading
     case.force_backend(config.backend)  # before the workers fork, so that they and the reports here agree
+    measure.start()  # before loading: the lines run as the modules under test are imported count
+    try:
+        return _run(config, seed, reporter, measure, chosen)
+    except BaseException:
+        measure.discard()  # no tests, a usage error, Ctrl-C while loading: nothing to report (after a run: no-op)
+        raise
+
+
+def _run(config: Config, seed: int, reporter: Reporter, measure: cover.Measurement,
+         chosen: list[probes.Probe]) -> Summary:
     run_plan, tests = plan(config, seed)
     if config.shard is not None:
         run_plan, tests = _shard(config, run_plan, tests)
@@ -136,25 +148,29 @@ def run(config: Config, seed: int, reporter: Reporter) -> Summary:
     if refusal is None:
         def work(indices: Sequence[int], into: Reporter, folder: str, collected: workers.Collected,
                  on_result: Callable[[unittest.TestResult], None], on_ctrl_c: Callable[[], None]) -> None:
-            execute(config, seed, [tests[i] for i in indices], into, chosen, folder, collected, on_result,
-                    on_ctrl_c)
+            with measure.measuring() as counting:  # in the worker: its own data file, saved as its tests go
+                execute(config, seed, [tests[i] for i in indices], Reporters([into, counting]), chosen, folder,
+                        collected, on_result, on_ctrl_c)
 
+        measure.before_fork()
         return workers.supervise(config, seed, run_plan, tests, lanes, reporter, work)
     if len(lanes) > 1:
         raise UsageError(f"-j {jobs} needs worker processes, but {refusal}; run without -j")
     print(f"harness: note: running in this process, without crash and hang isolation: {refusal}", file=sys.stderr)
-    return _in_process(config, seed, run_plan, tests, reporter, chosen)
+    return _in_process(config, seed, run_plan, tests, reporter, chosen, measure)
 
 
 def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unittest.TestCase], reporter: Reporter,
-                chosen: list[probes.Probe]) -> Summary:
+                chosen: list[probes.Probe], measure: cover.Measurement) -> Summary:
     started = _clock()
     collected = workers.Collected()
     reporter.start_run(run_plan)
     try:
         # (cleanup errors ignored: with --no-restore a test may leave this process in a directory it deleted)
-        with tempfile.TemporaryDirectory(prefix="harness-capture-", ignore_cleanup_errors=True) as folder:
-            execute(config, seed, tests, reporter, chosen, folder, collected, on_ctrl_c=_say_stopping)
+        with tempfile.TemporaryDirectory(prefix="harness-capture-", ignore_cleanup_errors=True) as folder, \
+                measure.measuring() as counting:
+            execute(config, seed, tests, Reporters([reporter, counting]), chosen, folder, collected,
+                    on_ctrl_c=_say_stopping)
     finally:
         summary = Summary(
             reports=tuple(collected.reports), seed=seed, bucket=config.bucket,

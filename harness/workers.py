@@ -554,6 +554,7 @@ def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
             signal.signal(_STOP_SIGNAL, lambda signum, frame: result.stop())
 
         supervisor.work(lane.indices[lane.next:], channel, lane.folder, collected, stoppable, _nothing)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the tests are over: a Ctrl-C now is the runner's to handle
         stopped = collected.interrupted or any(result.shouldStop for result in results)
         channel.send(("done", stopped, collected.interrupted))
     except BaseException:
