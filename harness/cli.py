@@ -11,12 +11,12 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import bisection, rounds
+from harness import bisection, cache, rounds
 from harness import config as settings
 from harness.config import Config, UsageError
 from harness.outcome import Summary
 from harness.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
-from harness.runner import NoTests, run
+from harness.runner import NoTests, run, whole_project
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_TESTS = 0, 1, 2, 3, 4, 5
 
@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("-p", "--pattern", type=_typed(settings.parse_pattern),
                         help="file name pattern for discovery (default: test*.py)")
     select.add_argument("-x", "--failfast", action="store_true", default=None, help="stop after the first failure")
+    select.add_argument("--lf", "--last-failed", dest="last_failed", action="store_true", default=None,
+                        help="run only the tests that failed last time (all when none did), in the seed's order")
+    select.add_argument("--ff", "--failed-first", dest="failed_first", action="store_true", default=None,
+                        help="run the tests that failed last time first, then the rest, each part in the seed's order")
+    select.add_argument("--cache-dir", metavar="PATH", type=_typed(settings.parse_folder),
+                        help="where runs record their failures for --lf and --ff (default: .harness_cache)")
+    select.add_argument("--cache-clear", action="store_true", default=None,
+                        help="ignore what the cache holds, and replace it with this run's record")
     out = parser.add_argument_group("output")
     out.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=2, help="a line per test")
     out.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=0,
@@ -117,6 +125,11 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
     if found.get("until_failure") and "bisect" in found:
         raise UsageError("--until-failure and --bisect do not go together: find a failing seed with --until-failure "
                          "first, then give it to --bisect with --seed")
+    if found.get("last_failed") and found.get("failed_first"):
+        raise UsageError("--lf and --ff do not go together: --lf runs only the tests that failed last time, --ff runs "
+                         "them first and then the rest; choose one")
+    if "bisect" in found and (found.get("last_failed") or found.get("failed_first")):
+        raise UsageError("--bisect does not go with --lf or --ff: it replays the whole order of --seed; leave them out")
     return found
 
 
@@ -160,6 +173,10 @@ _TO_ARGV: dict[str, Any] = {
     "repeat": _valued("--repeat"),
     "until_failure": lambda on: ["--until-failure"] if on else [],
     "backend": _valued("--backend"),
+    "last_failed": lambda on: ["--last-failed"] if on else [],
+    "failed_first": lambda on: ["--failed-first"] if on else [],
+    "cache_dir": _valued("--cache-dir"),
+    "cache_clear": lambda on: ["--cache-clear"] if on else [],
     "targets": lambda targets: (["--"] if any(t.startswith("-") for t in targets) else []) + list(targets),
 }
 
@@ -170,7 +187,7 @@ def to_argv(options: Mapping[str, Any]) -> list[str]:
 
 
 def _reporters(config: Config) -> Reporters:
-    """The text output, then the report files asked for; a report path that cannot work is a usage error."""
+    """The text output, the report files asked for, then the cache; a report path that cannot work is a usage error."""
     files: list[FileReporter] = []
     if config.json:
         files.append(JsonReporter(config.json))
@@ -180,7 +197,9 @@ def _reporters(config: Config) -> Reporters:
         problem = report.problem()
         if problem:
             raise UsageError(problem)
-    return Reporters([TextReporter(sys.stdout, config.verbosity, config.durations, _command()), *files])
+    recorder = cache.Recorder(config.cache_dir, config.cache_clear, whole_project(config), config.last_failed,
+                              cache.writes())
+    return Reporters([TextReporter(sys.stdout, config.verbosity, config.durations, _command()), *files, recorder])
 
 
 def _command() -> str:

@@ -47,6 +47,10 @@ class Config:
     repeat: int = 1  # runs of each test; above 1, ids get a `#N` suffix (command line only)
     until_failure: bool = False  # rounds with fresh seeds until one fails (command line only)
     backend: str | None = None  # the backend of every async class that does not pin one; None: each class's own
+    last_failed: bool = False  # --lf: only the tests that failed last time (command line only)
+    failed_first: bool = False  # --ff: the tests that failed last time first (command line only)
+    cache_dir: str = ".harness_cache"  # where --lf and --ff find the last run's failures
+    cache_clear: bool = False  # ignore what the cache holds, and replace it at the end (command line only)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -208,6 +212,14 @@ def parse_path(value: Any) -> str:
     return text
 
 
+def parse_folder(value: Any) -> str:
+    """Where the cache lives."""
+    text = parse_text(value)
+    if not text:
+        raise ValueError("the folder is empty; give a folder such as '.harness_cache'")
+    return text
+
+
 def parse_keyword(value: Any) -> str:
     """A -k pattern: an empty one would match every test, which is never what was meant."""
     text = parse_text(value)
@@ -226,8 +238,9 @@ def parse_verbosity(value: Any) -> int:
     return min(level, 2)
 
 
-# Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `bisect`, `repeat` and
-# `until_failure` are command-line only: they say what this one run does, not how the project's tests run.
+# Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `bisect`, `repeat`,
+# `until_failure`, `last_failed`, `failed_first` and `cache_clear` are command-line only: they say what this one run
+# does, not how the project's tests run.
 FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "testpaths": parse_paths,
     "pattern": parse_pattern,
@@ -247,6 +260,7 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "disable_probes": parse_names,
     "jobs": parse_jobs,
     "backend": parse_backend,
+    "cache_dir": parse_folder,
 }
 assert set(FILE_KEYS) <= {f.name for f in fields(Config)}
 

@@ -114,3 +114,4 @@ class RunPlan:
     workers: tuple[tuple[str, ...], ...] = ()  # each worker's sequence under -j N (empty when serial)
     jobs: int = 1  # the N of -j N (more than len(workers) when there were fewer groups of tests than workers)
     backend: str | None = None  # --backend: what every async class that does not pin its backend runs on
+    notes: tuple[str, ...] = ()  # what --lf or --ff did to the selection and the order, a line each

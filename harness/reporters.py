@@ -126,6 +126,8 @@ class TextReporter(Reporter):
             f"harness {__version__} on Python {python_version()}: {count} test{'s' if count != 1 else ''}, "
             f"bucket {plan.bucket}, --seed {plan.seed}{_forced(plan)}{_workers(plan)}\n"
         )
+        for note in plan.notes:
+            self._write(note + "\n")
         self.backend = plan.backend
 
     def test_finished(self, report: TestReport) -> None:

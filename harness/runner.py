@@ -18,6 +18,7 @@ from typing import Any
 
 from harness import (
     backends,
+    cache,
     capture,
     case,
     crossloop,
@@ -66,9 +67,30 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
         raise NoTests(f"no tests collected from {' '.join(targets)}{pattern}" + (" with -k" if config.keywords else ""))
     indices = order.shuffle([loader.placement(t) for t in tests], seed, config.bucket)
     ordered = [tests[i] for i in indices]
+    notes: tuple[str, ...] = ()
+    if config.last_failed or config.failed_first:  # after the shuffle, so that both parts keep the seed's order
+        ordered, notes = _failures_first(config, ordered)
     run_plan = RunPlan(seed=seed, bucket=config.bucket, order=tuple(loader.test_id(t) for t in ordered),
-                       backend=config.backend)
+                       backend=config.backend, notes=notes)
     return run_plan, ordered
+
+
+def _failures_first(
+    config: Config, ordered: list[unittest.TestCase]
+) -> tuple[list[unittest.TestCase], tuple[str, ...]]:
+    """--lf: only the tests that failed last time; --ff: those first, then the rest."""
+    loaded = cache.read(config.cache_dir) if not config.cache_clear else cache.Loaded(cache.Record())
+    ids = [loader.test_id(t) for t in ordered]
+    choice = cache.choose(ids, loaded, config.last_failed, whole_project(config), config.cache_dir)
+    return [ordered[i] for i in choice.indices], choice.notes
+
+
+def whole_project(config: Config) -> bool:
+    """Whether the run collects every test of the project: no -k, and the targets (if any) hold the testpaths
+    or the working directory; then a recorded failure about none of its tests is about a test that is gone."""
+    given = {os.path.normpath(target) for target in config.targets}
+    covered = not given or os.curdir in given or given >= {os.path.normpath(path) for path in config.testpaths}
+    return covered and not config.keywords
 
 
 def _exists(path: str) -> bool:
