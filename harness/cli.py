@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import bisection, cache, rounds
+from harness import bisection, cache, color, rounds
 from harness import config as settings
 from harness.config import Config, UsageError
 from harness.outcome import Summary
@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list the N slowest tests (0: all)")
     out.add_argument("-s", "--no-capture", dest="capture", action="store_false", default=None,
                      help="let tests print straight to the terminal instead of capturing their output")
+    out.add_argument("--color", type=_typed(settings.parse_color), metavar="WHEN",
+                     help="colour the output: auto (default: on a terminal, unless NO_COLOR is set), always, never")
     out.add_argument("--json", metavar="PATH", type=_typed(settings.parse_path), help="write the JSON report here")
     out.add_argument("--junit-xml", metavar="PATH", type=_typed(settings.parse_path),
                      help="write a JUnit XML report here")
@@ -177,6 +179,7 @@ _TO_ARGV: dict[str, Any] = {
     "failed_first": lambda on: ["--failed-first"] if on else [],
     "cache_dir": _valued("--cache-dir"),
     "cache_clear": lambda on: ["--cache-clear"] if on else [],
+    "color": _valued("--color"),
     "targets": lambda targets: (["--"] if any(t.startswith("-") for t in targets) else []) + list(targets),
 }
 
@@ -199,7 +202,13 @@ def _reporters(config: Config) -> Reporters:
             raise UsageError(problem)
     recorder = cache.Recorder(config.cache_dir, config.cache_clear, whole_project(config), config.last_failed,
                               cache.writes())
-    return Reporters([TextReporter(sys.stdout, config.verbosity, config.durations, _command()), *files, recorder])
+    return Reporters([_text(config), *files, recorder])
+
+
+def _text(config: Config) -> TextReporter:
+    """The text reporter, with colour as the command line and the environment say."""
+    colored = color.wanted(config.color, sys.stdout, os.environ)
+    return TextReporter(sys.stdout, config.verbosity, config.durations, _command(), colored)
 
 
 def _command() -> str:

@@ -51,6 +51,7 @@ class Config:
     failed_first: bool = False  # --ff: the tests that failed last time first (command line only)
     cache_dir: str = ".harness_cache"  # where --lf and --ff find the last run's failures
     cache_clear: bool = False  # ignore what the cache holds, and replace it at the end (command line only)
+    color: str = "auto"  # colour in the text output: auto (a terminal without NO_COLOR), always, never (command line)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -220,6 +221,16 @@ def parse_folder(value: Any) -> str:
     return text
 
 
+COLORS = ("auto", "always", "never")
+
+
+def parse_color(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in COLORS:
+        raise ValueError(f"unknown choice {_short(text)!r}; choose one of: {', '.join(COLORS)}")
+    return text
+
+
 def parse_keyword(value: Any) -> str:
     """A -k pattern: an empty one would match every test, which is never what was meant."""
     text = parse_text(value)
@@ -239,8 +250,8 @@ def parse_verbosity(value: Any) -> int:
 
 
 # Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `bisect`, `repeat`,
-# `until_failure`, `last_failed`, `failed_first` and `cache_clear` are command-line only: they say what this one run
-# does, not how the project's tests run.
+# `until_failure`, `last_failed`, `failed_first`, `cache_clear` and `color` are command-line only: they say what this
+# one run does (or how this terminal shows it), not how the project's tests run.
 FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "testpaths": parse_paths,
     "pattern": parse_pattern,
