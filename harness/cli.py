@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import bisection, cache, color, rounds
+from harness import bisection, cache, color, github, rounds
 from harness import config as settings
 from harness.config import Config, UsageError
 from harness.outcome import Summary
@@ -206,9 +206,10 @@ def _reporters(config: Config) -> Reporters:
 
 
 def _text(config: Config) -> TextReporter:
-    """The text reporter, with colour as the command line and the environment say."""
+    """The text reporter, with colour and GitHub Actions annotations as the command line and the environment say."""
     colored = color.wanted(config.color, sys.stdout, os.environ)
-    return TextReporter(sys.stdout, config.verbosity, config.durations, _command(), colored)
+    annotate = github.Annotator(github.root_of(os.environ)).lines if github.enabled(os.environ) else None
+    return TextReporter(sys.stdout, config.verbosity, config.durations, _command(), colored, annotate)
 
 
 def _command() -> str:

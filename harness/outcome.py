@@ -66,6 +66,9 @@ class TestReport:
     stdout: str = ""
     stderr: str = ""
     findings: Findings = field(default=NO_FINDINGS)
+    # Where the test method is defined (an absolute path and a line), for annotations; empty for a fixture's result
+    file: str = ""
+    line: int = 0
 
     @property
     def ok(self) -> bool:

@@ -6,7 +6,7 @@ import os
 import re
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from json import dumps as _json_dumps  # bound now: a test that replaces json.dumps cannot blank the report
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -94,12 +94,14 @@ def _rule(title: str, char: str = "=") -> str:
 class TextReporter(Reporter):
     """Progress while the run goes, then failures, leftovers, durations and the summary line."""
 
-    def __init__(self, stream: TextIO, verbosity: int, durations: int | None, rerun: str, color: bool = False) -> None:
+    def __init__(self, stream: TextIO, verbosity: int, durations: int | None, rerun: str, color: bool = False,
+                 annotate: Callable[[Summary], list[str]] | None = None) -> None:
         self.stream = stream  # our own reference: tests may replace sys.stdout
         self.verbosity = verbosity
         self.durations = durations
         self.rerun = rerun
         self.color = color
+        self.annotate = annotate  # GitHub Actions workflow commands, printed before the closing lines
         self.backend: str | None = None  # the run's --backend, which a rerun must repeat
         self.column = 0
         self.reader_gone = False
@@ -152,6 +154,8 @@ class TextReporter(Reporter):
             self._leftovers(summary.reports)
             self._state_changes(summary.reports)
         self._durations(summary.reports)
+        if self.annotate is not None:
+            self._write("".join(line + "\n" for line in self.annotate(summary)))
         self._summary(summary)
 
     def _paint(self, text: str, tone: Tone) -> str:

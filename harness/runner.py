@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import os
 import random
 import signal
@@ -341,6 +342,7 @@ class _Result(unittest.TestResult):
             outcome, message = "failed", _strict_message(findings, loader.test_id(current.test))
             if self.failfast:
                 self.stop()
+        file, line = _definition(current.test)
         return TestReport(
             id=loader.test_id(current.test),
             outcome=outcome,
@@ -351,6 +353,8 @@ class _Result(unittest.TestResult):
             stdout=current.captured.stdout if current.captured else "",
             stderr=current.captured.stderr if current.captured else "",
             findings=findings,
+            file=file,
+            line=line,
         )
 
     def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
@@ -362,6 +366,16 @@ class _Result(unittest.TestResult):
     def _emit(self, report: TestReport) -> None:
         self.reports.append(report)
         self.reporter.test_finished(report)
+
+
+def _definition(test: unittest.TestCase) -> tuple[str, int]:
+    """Where the test method is defined, for annotations; ("", 0) when that cannot be told."""
+    method = getattr(type(test), getattr(test, "_testMethodName", ""), None)
+    try:
+        code = inspect.unwrap(method).__code__  # type: ignore[arg-type]  # past @skip, @timeout and friends
+    except (AttributeError, TypeError, ValueError):  # not a plain function: a _FailedTest, a callable object
+        return "", 0
+    return code.co_filename, code.co_firstlineno
 
 
 def _how(stopping: KeyboardInterrupt) -> str:
