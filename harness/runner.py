@@ -87,11 +87,11 @@ def _failures_first(
 
 
 def whole_project(config: Config) -> bool:
-    """Whether the run collects every test of the project: no -k, and the targets (if any) hold the testpaths
-    or the working directory; then a recorded failure about none of its tests is about a test that is gone."""
+    """Whether the run plans every test of the project: no -k, no --worker, and the targets (if any) hold the
+    testpaths or the working directory; then a recorded failure about none of its tests is about a test that is gone."""
     given = {os.path.normpath(target) for target in config.targets}
     covered = not given or os.curdir in given or given >= {os.path.normpath(path) for path in config.testpaths}
-    return covered and not config.keywords
+    return covered and not config.keywords and config.worker is None
 
 
 def _exists(path: str) -> bool:
