@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TextIO
 
-from harness import loader, runner
+from harness import cache, loader, runner
 from harness.config import Config, UsageError
 from harness.outcome import Outcome, StateChange
 from harness.reporters import JsonReporter, python_version, write_atomically
@@ -220,7 +220,7 @@ class Command:
         return [sys.executable, "-m", "harness", *self._flags(), "-q", "--json", json_path, *extra, *targets]
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {**os.environ, cache.WRITES_VARIABLE: "none"}  # a trial must not replace the user's record of failures
         if self.pythonpath:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [*self.pythonpath, env.get("PYTHONPATH")]))
         return env

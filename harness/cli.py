@@ -11,13 +11,13 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import bisection, combine, cover, rounds
+from harness import bisection, cache, color, combine, cover, github, rounds
 from harness import config as settings
 from harness.config import Config, UsageError
 from harness.html_report import HtmlReporter
 from harness.outcome import Summary
 from harness.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
-from harness.runner import NoTests, run
+from harness.runner import NoTests, run, whole_project
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_TESTS = 0, 1, 2, 3, 4, 5
 
@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("-p", "--pattern", type=_typed(settings.parse_pattern),
                         help="file name pattern for discovery (default: test*.py)")
     select.add_argument("-x", "--failfast", action="store_true", default=None, help="stop after the first failure")
+    select.add_argument("--lf", "--last-failed", dest="last_failed", action="store_true", default=None,
+                        help="run only the tests that failed last time (all when none did), in the seed's order")
+    select.add_argument("--ff", "--failed-first", dest="failed_first", action="store_true", default=None,
+                        help="run the tests that failed last time first, then the rest, each part in the seed's order")
+    select.add_argument("--cache-dir", metavar="PATH", type=_typed(settings.parse_folder),
+                        help="where runs record their failures for --lf and --ff (default: .harness_cache)")
+    select.add_argument("--cache-clear", action="store_true", default=None,
+                        help="ignore what the cache holds, and replace it with this run's record")
     out = parser.add_argument_group("output")
     out.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=2, help="a line per test")
     out.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=0,
@@ -73,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list the N slowest tests (0: all)")
     out.add_argument("-s", "--no-capture", dest="capture", action="store_false", default=None,
                      help="let tests print straight to the terminal instead of capturing their output")
+    out.add_argument("--color", type=_typed(settings.parse_color), metavar="WHEN",
+                     help="colour the output: auto (default: on a terminal, unless NO_COLOR is set), always, never")
     out.add_argument("--json", metavar="PATH", type=_typed(settings.parse_path), help="write the JSON report here")
     out.add_argument("--junit-xml", metavar="PATH", type=_typed(settings.parse_path),
                      help="write a JUnit XML report here")
@@ -143,6 +153,11 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
                          "tests (its JSON report's order) as targets, with the same --seed")
     if "durations_from" in found and "shard" not in found:
         raise UsageError("--durations-from only balances shards; add --shard K/N, or leave --durations-from out")
+    if found.get("last_failed") and found.get("failed_first"):
+        raise UsageError("--lf and --ff do not go together: --lf runs only the tests that failed last time, --ff runs "
+                         "them first and then the rest; choose one")
+    if "bisect" in found and (found.get("last_failed") or found.get("failed_first")):
+        raise UsageError("--bisect does not go with --lf or --ff: it replays the whole order of --seed; leave them out")
     return found
 
 
@@ -192,6 +207,11 @@ _TO_ARGV: dict[str, Any] = {
     "coverage": lambda on: ["--coverage"] if on else [],
     "coverage_reports": lambda reports: [arg for report in reports for arg in _valued("--coverage-report")(report)],
     "coverage_contexts": lambda on: ["--coverage-contexts"] if on else [],
+    "last_failed": lambda on: ["--last-failed"] if on else [],
+    "failed_first": lambda on: ["--failed-first"] if on else [],
+    "cache_dir": _valued("--cache-dir"),
+    "cache_clear": lambda on: ["--cache-clear"] if on else [],
+    "color": _valued("--color"),
     "targets": lambda targets: (["--"] if any(t.startswith("-") for t in targets) else []) + list(targets),
 }
 
@@ -202,8 +222,8 @@ def to_argv(options: Mapping[str, Any]) -> list[str]:
 
 
 def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
-    """The coverage, the text output, then the report files asked for; a report path that cannot work is a
-    usage error. The coverage comes first: its table is ready when the text output prints it."""
+    """The coverage, the text output, the report files asked for, then the cache; a report path that cannot work
+    is a usage error. The coverage comes first: its table is ready when the text output prints it."""
     files: list[FileReporter] = []
     if config.json:
         files.append(JsonReporter(config.json))
@@ -215,9 +235,18 @@ def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
         problem = report.problem()
         if problem:
             raise UsageError(problem)
-    text = TextReporter(sys.stdout, config.verbosity, config.durations, _command())
+    text = _text(config)
     text.sections.append(measure.text)
-    return Reporters([measure, text, *files])
+    recorder = cache.Recorder(config.cache_dir, config.cache_clear, whole_project(config), config.last_failed,
+                              cache.writes())
+    return Reporters([measure, text, *files, recorder])
+
+
+def _text(config: Config) -> TextReporter:
+    """The text reporter, with colour and GitHub Actions annotations as the command line and the environment say."""
+    colored = color.wanted(config.color, sys.stdout, os.environ)
+    annotate = github.Annotator(github.root_of(os.environ)).lines if github.enabled(os.environ) else None
+    return TextReporter(sys.stdout, config.verbosity, config.durations, _command(), colored, annotate)
 
 
 def _command() -> str:

@@ -55,6 +55,11 @@ class Config:
     coverage: bool = False  # measure the run with coverage.py (also on when a coverage report is asked for)
     coverage_reports: tuple[str, ...] = ()  # "term", "html", "xml:out/cov.xml"...; none: the terminal table
     coverage_contexts: bool = False  # record each line under the id of the test that ran it
+    last_failed: bool = False  # --lf: only the tests that failed last time (command line only)
+    failed_first: bool = False  # --ff: the tests that failed last time first (command line only)
+    cache_dir: str = ".harness_cache"  # where --lf and --ff find the last run's failures
+    cache_clear: bool = False  # ignore what the cache holds, and replace it at the end (command line only)
+    color: str = "auto"  # colour in the text output: auto (a terminal without NO_COLOR), always, never (command line)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
 
@@ -229,6 +234,24 @@ def parse_path(value: Any) -> str:
     return text
 
 
+def parse_folder(value: Any) -> str:
+    """Where the cache lives."""
+    text = parse_text(value)
+    if not text:
+        raise ValueError("the folder is empty; give a folder such as '.harness_cache'")
+    return text
+
+
+COLORS = ("auto", "always", "never")
+
+
+def parse_color(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in COLORS:
+        raise ValueError(f"unknown choice {_short(text)!r}; choose one of: {', '.join(COLORS)}")
+    return text
+
+
 def parse_keyword(value: Any) -> str:
     """A -k pattern: an empty one would match every test, which is never what was meant."""
     text = parse_text(value)
@@ -271,8 +294,9 @@ def parse_verbosity(value: Any) -> int:
     return min(level, 2)
 
 
-# Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `bisect`, `repeat` and
-# `until_failure` are command-line only: they say what this one run does, not how the project's tests run.
+# Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `bisect`, `repeat`,
+# `until_failure`, `last_failed`, `failed_first`, `cache_clear` and `color` are command-line only: they say what this
+# one run does (or how this terminal shows it), not how the project's tests run.
 FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "testpaths": parse_paths,
     "pattern": parse_pattern,
@@ -296,6 +320,7 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "coverage": parse_bool,
     "coverage_reports": parse_coverage_reports,
     "coverage_contexts": parse_bool,
+    "cache_dir": parse_folder,
 }
 assert set(FILE_KEYS) <= {f.name for f in fields(Config)}
 

@@ -68,6 +68,9 @@ class TestReport:
     findings: Findings = field(default=NO_FINDINGS)
     started: float = 0.0  # seconds from the start of the run to the start of the test (stamped by the runner)
     worker: int = 0  # the worker (lane) that ran it, from 1; 0 when it ran in the runner's own process
+    # Where the test method is defined (an absolute path and a line), for annotations; empty for a fixture's result
+    file: str = ""
+    line: int = 0
 
     @property
     def ok(self) -> bool:
@@ -131,3 +134,4 @@ class RunPlan:
     jobs: int = 1  # the N of -j N (more than len(workers) when there were fewer groups of tests than workers)
     backend: str | None = None  # --backend: what every async class that does not pin its backend runs on
     shard: Shard | None = None  # --shard K/N: this run's share of the whole order
+    notes: tuple[str, ...] = ()  # what --lf or --ff did to the selection and the order, a line each

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from json import dumps as _json_dumps  # bound now: a test that replaces json.dumps cannot blank the report
 from typing import TYPE_CHECKING, Any, TextIO
 
+from harness.color import TONES, Tone, paint
 from harness.outcome import Outcome, RunPlan, Shard, Summary, TestReport
 from harness.report_text import REPORT_LIMIT, TERMINAL_LIMIT, clipped, json_text, without_surrogates, xml_text
 
@@ -93,11 +94,14 @@ def _rule(title: str, char: str = "=") -> str:
 class TextReporter(Reporter):
     """Progress while the run goes, then failures, leftovers, durations and the summary line."""
 
-    def __init__(self, stream: TextIO, verbosity: int, durations: int | None, rerun: str) -> None:
+    def __init__(self, stream: TextIO, verbosity: int, durations: int | None, rerun: str, color: bool = False,
+                 annotate: Callable[[Summary], list[str]] | None = None) -> None:
         self.stream = stream  # our own reference: tests may replace sys.stdout
         self.verbosity = verbosity
         self.durations = durations
         self.rerun = rerun
+        self.color = color
+        self.annotate = annotate  # GitHub Actions workflow commands, printed before the closing lines
         self.backend: str | None = None  # the run's --backend, which a rerun must repeat
         self.shard: Shard | None = None  # the run's --shard, which a rerun must repeat too
         self.column = 0
@@ -128,14 +132,17 @@ class TextReporter(Reporter):
             f"harness {__version__} on Python {python_version()}: {count} test{'s' if count != 1 else ''}, "
             f"bucket {plan.bucket}, --seed {plan.seed}{_forced(plan)}{_sharded(plan.shard)}{_workers(plan)}\n"
         )
+        for note in plan.notes:
+            self._write(note + "\n")
         self.backend, self.shard = plan.backend, plan.shard
 
     def test_finished(self, report: TestReport) -> None:
         if self.verbosity >= 2:
             note = _leftover_note(clipped(report, TERMINAL_LIMIT))
-            self._write(f"{report.id} ... {_WORD[report.outcome]} ({report.duration:.3f} s){note}\n")
+            word = self._paint(_WORD[report.outcome], TONES[report.outcome])
+            self._write(f"{report.id} ... {word} ({report.duration:.3f} s){note}\n")
         elif self.verbosity == 1:
-            self._write(_CHAR[report.outcome])
+            self._write(self._paint(_CHAR[report.outcome], TONES[report.outcome]))
             self.column += 1
             if self.column >= _WIDTH:
                 self._write("\n")
@@ -151,15 +158,20 @@ class TextReporter(Reporter):
         self._durations(summary.reports)
         for section in self.sections:
             self._write(section())
+        if self.annotate is not None:
+            self._write("".join(line + "\n" for line in self.annotate(summary)))
         self._summary(summary)
+
+    def _paint(self, text: str, tone: Tone) -> str:
+        return paint(text, tone) if self.color else text
 
     def _failures(self, reports: Sequence[TestReport]) -> None:
         failed = [r for r in reports if not r.ok]
         if not failed:
             return
-        self._write("\n" + _rule("FAILURES") + "\n")
+        self._write("\n" + self._paint(_rule("FAILURES"), "red") + "\n")
         for report in (clipped(r, TERMINAL_LIMIT) for r in failed):
-            self._write("\n" + _rule(f"{_WORD[report.outcome]}: {report.id}", "_") + "\n")
+            self._write("\n" + self._paint(_rule(f"{_WORD[report.outcome]}: {report.id}", "_"), "red") + "\n")
             self._write((report.longrepr or report.message).rstrip() + "\n")
             for name, text in (("stdout", report.stdout), ("stderr", report.stderr)):
                 if text:
@@ -169,7 +181,8 @@ class TextReporter(Reporter):
         marked = [r for r in reports if r.findings.residual_tasks or r.findings.unhandled_errors]
         if not marked:
             return
-        self._write("\n" + _rule("tests that left tasks running or raised unhandled errors") + "\n")
+        title = _rule("tests that left tasks running or raised unhandled errors")
+        self._write("\n" + self._paint(title, "yellow") + "\n")
         for report in marked:
             tasks = report.findings.residual_tasks
             if tasks:
@@ -187,7 +200,7 @@ class TextReporter(Reporter):
         marked = [r for r in reports if r.findings.state_changes]
         if not marked:
             return
-        self._write("\n" + _rule("tests that changed global state") + "\n")
+        self._write("\n" + self._paint(_rule("tests that changed global state"), "yellow") + "\n")
         for report in marked:
             self._write(f"{report.id}:\n")
             for change in report.findings.state_changes:
@@ -215,7 +228,9 @@ class TextReporter(Reporter):
         extra = f" ({', '.join(details)})" if details else ""
         state = "interrupted after" if summary.interrupted else "ran"
         count = len(summary.reports)
-        self._write(f"\n{state} {count} test{'s' if count != 1 else ''} in {summary.duration:.2f} s{extra}\n")
+        ran = f"{state} {count} test{'s' if count != 1 else ''} in {summary.duration:.2f} s{extra}"
+        tone: Tone = "red" if summary.failed or summary.interrupted else "green"
+        self._write(f"\n{self._paint(ran, tone)}\n")
         if summary.failed or summary.interrupted:
             forced = f" --backend {self.backend}" if self.backend else ""
             self._write(f"rerun this order with: {self.rerun} --seed {summary.seed} --bucket {summary.bucket}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import shlex
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
+
+from harness import cache
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -65,7 +68,9 @@ def until_failure(
 def run_round(number: int, seed: int, argv: Sequence[str]) -> Round:
     """Run one round and wait for it; Ctrl-C reaches the round itself (it writes its reports and exits 2)."""
     with _signals_while_waiting() as stopping:
-        process = subprocess.Popen(argv)
+        # A round that passes leaves the cache alone, so that every round of --lf selects the same tests
+        writes = "none" if cache.writes() == "none" else "on-failure"
+        process = subprocess.Popen(argv, env={**os.environ, cache.WRITES_VARIABLE: writes})
         stopping.process = process
         code = process.wait()
     return Round(number, seed, code, interrupted=stopping.seen)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import os
 import random
 import signal
@@ -18,6 +19,7 @@ from typing import Any
 
 from harness import (
     backends,
+    cache,
     capture,
     case,
     cover,
@@ -68,8 +70,11 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
         raise NoTests(f"no tests collected from {' '.join(targets)}{pattern}" + (" with -k" if config.keywords else ""))
     indices = order.shuffle([loader.placement(t) for t in tests], seed, config.bucket)
     ordered = [tests[i] for i in indices]
+    notes: tuple[str, ...] = ()
+    if config.last_failed or config.failed_first:  # after the shuffle, so that both parts keep the seed's order
+        ordered, notes = _failures_first(config, ordered)
     run_plan = RunPlan(seed=seed, bucket=config.bucket, order=tuple(loader.test_id(t) for t in ordered),
-                       backend=config.backend)
+                       backend=config.backend, notes=notes)
     return run_plan, ordered
 
 
@@ -99,6 +104,25 @@ def _shard(config: Config, run_plan: RunPlan, tests: list[unittest.TestCase]
     run_plan = dataclasses.replace(
         run_plan, order=tuple(run_plan.order[i] for i in share.positions), shard=share)
     return run_plan, [tests[i] for i in share.positions]
+
+
+def _failures_first(
+    config: Config, ordered: list[unittest.TestCase]
+) -> tuple[list[unittest.TestCase], tuple[str, ...]]:
+    """--lf: only the tests that failed last time; --ff: those first, then the rest."""
+    loaded = cache.read(config.cache_dir) if not config.cache_clear else cache.Loaded(cache.Record())
+    ids = [loader.test_id(t) for t in ordered]
+    choice = cache.choose(ids, loaded, config.last_failed, whole_project(config), config.cache_dir)
+    return [ordered[i] for i in choice.indices], choice.notes
+
+
+def whole_project(config: Config) -> bool:
+    """Whether the run plans every test of the project: no -k, no --worker, no --shard, and the targets (if any)
+    hold the testpaths or the working directory; then a recorded failure about none of its tests is about a test
+    that is gone."""
+    given = {os.path.normpath(target) for target in config.targets}
+    covered = not given or os.curdir in given or given >= {os.path.normpath(path) for path in config.testpaths}
+    return covered and not config.keywords and config.worker is None and config.shard is None
 
 
 def _exists(path: str) -> bool:
@@ -369,6 +393,7 @@ class _Result(unittest.TestResult):
             outcome, message = "failed", _strict_message(findings, loader.test_id(current.test))
             if self.failfast:
                 self.stop()
+        file, line = _definition(current.test)
         return TestReport(
             id=loader.test_id(current.test),
             outcome=outcome,
@@ -380,6 +405,8 @@ class _Result(unittest.TestResult):
             stderr=current.captured.stderr if current.captured else "",
             findings=findings,
             started=round(current.started - self.began, 6),
+            file=file,
+            line=line,
         )
 
     def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
@@ -391,6 +418,16 @@ class _Result(unittest.TestResult):
     def _emit(self, report: TestReport) -> None:
         self.reports.append(report)
         self.reporter.test_finished(report)
+
+
+def _definition(test: unittest.TestCase) -> tuple[str, int]:
+    """Where the test method is defined, for annotations; ("", 0) when that cannot be told."""
+    method = getattr(type(test), getattr(test, "_testMethodName", ""), None)
+    try:
+        code = inspect.unwrap(method).__code__  # type: ignore[arg-type]  # past @skip, @timeout and friends
+    except (AttributeError, TypeError, ValueError):  # not a plain function: a _FailedTest, a callable object
+        return "", 0
+    return code.co_filename, code.co_firstlineno
 
 
 def _how(stopping: KeyboardInterrupt) -> str:

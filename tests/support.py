@@ -133,6 +133,11 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     `extra` adds variables; its PYTHONPATH goes first, before this checkout.
     """
     env = dict(os.environ)
+    # Output as a plain run prints it, even when this suite runs on GitHub Actions or with FORCE_COLOR set; and
+    # no cache written into the samples: the tests of the cache set these themselves.
+    for name in ("GITHUB_ACTIONS", "GITHUB_WORKSPACE", "FORCE_COLOR", "NO_COLOR"):
+        env.pop(name, None)
+    env["HARNESS_CACHE_WRITES"] = "none"
     first = (extra or {}).get("PYTHONPATH")
     env.update({key: value for key, value in (extra or {}).items() if key != "PYTHONPATH"})
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [first, REPO, env.get("PYTHONPATH")]))
