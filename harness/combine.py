@@ -51,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
         "be written, 4 bad input (a shard missing or given twice, shards that overlap or come from different "
         "runs, a file that is not a shard's report).",
     )
-    parser.add_argument("reports", nargs="+", metavar="REPORT", help="each shard's JSON report")
+    parser.add_argument("reports", nargs="+", metavar="REPORT",
+                        help="each shard's JSON report; first, OUT: a folder (it need not exist) that receives "
+                        "report.json, report.xml and, with --coverage-data, .coverage, when neither --json nor "
+                        "--junit-xml is given")
     parser.add_argument("--json", metavar="PATH", type=_path, help="write the combined JSON report here")
     parser.add_argument("--junit-xml", metavar="PATH", type=_path, help="write the combined JUnit XML report here")
     parser.add_argument("--coverage-data", metavar="FILE", action="append", default=[], type=_path,
@@ -71,8 +74,14 @@ def _path(text: str) -> str:
 def run(argv: Sequence[str], command: str) -> tuple[Summary, Reporters]:
     """Read, check and merge the shards' reports, then write the combined ones and print the summary."""
     args = build_parser().parse_args(list(argv))
+    reports = list(args.reports)
+    if not (args.json or args.junit_xml) and len(reports) > 1 and not os.path.isfile(reports[0]):
+        out = reports.pop(0)  # `harness combine OUT REPORT...`
+        args.json, args.junit_xml = os.path.join(out, "report.json"), os.path.join(out, "report.xml")
+        if args.coverage_out == ".coverage":
+            args.coverage_out = os.path.join(out, ".coverage")
     files = _files(args.json, args.junit_xml)
-    parts = [read(path) for path in args.reports]
+    parts = [read(path) for path in reports]
     check(parts)
     plan, summary = merge(parts)
     if args.coverage_data:

@@ -123,6 +123,15 @@ class ShardTests(unittest.TestCase):
         self.assertEqual(cases, [(c.get("classname"), c.get("name"), [child.tag for child in c])
                                  for c in serial.iter("testcase")])
 
+    def test_combine_out_folder_receives_one_report_of_each_kind(self):
+        out = os.path.join(self.folder.name, "combined-folder")
+        done = combine(out, *self.paths)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as file:
+            self.assertEqual(json.load(file)["counts"], self.serial.report["counts"])
+        suite = ET.parse(os.path.join(out, "report.xml")).getroot().find("testsuite")
+        self.assertEqual(suite.get("tests"), self.serial.junit.find("testsuite").get("tests"))
+
     def test_runtests_combine_is_the_same_command(self):
         done = subprocess.run([sys.executable, os.path.join(REPO, "runtests.py"), "--combine", *self.paths],
                               cwd=self.folder.name, env=environment(), capture_output=True, text=True,
