@@ -273,10 +273,14 @@ class Supervisor:
         sys.stdout.flush()
         sys.stderr.flush()
         gc.freeze()  # what the runner holds is never collected in a worker, so its pages are never copied
+        # A stop request (SIGUSR2) may come before the worker has its handler: blocked across the fork, it
+        # waits in the worker until the handler is there (unblocked, it would kill it: the default action).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {_STOP_SIGNAL})
         pid = os.fork()
         if pid == 0:  # the worker
             os.close(read_end)
-            _serve(self, lane, write_end)
+            _serve(self, lane, write_end, mask)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(write_end)
         lane.pid, lane.fd, lane.buffer = pid, read_end, bytearray()
         lane.running, lane.kill_at, lane.finished, lane.progressed = None, None, False, False
@@ -528,10 +532,13 @@ def supervise(config: Config, seed: int, run_plan: RunPlan, tests: Sequence[unit
 
 
 # -- the worker's side ----------------------------------------------------------------------------------
-def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
+def _serve(supervisor: Supervisor, lane: _Lane, fd: int, mask: set[signal.Signals]) -> None:
     """In the forked child: run the rest of the lane, send every report, and leave without cleanup."""
     code = 0
     try:
+        stop_early: list[int] = []  # a stop request that came before the run had a result to stop
+        signal.signal(_STOP_SIGNAL, lambda signum, frame: stop_early.append(signum))
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the run installs its own while the tests run
         supervisor.selector.close()
@@ -552,6 +559,8 @@ def _serve(supervisor: Supervisor, lane: _Lane, fd: int) -> None:
         def stoppable(result: unittest.TestResult) -> None:
             results.append(result)
             signal.signal(_STOP_SIGNAL, lambda signum, frame: result.stop())
+            if stop_early:
+                result.stop()
 
         supervisor.work(lane.indices[lane.next:], channel, lane.folder, collected, stoppable, _nothing)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the tests are over: a Ctrl-C now is the runner's to handle
