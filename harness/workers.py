@@ -369,12 +369,17 @@ class Supervisor:
             return
         if lane.running is not None:
             self._report(self._crash_report(lane, status), lane)
-        elif not lane.finished:
+        elif not lane.finished and not self._stopped_by_signal(status):
             self._report(self._between_tests_report(lane, status), lane)
             if not lane.progressed:  # died in a fixture before the next test: skip its class, or it dies again
                 lane.next = self._past_class(lane)
         if not lane.stopped_early and not self.stopping:
             self._start(lane)  # a fresh worker for the rest of the lane
+
+    def _stopped_by_signal(self, status: int) -> bool:
+        """A worker between tests that the run's own SIGINT or SIGTERM ended: nothing of a test's to report."""
+        return (self.signals.interrupts > 0 or self.signals.terminated) and os.WIFSIGNALED(status) and (
+            os.WTERMSIG(status) in (signal.SIGINT, signal.SIGTERM))
 
     # -- deaths, hangs and interrupts ------------------------------------------------------------------------
     def _crash_report(self, lane: _Lane, status: int) -> TestReport:
