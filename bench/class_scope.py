@@ -13,18 +13,15 @@ least 3. `--setup-ms 0` shows what the loops alone cost.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from timed_run import timed_harness
+
 TARGET = 3.0
 EXIT_MISSED = 1
-EXIT_BROKEN = 3
 
 SUITE = '''
 import anyio
@@ -109,18 +106,7 @@ def write_suite(folder: Path, tests: int, setup_ms: float) -> None:
 
 
 def run_once(folder: Path, module: str, cls: str, tests: int) -> float:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "harness", f"{module}.{cls}", "--seed", "1", "-q"]
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    if done.returncode != 0 or last != f"{tests} passed, 0 failed, 0 skipped":
-        print(f"bench: {' '.join(command)} in {folder} did not pass every test (exit {done.returncode}):\n"
-              f"{done.stdout[-2000:]}{done.stderr[-2000:]}", file=sys.stderr)
-        raise SystemExit(EXIT_BROKEN)
-    return elapsed
+    return timed_harness(folder, [f"{module}.{cls}", "--seed", "1", "-q"], tests)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from timed_run import timed_harness
+
 TARGET = 1.7
 EXIT_MISSED = 1
-EXIT_BROKEN = 3
 
 
 def _work(rounds: int) -> int:
@@ -64,18 +63,7 @@ def write_suite(folder: Path, tests: int, modules: int, rounds: int) -> None:
 
 
 def run_once(folder: Path, args: Sequence[str], tests: int) -> float:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "harness", ".", "--seed", "1", *args]
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    if done.returncode != 0 or last != f"{tests} passed, 0 failed, 0 skipped":
-        print(f"bench: {' '.join(command)} in {folder} did not pass every test (exit {done.returncode}):\n"
-              f"{done.stdout[-2000:]}{done.stderr[-2000:]}", file=sys.stderr)
-        raise SystemExit(EXIT_BROKEN)
-    return elapsed
+    return timed_harness(folder, [".", "--seed", "1", *args], tests)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
