@@ -450,8 +450,10 @@ class Supervisor:
         self._drain(lane)
 
     def _drain(self, lane: _Lane) -> None:
-        """Read what a killed worker still had in the pipe, then replace it."""
-        while lane.pid:
+        """Read what a killed worker still had in the pipe, up to its end (where `_ended` may start the next
+        worker of the lane: that one is followed by the main loop, with the other lanes)."""
+        killed = lane.pid
+        while lane.pid == killed:
             self._read(lane)
 
     def _on_signals(self) -> None:

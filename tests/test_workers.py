@@ -133,3 +133,14 @@ class FixtureCrashTests(unittest.TestCase):
                       run.tests["worker 1"]["message"])
         self.assertIn("2 tests of test_fixture_crash.ACrashesInSetUpClassTests did not run",
                       run.tests["worker 1"]["message"])
+
+
+class HangUnderJobsTests(unittest.TestCase):
+    def test_the_other_worker_is_followed_while_a_hung_ones_replacement_runs(self):
+        run = run_harness("hang_parallel", "--seed", "1", "--bucket", "none", "-j", "2")
+        self.assertEqual(run.code, 1, run.describe())
+        done = [entry["id"] for entry in run.report["tests"]]
+        # the replacement worker's test takes 1 s; the other worker reports twice meanwhile, and is read as it does
+        self.assertLess(done.index("test_other_module.BOtherTests.test_2"),
+                        done.index("test_hangs_first.AHangsTests.test_2_after"), done)
+        self.assertEqual(run.outcomes["test_hangs_first.AHangsTests.test_1_hangs"], "error")
