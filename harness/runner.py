@@ -221,9 +221,9 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
         on_result(result)
     case.set_default_teardown_timeout(config.teardown_timeout)
     case.set_default_timeout(config.timeout)
+    stdlib = stdlib_async.enforced(lambda: config.teardown_timeout, lambda test: timeouts.find(test, config.timeout))
     try:
-        with stdlib_async.enforced(lambda: config.teardown_timeout), terminate_as_interrupt(), \
-                ctrl_c.watching(result, on_ctrl_c):
+        with stdlib, terminate_as_interrupt(), ctrl_c.watching(result, on_ctrl_c):
             unittest.TestSuite(tests).run(result)
         collected.interrupted = ctrl_c.count > 0  # the first Ctrl-C let the running test finish, then stopped
     except KeyboardInterrupt as exc:

@@ -1,7 +1,9 @@
-"""Residual-task reporting and bounded teardown for the stdlib's IsolatedAsyncioTestCase, outcomes unchanged.
+"""Residual-task reporting, time limits and bounded teardown for the stdlib's IsolatedAsyncioTestCase.
 
-The only module that touches IsolatedAsyncioTestCase's private hooks (`_callSetUp`, `_asyncioRunner`,
-`_tearDownAsyncioRunner`); the canary test in tests/ fails loudly if a Python release renames them.
+The only module that touches IsolatedAsyncioTestCase's private hooks (`_callSetUp`, `_callAsync`,
+`_callMaybeAsync`, `_asyncioRunner`, `_tearDownAsyncioRunner`); the canary test in tests/ fails loudly if a
+Python release renames them. Outcomes are the stdlib's, except that an async part still running at the
+test's time limit is cancelled on the test's loop and the test errors with "timed out after S s".
 """
 from __future__ import annotations
 
@@ -12,21 +14,41 @@ import unittest
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from harness import crossloop
+from harness import crossloop, timeouts
 from harness.backends import _ABANDONED
 from harness.outcome import Findings
-from harness.residue import TaskSites, own_resources
+from harness.residue import TaskSites, await_chain, coro_name, format_site, own_resources
+
+__unittest = True  # unittest leaves this module's frames out of a test's traceback
 
 _Case = unittest.IsolatedAsyncioTestCase
 # Bound at import: a test may replace these and not put them back before its teardown, which must not use its fakes.
 _all_tasks, _wait, _wait_for = asyncio.all_tasks, asyncio.wait, asyncio.wait_for
 
 
+@dataclasses.dataclass
+class _TimeLimit:
+    """One test's limit: a wall-clock deadline from its set-up; after it, each later part gets `grace` seconds."""
+
+    limit: timeouts.Limit
+    deadline: float
+    grace: float
+    sites: TaskSites
+    expired: bool = False
+
+
+_LIMIT = "_harness_time_limit"  # the attribute holding a test's _TimeLimit while it runs
+
+
 @contextlib.contextmanager
-def enforced(bound: Callable[[], float]) -> Iterator[None]:
-    """While active, IsolatedAsyncioTestCase records tasks left running and never waits on them forever."""
+def enforced(bound: Callable[[], float],
+             limit_of: Callable[[unittest.TestCase], timeouts.Limit | None] = lambda test: None) -> Iterator[None]:
+    """While active, IsolatedAsyncioTestCase records tasks left running, never waits on them forever, and
+    cancels an async part still running at the test's time limit (`limit_of`)."""
     original_set_up = _Case._callSetUp  # type: ignore[attr-defined]
     original_tear_down = _Case._tearDownAsyncioRunner  # type: ignore[attr-defined]
+    original_call_async = _Case._callAsync  # type: ignore[attr-defined]
+    original_call_maybe_async = _Case._callMaybeAsync  # type: ignore[attr-defined]
 
     def set_up(case: _Case) -> None:
         with own_resources():  # the runner's loop, made here: its descriptors are closed by its teardown
@@ -34,6 +56,9 @@ def enforced(bound: Callable[[], float]) -> Iterator[None]:
         crossloop.record(loop, case.id())
         sites = TaskSites()
         loop.set_task_factory(sites.factory)
+        limit = limit_of(case)
+        setattr(case, _LIMIT, None if limit is None else _TimeLimit(limit, timeouts.now() + limit.seconds, bound(),
+                                                                   sites))
         case.harness_findings = Findings()  # type: ignore[attr-defined]
         case.addCleanup(_close, case, loop, bound())  # first, so it runs after every other cleanup
         case.addCleanup(_check, case, loop, sites, bound())
@@ -55,13 +80,69 @@ def enforced(bound: Callable[[], float]) -> Iterator[None]:
         case._asyncioRunner = None  # type: ignore[attr-defined]  # else __del__ closes it again on a closed loop
         return None
 
+    def call_async(case: _Case, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return original_call_async(case, _limited(case, func), *args, **kwargs)
+
+    def call_maybe_async(case: _Case, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return original_call_maybe_async(case, _limited(case, func), *args, **kwargs)
+
     _Case._callSetUp = set_up  # type: ignore[attr-defined]
     _Case._tearDownAsyncioRunner = tear_down  # type: ignore[attr-defined]
+    _Case._callAsync = call_async  # type: ignore[attr-defined]
+    _Case._callMaybeAsync = call_maybe_async  # type: ignore[attr-defined]
     try:
         yield
     finally:
         _Case._callSetUp = original_set_up  # type: ignore[attr-defined]
         _Case._tearDownAsyncioRunner = original_tear_down  # type: ignore[attr-defined]
+        _Case._callAsync = original_call_async  # type: ignore[attr-defined]
+        _Case._callMaybeAsync = original_call_maybe_async  # type: ignore[attr-defined]
+
+
+def _limited(case: _Case, func: Callable[..., Any]) -> Callable[..., Any]:
+    """`func`, an async part of the test, cancelled on the test's loop if it still runs at the limit."""
+    state: _TimeLimit | None = getattr(case, _LIMIT, None)
+    if state is None or not asyncio.iscoroutinefunction(func):
+        return func
+    part = f"{type(case).__qualname__}.{getattr(func, '__name__', 'part')}"
+
+    async def limited(*args: Any, **kwargs: Any) -> Any:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        reasons: list[timeouts.TimeLimitExceeded] = []
+
+        def expire() -> None:
+            if state.expired:
+                reasons.append(timeouts.overran(part, state.grace))
+            else:
+                state.expired = True
+                reasons.append(timeouts.exceeded(state.limit, part, _task_blocks(loop, task, state.sites)))
+            task.cancel()  # type: ignore[union-attr]
+
+        left = state.grace if state.expired else state.deadline - timeouts.now()
+        timer = loop.call_later(max(0.0, left), expire)  # the stdlib's loops run on the real clock
+        try:
+            return await func(*args, **kwargs)
+        except asyncio.CancelledError:
+            if reasons:
+                raise reasons[0] from None
+            raise
+        finally:
+            timer.cancel()
+
+    return limited
+
+
+def _task_blocks(loop: asyncio.AbstractEventLoop, own: asyncio.Task[Any] | None, sites: TaskSites) -> list[str]:
+    """Where each task of the test's loop waits: the part's own task first."""
+    blocks = []
+    for task in sorted(_all_tasks(loop), key=lambda task: (task is not own, task.get_name())):
+        if task is own:
+            title = f"task {task.get_name()!r}, running the test's part"
+        else:
+            title = (f"task {task.get_name()!r} running {coro_name(task.get_coro())} "
+                     f"(created at {format_site(sites.sites.get(task))})")
+        blocks.append(timeouts.task_block(title, await_chain(task.get_coro())))
+    return blocks
 
 
 def _check(case: _Case, loop: asyncio.AbstractEventLoop, sites: TaskSites, bound: float) -> None:

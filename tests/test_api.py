@@ -32,7 +32,7 @@ class PrivateNameCanaryTests(unittest.TestCase):
             self.assertTrue(callable(getattr(unittest.TestCase, name, None)), f"unittest.TestCase.{name}")
 
     def test_isolated_asyncio_test_case_hooks_exist(self):
-        for name in ("_callSetUp", "_setupAsyncioRunner", "_tearDownAsyncioRunner"):
+        for name in ("_callSetUp", "_setupAsyncioRunner", "_tearDownAsyncioRunner", "_callAsync", "_callMaybeAsync"):
             self.assertTrue(callable(getattr(unittest.IsolatedAsyncioTestCase, name, None)),
                             f"unittest.IsolatedAsyncioTestCase.{name}")
 

@@ -240,3 +240,30 @@ class ResolveTests(unittest.TestCase):
                 pass
 
         self.assertEqual(timeouts.resolve(Quick("test_x", backend="trio"), 12.0), 12.0)
+
+
+class StdlibTimeoutTests(unittest.TestCase):
+    """unittest.IsolatedAsyncioTestCase: the part still running at the limit is cancelled on the test's loop."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.run_ = start("timeouts_stdlib", "--seed", "1", "--bucket", "none").result()
+
+    def test_the_test_errors_in_time_and_the_next_one_runs_after_its_teardown(self):
+        self.assertEqual(self.run_.code, 1, self.run_.describe())
+        self.assertEqual(self.run_.outcomes, {
+            "test_stdlib_hangs.AStdlibHangs.test_awaits_forever": "error",
+            "test_stdlib_hangs.BStdlibAfter.test_runs_after_and_saw_the_teardown": "passed",
+        })
+        entry = self.run_.test("test_awaits_forever")
+        self.assertEqual(entry["message"], "timed out after 0.5 s in AStdlibHangs.test_awaits_forever (limit from the "
+                                           "class's timeout attribute) and was cancelled: make it finish sooner, or "
+                                           "raise the limit")
+        self.assertLess(entry["duration"], 3)
+
+    def test_the_report_shows_where_every_task_of_the_loop_waited(self):
+        longrepr = self.run_.test("test_awaits_forever")["longrepr"]
+        line = line_of("timeouts_stdlib", "test_stdlib_hangs.py", "# the stdlib test waits")
+        self.assertIn(f"test_stdlib_hangs.py:{line} in test_awaits_forever", longrepr)
+        forgotten = line_of("timeouts_stdlib", "test_stdlib_hangs.py", "# the forgotten task waits")
+        self.assertIn(f"test_stdlib_hangs.py:{forgotten} in forgotten", longrepr)
