@@ -436,11 +436,15 @@ class AsyncioSession(Session):
     def clock(self, test: str) -> Clock:
         return Clock(self.loop.time, None, test)
 
-    def close(self, bound: float) -> Teardown:
-        loop = self.loop
+    def _cancel_timers(self) -> None:
+        """The time limit's timers: not needed once the test's parts are over."""
         for timer in (self._timer, self._grace_timer):
             if timer is not None:
                 timer.cancel()
+
+    def close(self, bound: float) -> Teardown:
+        loop = self.loop
+        self._cancel_timers()
         try:
             # 1. record every task still pending, before cancelling changes where it waits
             pending = [task for task in _all_tasks(loop) if task is not self._driver]
@@ -935,9 +939,7 @@ class AsyncioClassSession(AsyncioSession):
 
     def unlimit(self) -> None:
         """Drop the time limit of the class part that just ran; the next one is given its own."""
-        for timer in (self._timer, self._grace_timer):
-            if timer is not None:
-                timer.cancel()
+        self._cancel_timers()
         self._timer = self._grace_timer = None
         self.limit, self.deadline, self.expired = None, None, False
 
@@ -951,9 +953,7 @@ class SharedAsyncioSession(AsyncioSession):
 
     def close(self, bound: float) -> Teardown:
         loop = self.loop
-        for timer in (self._timer, self._grace_timer):
-            if timer is not None:
-                timer.cancel()
+        self._cancel_timers()
         try:
             # 1. record the tasks created during this test that are still pending (the class's are left alone)
             own = (self._driver, self._alone_task)

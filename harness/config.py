@@ -218,28 +218,27 @@ def parse_text(value: Any) -> str:
     return value.strip()
 
 
-def parse_pattern(value: Any) -> str:
-    """A file name pattern for discovery."""
+def _non_empty(value: Any, empty: str) -> str:
+    """The text, or a ValueError saying `empty` when there is none."""
     text = parse_text(value)
     if not text:
-        raise ValueError("the pattern is empty; give one such as 'test*.py'")
+        raise ValueError(empty)
     return text
+
+
+def parse_pattern(value: Any) -> str:
+    """A file name pattern for discovery."""
+    return _non_empty(value, "the pattern is empty; give one such as 'test*.py'")
 
 
 def parse_path(value: Any) -> str:
     """Where to write a report."""
-    text = parse_text(value)
-    if not text:
-        raise ValueError("the path is empty; give a file path such as 'report.json'")
-    return text
+    return _non_empty(value, "the path is empty; give a file path such as 'report.json'")
 
 
 def parse_folder(value: Any) -> str:
     """Where the cache lives."""
-    text = parse_text(value)
-    if not text:
-        raise ValueError("the folder is empty; give a folder such as '.harness_cache'")
-    return text
+    return _non_empty(value, "the folder is empty; give a folder such as '.harness_cache'")
 
 
 COLORS = ("auto", "always", "never")
@@ -254,10 +253,7 @@ def parse_color(value: Any) -> str:
 
 def parse_keyword(value: Any) -> str:
     """A -k pattern: an empty one would match every test, which is never what was meant."""
-    text = parse_text(value)
-    if not text:
-        raise ValueError("the pattern is empty, so it matches every test; give part of a test id, or leave -k out")
-    return text
+    return _non_empty(value, "the pattern is empty, so it matches every test; give part of a test id, or leave -k out")
 
 
 def parse_names(value: Any) -> tuple[str, ...]:
