@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from harness import timeouts
+from harness import loops, timeouts
 from harness.clocks import Clock, ClockName, VirtualClockLoop, WallTimer
 from harness.outcome import ResidualTask
 from harness.residue import (
@@ -284,7 +284,7 @@ class Session:
 # ------------------------------------------------------------------------------------------------
 def _new_asyncio_loop(name: str) -> asyncio.AbstractEventLoop:
     if name == "asyncio":
-        return asyncio.new_event_loop()
+        return loops.new_event_loop()
     try:
         import uvloop
     except ImportError:

@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from harness import loops
 from harness.residue import activity, own_resources
 
 MISSING: Any = object()
@@ -541,6 +542,14 @@ def _open_descriptors() -> frozenset[str]:
         return _proc_listing("/proc/self/fd") - {str(lowest)}
 
 
+def _descriptor_count() -> int | None:
+    """How many descriptors are open: the size Linux (6.2 and later) gives /proc/self/fd; None where it gives 0."""
+    try:
+        return os.stat("/proc/self/fd").st_size or None
+    except OSError:
+        return None
+
+
 def _command(pid: int) -> str:
     for name in ("cmdline", "comm"):  # cmdline is empty for a moment while the child execs
         try:
@@ -562,20 +571,29 @@ class FilesProbe(Probe):
     def __init__(self) -> None:
         activity.hook()
         self._last: frozenset[str] = frozenset()
+        self._count: int | None = None  # how many were open at the last listing, where Linux says (6.2 and later)
         self._before_taken = False  # snapshots alternate: before a test, after it
 
     def snapshot(self) -> frozenset[str]:
-        # Listed before every test, and after it only when an audit event says a file or socket may have been
-        # opened (harness.residue.Activity): a test that opened nothing has the descriptors it started with.
-        if activity.descriptors or not self._before_taken:
+        # The listing is read again only when an audit event says a file or socket may have been opened
+        # (harness.residue.Activity), or when the number of open descriptors moved (os.pipe, os.dup and
+        # select.epoll raise no event): a test that opened nothing keeps the listing the last one took.
+        count = _descriptor_count()
+        if count is None:  # an older kernel: listed before every test, and after it on an event
+            stale = activity.descriptors or not self._before_taken
+            self._before_taken = not self._before_taken
+        else:
+            stale = activity.descriptors or count != self._count
+        if stale:
             activity.descriptors = False
             self._last = _open_descriptors()
-        self._before_taken = not self._before_taken
+            self._count = count
         return self._last
 
     def diff(self, before: frozenset[str], after: frozenset[str]) -> list[str]:
         lines = []
-        for fd in sorted(after - before, key=int):
+        kept = {str(fd) for fd in loops.kept_descriptors()}  # selectors and self-pipes kept for the next loops
+        for fd in sorted(after - before - kept, key=int):
             try:
                 target = os.readlink(f"/proc/self/fd/{fd}")
             except OSError:

@@ -99,6 +99,10 @@ class Watch:
         except Exception:
             afters = [self._snapshot_or_failed(probe, "snapshot", changes) for probe in self.probes]
         clean = not changes
+        if clean and _same(self._before, afters):  # the usual test: one comparison in C, identity first
+            self._before = []
+            self._reusable = afters
+            return ()
         for probe, before, after in zip(self.probes, self._before, afters, strict=True):
             if before is not _FAILED and after is not _FAILED and not _same(before, after):
                 clean = False
