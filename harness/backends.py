@@ -128,7 +128,7 @@ def open_session(spec: BackendSpec, clock: ClockName = "real") -> Session:
 class _Call:
     """One function handed to the driver task, and its outcome."""
 
-    __slots__ = ("fn", "args", "kwargs", "finished", "result", "error", "future", "timeout")
+    __slots__ = ("fn", "args", "kwargs", "finished", "result", "error", "future", "timeout", "last")
 
     def __init__(self, fn: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.fn = fn
@@ -139,6 +139,8 @@ class _Call:
         self.error: BaseException | None = None
         self.future: asyncio.Future[None] | None = None
         self.timeout: timeouts.TimeLimitExceeded | None = None  # set when the part was cancelled for running late
+        # Asked by the driver once the part is over: True when no part can follow (no tearDown, no cleanups left)
+        self.last: Callable[[], bool] | None = None
 
     @property
     def name(self) -> str:
@@ -192,11 +194,14 @@ class Session:
                 while call is not _STOP:
                     self._current = call
                     await self._run_call(call, group)
+                    if call.last is not None and call.last() and self._may_end_early():
+                        break  # the part completes as the driver ends (in `finally`): close() has nothing to run
                     self._current = None
                     self._complete(call)
                     call = await self._next_call()
-                if self.cancel_on_stop:
-                    group.cancel_scope.cancel()  # stop what is left; close() has already recorded it
+                else:
+                    if self.cancel_on_stop:
+                        group.cancel_scope.cancel()  # stop what is left; close() has already recorded it
         except BaseException as exc:  # a background task failed, or one failed while being cancelled
             self._crash(exc)
         finally:
@@ -220,6 +225,11 @@ class Session:
     def _part_cancelled(self) -> None:
         """The driver's part was cancelled for running late: undo what the cancellation left on the driver."""
 
+    def _may_end_early(self) -> bool:
+        """Whether the driver may end with the test's last part, in the same turn of the loop: nothing else runs,
+        so close() finds nothing to record or cancel, and saves a trip through the loop."""
+        return False
+
     async def _alone(self, call: _Call) -> None:
         """Run a part after the task group has failed: on its own, still on this test's loop."""
         try:
@@ -240,6 +250,10 @@ class Session:
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `fn` (sync or async) in the driver task and return its result or raise its error."""
         raise NotImplementedError
+
+    def call_last(self, fn: Callable[[], Any], last: Callable[[], bool]) -> Any:
+        """`call(fn)`, for a part that may be the test's last async one: `last()`, asked when it is over, says."""
+        return self.call(fn)
 
     def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a sync `fn` outside the loop but in the test's context (contextvars shared)."""
@@ -333,7 +347,22 @@ class AsyncioSession(Session):
             call.future.set_result(None)
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        call = _Call(fn, args, kwargs)
+        return self._call(_Call(fn, args, kwargs))
+
+    def call_last(self, fn: Callable[[], Any], last: Callable[[], bool]) -> Any:
+        if not self.ends_early:
+            return self.call(fn)
+        call = _Call(fn, (), {})
+        call.last = last
+        return self._call(call)
+
+    def _may_end_early(self) -> bool:
+        return (type(self).ends_early and not self.expired and self.stuck is None and not self._has_shutdown_work()
+                and all(task is self._driver for task in _all_tasks(self.loop)))
+
+    ends_early = True  # a class's session and the tests on it keep their own teardown
+
+    def _call(self, call: _Call) -> Any:
         if self.stuck is not None:
             raise self._not_run(call)
         try:
@@ -914,6 +943,8 @@ class AsyncioClassSession(AsyncioSession):
     test (or the class part) during which it was created.
     """
 
+    ends_early = False
+
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         super().__init__(name, options)
         self._factory = self.loop.get_task_factory()
@@ -946,6 +977,8 @@ class AsyncioClassSession(AsyncioSession):
 
 class SharedAsyncioSession(AsyncioSession):
     """A test on a class's asyncio loop: the tasks created while it ran are its own; the loop stays open."""
+
+    ends_early = False
 
     def __init__(self, owner: AsyncioClassSession) -> None:
         super().__init__(owner.backend, owner.options, loop=owner.loop)
