@@ -51,6 +51,11 @@ def pytest_passed(stdout: str, stderr: str) -> int | None:
     return int(summary[1]) if summary else None
 
 
+def floor_passed(stdout: str, stderr: str) -> int | None:
+    match = re.fullmatch(r"(\d+) passed", _last_line(stdout))
+    return int(match.group(1)) if match else None
+
+
 def _last_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[-1].strip() if lines else ""
@@ -79,6 +84,7 @@ class Runner:
         return shlex.join(["python", *self.args])
 
 
+FLOOR = Path(__file__).resolve().parent / "floor.py"  # a fresh loop per test and nothing else (see floor.py)
 HARNESS = ("-m", "harness", ".", "--seed", "1")
 NO_PROBES = ("--no-probes", "all")
 
@@ -90,6 +96,8 @@ RUNNERS = (
     Runner("harness_trio", "harness_trio", HARNESS, harness_passed),
     Runner("pytest_trio", "pytest_trio", ("-m", "pytest", "-p", "no:cacheprovider", "-q"), pytest_passed,
            needs=("pytest", "pytest_trio")),
+    Runner("floor_asyncio", "harness_async", (str(FLOOR), "asyncio"), floor_passed),
+    Runner("floor_trio", "harness_trio", (str(FLOOR), "trio"), floor_passed),
 )
 
 
@@ -127,6 +135,10 @@ TARGETS = (
     Target("harness_trio", "pytest_trio", 0.40),
     Target("harness_async", "harness_async_noprobes", PROBES_LIMIT),
 )
+
+
+# Not targets: the least any runner with a fresh loop per test could take, against the same denominators.
+FLOORS = (("floor_asyncio", "unittest_async"), ("floor_trio", "pytest_trio"))
 
 
 def targets(bulk_modules: int) -> tuple[Target, ...]:
@@ -251,6 +263,20 @@ def ratios(timings: Sequence[Timing], wanted: Sequence[Target]) -> tuple[str, bo
     return "\n".join(lines), missed
 
 
+def floors(timings: Sequence[Timing]) -> str:
+    """The floor's ratios (bench/floor.py): no target can be met below them."""
+    by_name = {t.runner.name: t for t in timings}
+    pairs = [(by_name[top], by_name[bottom]) for top, bottom in FLOORS if top in by_name and bottom in by_name]
+    if not pairs:
+        return ""
+    names = [f"{top.runner.name} / {bottom.runner.name}" for top, bottom in pairs]
+    width = max(len("floor: a fresh loop per test and nothing else"), *map(len, names))
+    lines = [f"{'floor: a fresh loop per test and nothing else':<{width}} {'best':>5}  {'median':>6}"]
+    for name, (top, bottom) in zip(names, pairs, strict=True):
+        lines.append(f"{name:<{width}} {top.best / bottom.best:5.2f}  {top.median / bottom.median:6.2f}")
+    return "\n".join(lines)
+
+
 # -- the command line ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -299,6 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     text, missed = ratios(timings, targets(args.bulk_modules))
     print(text)
+    floor = floors(timings)
+    if floor:
+        print()
+        print(floor)
     return EXIT_MISSED if missed and args.check else EXIT_OK
 
 
