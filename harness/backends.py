@@ -45,6 +45,7 @@ Timer = asyncio.TimerHandle | WallTimer  # the time limit's timers: the loop's o
 
 # Bound at import: a test may replace these and not put them back before its teardown, which must not use its fakes.
 _all_tasks, _current_task, _wait, _wait_for = asyncio.all_tasks, asyncio.current_task, asyncio.wait, asyncio.wait_for
+_new_task = asyncio.Task
 _ThreadPoolExecutor = concurrent.futures.ThreadPoolExecutor
 
 # Tasks that refused cancellation are kept referenced forever: letting them be collected would log
@@ -389,8 +390,10 @@ class AsyncioSession(Session):
             self._waiter.set_result(call)  # type: ignore[union-attr]
 
     def _task(self, coro: Any) -> asyncio.Task[None]:
+        """harness's own task on the loop (the driver): made directly, so the task factory does not look for
+        where a test created it."""
         try:
-            return self.loop.create_task(coro, context=self.context)
+            return _new_task(coro, loop=self.loop, context=self.context)
         except RuntimeError:  # a closed loop: our coroutine must not be reported as never awaited
             coro.close()
             raise

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import sysconfig
 import warnings
@@ -217,23 +218,37 @@ class UnhandledError(Exception):
     """An error the event loop would only have logged, raised as an error of the test that caused it."""
 
 
+_NEVER_AWAITED = ("always", re.compile(r"coroutine .* was never awaited", re.I), RuntimeWarning, None, 0)
+
+
 class UnawaitedCoroutines:
-    """Collects "coroutine ... was never awaited" warnings for one test, restoring warnings on exit."""
+    """Collects "coroutine ... was never awaited" warnings for one test, restoring warnings on exit.
+
+    What `warnings.catch_warnings()` and `filterwarnings("always", ...)` do, without their work per test:
+    the filter is made once, and the filters list is put back as it was on exit.
+    """
 
     def __init__(self) -> None:
         self.seen: list[UnhandledError] = []
-        self._catch = warnings.catch_warnings()
+        self._saved: tuple[Any, Any, Any] | None = None
         self._show: Any = None
 
     def __enter__(self) -> UnawaitedCoroutines:
-        self._catch.__enter__()
-        warnings.filterwarnings("always", message=r"coroutine .* was never awaited", category=RuntimeWarning)
-        self._show = warnings.showwarning
-        warnings.showwarning = self._showwarning
+        module = warnings
+        self._saved = (module.filters, module.showwarning, module._showwarnmsg_impl)  # type: ignore[attr-defined]
+        module.filters = [_NEVER_AWAITED, *module.filters]  # type: ignore[attr-defined]
+        module._filters_mutated()  # type: ignore[attr-defined]
+        self._show = module.showwarning
+        module.showwarning = self._showwarning
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._catch.__exit__(*exc_info)
+        if self._saved is None:
+            return
+        module = warnings
+        module.filters, module.showwarning, module._showwarnmsg_impl = self._saved  # type: ignore[attr-defined]
+        module._filters_mutated()  # type: ignore[attr-defined]
+        self._saved = None
 
     def _showwarning(
         self, message: Warning | str, category: type[Warning], filename: str, lineno: int,
