@@ -177,14 +177,18 @@ def _read_project_module(module: types.ModuleType) -> bool:
 
 def _read_code(value: Any) -> None:
     """Attribute names written by a function (methods, properties and nested functions included)."""
-    value = getattr(value, "__func__", value)  # staticmethod, classmethod
-    if isinstance(value, property):
+    kind = type(value)  # most module and class values are not functions: one type check sends them away
+    if kind is _FUNCTION:
+        _read_names(value.__code__)
+    elif kind in _WRAPPERS:  # staticmethod, classmethod, a bound method
+        _read_code(value.__func__)
+    elif isinstance(value, property):
         for accessor in (value.fget, value.fset, value.fdel):
             _read_code(accessor)
-        return
-    code = getattr(value, "__code__", None)
-    if isinstance(code, types.CodeType):
-        _read_names(code)
+
+
+_FUNCTION = types.FunctionType
+_WRAPPERS = frozenset({staticmethod, classmethod, types.MethodType})
 
 
 def _read_names(code: types.CodeType) -> None:
