@@ -23,6 +23,10 @@ class UsageError(Exception):
     """A bad option, setting or target: reported as one line, exit code 4."""
 
 
+class NoTests(Exception):
+    """Nothing was collected: exit code 5."""
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a run needs to know, already validated."""
