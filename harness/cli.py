@@ -330,18 +330,22 @@ def leave(code: int) -> NoReturn:
     Python waits for every thread that is not a daemon before it exits: one that never ends (a test's server
     thread, a stuck executor worker) would keep a run that has finished, and written its reports, alive forever.
     Tests run in worker processes, which leave with os._exit; this is for a run in this process.
+
+    A runner that never loaded a test (its tests ran in workers) leaves with os._exit too: nothing of the user's
+    is there to finalise, and Python's finalisation would write to every object, so the kernel would copy every
+    page the runner shared with its workers once more (about as costly as the imports).
     """
     main_thread = threading.main_thread()
     left = sorted(t.name for t in threading.enumerate() if t is not main_thread and not t.daemon and t.is_alive())
-    if not left:
+    if not left and "harness.runner" in sys.modules:  # imported by a process that loads tests, and only there
         raise SystemExit(code)
     note = (f"harness: not waiting for {len(left)} thread{'s' if len(left) != 1 else ''} that tests left running "
-            f"({', '.join(left)}); the reports above name the tests that started them\n")
+            f"({', '.join(left)}); the reports above name the tests that started them\n") if left else ""
     try:  # the real streams: a test may have replaced print or sys.stderr, or closed them
         for stream in (sys.__stdout__, sys.__stderr__):
             if stream is not None:
                 stream.flush()
-        if sys.__stderr__ is not None:
+        if note and sys.__stderr__ is not None:
             sys.__stderr__.write(note)
             sys.__stderr__.flush()
     except (OSError, ValueError):
