@@ -236,6 +236,7 @@ class _Lane:
     progressed: bool = False  # the worker started at least one test (one that dies before any is not replaced)
     stopped_early: bool = False  # the worker stopped on request or on Ctrl-C
     planned: bool = False  # the worker sent its plan (it loaded the tests)
+    held: bool = False  # its pipe is not read until the run has a plan (lane 1's): see Supervisor._fork
     dropped: bool = False  # the lane is given up: its worker planned other tests, or could not find its own
 
     @property
@@ -378,7 +379,11 @@ class Supervisor:
         lane.pid, lane.fd, lane.buffer = pid, read_end, bytearray()
         lane.running, lane.kill_at, lane.finished, lane.progressed = None, None, False, False
         lane.planned = False
-        self.selector.register(read_end, selectors.EVENT_READ, lane)
+        # The run's plan is lane 1's: what loading printed then comes before the header, as in one process. The
+        # other workers' messages wait in their pipes until then.
+        lane.held = self.plan is None and not assignment.announces
+        if not lane.held:
+            self.selector.register(read_end, selectors.EVENT_READ, lane)
 
     def _read(self, lane: _Lane) -> None:
         try:
@@ -422,6 +427,10 @@ class Supervisor:
                 positions = plan.lanes[each.number - 1] if each.number <= len(plan.lanes) else ()
                 each.ids = tuple(plan.tests[position].id for position in positions)
             self.reporter.start_run(plan.run_plan)
+            for each in self.lanes:
+                if each.held:
+                    each.held = False
+                    self.selector.register(each.fd, selectors.EVENT_READ, each)
         elif not plan.same(self.plan):
             self._drop(lane, f"worker {lane.number} loaded and ordered the tests differently from the first worker, "
                        "so its tests did not run: loading must give the same tests in every process; look for "
@@ -443,6 +452,8 @@ class Supervisor:
             if lane.pid:
                 lane.dropped = True
                 _kill(lane.pid)
+                if lane.held:  # its pipe is not followed: nothing would notice its end
+                    self._close(lane)
 
     def _drop(self, lane: _Lane, message: str) -> None:
         """Give up the lane: its worker is stopped, and the run says why its tests did not run."""
@@ -524,9 +535,9 @@ class Supervisor:
             return
         how = _status(status, between=True)
         if self.plan is None:
-            self.unplanned = LoadFailed(
+            self._end_unplanned(LoadFailed(
                 f"the worker process loading the tests {how} before it planned them, so no test ran: a test module "
-                "that crashes as it is imported? Import each one alone to find it (python -c 'import MODULE')")
+                "that crashes as it is imported? Import each one alone to find it (python -c 'import MODULE')"))
             return
         left = len(lane.ids) - lane.next
         self._report(TestReport(
@@ -667,11 +678,15 @@ class Supervisor:
         for lane in self.lanes:
             if lane.pid:
                 _kill(lane.pid)
-                self.selector.unregister(lane.fd)
-                os.close(lane.fd)
-                _reap(lane.pid)
-                lane.pid = 0
+                self._close(lane)
         self.selector.close()
+
+    def _close(self, lane: _Lane) -> None:
+        if not lane.held:
+            self.selector.unregister(lane.fd)
+        os.close(lane.fd)
+        _reap(lane.pid)
+        lane.pid, lane.fd, lane.held = 0, -1, False
 
 
 def supervise(config: Config, seed: int, reporter: Reporter, measure: Measurement) -> Summary:
