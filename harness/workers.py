@@ -540,12 +540,12 @@ class Supervisor:
                 "that crashes as it is imported? Import each one alone to find it (python -c 'import MODULE')"))
             return
         left = len(lane.ids) - lane.next
-        self._report(TestReport(
-            id=f"worker {lane.number}", outcome="error", duration=0.0,
-            message=f"worker {lane.number} {how} while it loaded the tests, so the {left} test"
-                    f"{'s' if left != 1 else ''} left in its lane did not run",
-            longrepr=capture.last_output(lane.folder) if self.config.capture else "",
-        ), lane)
+        if left:
+            self._report(TestReport(
+                id=f"worker {lane.number}", outcome="error", duration=0.0,
+                message=f"worker {lane.number} {how} while it loaded the tests, so the {left} test"
+                        f"{'s' if left != 1 else ''} left in its lane did not run",
+            ), lane)
 
     def _stopped_by_signal(self, status: int) -> bool:
         """A worker between tests that the run's own SIGINT or SIGTERM ended: nothing of a test's to report."""
@@ -564,7 +564,7 @@ class Supervisor:
                        "(its output went straight to the terminal: -s / capture = false)")
         test = self.tests.get(test_id)
         return TestReport(
-            id=test_id, outcome="error", duration=_now() - lane.started, backend=test and test.backend,
+            id=test_id, outcome="error", duration=_now() - lane.started, backend=_backend(test),
             message=f"crashed: {how}", longrepr="\n".join(d for d in details if d),
         )
 
@@ -614,7 +614,7 @@ class Supervisor:
             capture.last_output(lane.folder) if self.config.capture else "",
         ) if part)
         self._report(TestReport(
-            id=lane.running or "?", outcome="error", duration=_now() - lane.started, backend=test and test.backend,
+            id=lane.running or "?", outcome="error", duration=_now() - lane.started, backend=_backend(test),
             message=message, longrepr=longrepr,
         ), lane)
         lane.killed = True
@@ -665,7 +665,7 @@ class Supervisor:
             if lane.running is not None:
                 test = self.tests.get(lane.running)
                 self._report(TestReport(id=lane.running, outcome="error", duration=_now() - lane.started,
-                                        backend=test and test.backend, message=message), lane)
+                                        backend=_backend(test), message=message), lane)
             lane.stopped_early = True
             self._drain(lane)
 
@@ -899,3 +899,7 @@ def _status(status: int, between: bool = False) -> str:
 
 def _same_class(test: PlannedTest, other: PlannedTest) -> bool:
     return (test.module, test.cls) == (other.module, other.cls)
+
+
+def _backend(test: PlannedTest | None) -> str | None:
+    return test.backend if test is not None else None
