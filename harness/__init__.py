@@ -1,13 +1,22 @@
-"""harness: a unittest-based test harness for async and sync Python."""
+"""harness: a unittest-based test harness for async and sync Python.
+
+The public names are imported when first used (PEP 562): the runner process, which only reads the settings and
+watches its workers, then never imports the event loops, and a worker imports them after the fork, into memory
+of its own.
+"""
 from __future__ import annotations
 
-from harness.backends import BACKENDS
-from harness.case import AsyncTestCase, TestCase, UnhandledErrors
-from harness.clocks import virtual_clock
-from harness.outcome import Findings, ResidualTask, StateChange, Summary, TestReport
-from harness.probes import Probe
-from harness.residue import UnhandledError
-from harness.timeouts import timeout
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.backends import BACKENDS
+    from harness.case import AsyncTestCase, TestCase, UnhandledErrors
+    from harness.clocks import virtual_clock
+    from harness.outcome import Findings, ResidualTask, StateChange, Summary, TestReport
+    from harness.probes import Probe
+    from harness.residue import UnhandledError
+    from harness.timeouts import timeout
 
 __version__ = "0.1.0"
 
@@ -27,3 +36,33 @@ __all__ = [
     "timeout",
     "virtual_clock",
 ]
+
+# Where each public name lives.
+_HOMES = {
+    "BACKENDS": "harness.backends",
+    "AsyncTestCase": "harness.case",
+    "TestCase": "harness.case",
+    "UnhandledErrors": "harness.case",
+    "virtual_clock": "harness.clocks",
+    "Findings": "harness.outcome",
+    "ResidualTask": "harness.outcome",
+    "StateChange": "harness.outcome",
+    "Summary": "harness.outcome",
+    "TestReport": "harness.outcome",
+    "Probe": "harness.probes",
+    "UnhandledError": "harness.residue",
+    "timeout": "harness.timeouts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'harness' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # once: later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

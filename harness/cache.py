@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from harness.config import Config
 from harness.outcome import RunPlan, Summary
 from harness.reporters import Reporter, write_atomically
 
@@ -148,6 +149,15 @@ def choose(ids: Sequence[str], loaded: Loaded, last_failed: bool, whole: bool, f
     rest = tuple(i for i in everything if ids[i] not in failed)
     notes.append(f"--ff: the {_tests(len(first))} that failed last time first, then the other {len(rest)}")
     return Choice(first + rest, tuple(notes))
+
+
+def whole_project(config: Config) -> bool:
+    """Whether the run plans every test of the project: no -k, no --worker, no --shard, and the targets (if any)
+    hold the testpaths or the working directory; then a recorded failure about none of its tests is about a test
+    that is gone."""
+    given = {os.path.normpath(target) for target in config.targets}
+    covered = not given or os.curdir in given or given >= {os.path.normpath(path) for path in config.testpaths}
+    return covered and not config.keywords and config.worker is None and config.shard is None
 
 
 def _tests(count: int) -> str:

@@ -11,13 +11,12 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import bisection, cache, color, combine, cover, github, rounds
+from harness import cache, color, combine, cover, github, workers
 from harness import config as settings
-from harness.config import Config, UsageError
+from harness.config import Config, NoTests, UsageError
 from harness.html_report import HtmlReporter
 from harness.outcome import Summary
 from harness.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
-from harness.runner import NoTests, run, whole_project
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_TESTS = 0, 1, 2, 3, 4, 5
 
@@ -237,7 +236,7 @@ def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
             raise UsageError(problem)
     text = _text(config)
     text.sections.append(measure.text)
-    recorder = cache.Recorder(config.cache_dir, config.cache_clear, whole_project(config), config.last_failed,
+    recorder = cache.Recorder(config.cache_dir, config.cache_clear, cache.whole_project(config), config.last_failed,
                               cache.writes())
     return Reporters([measure, text, *files, recorder])
 
@@ -267,12 +266,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _exit_code(*combine.run(argv[1:], _command()))
         config = make_config(argv)
         if config.bisect is not None:
+            from harness import bisection  # it loads the tests in this process; a run leaves that to its workers
+
             return bisection.main(config, _command())
         if config.until_failure:
             return _until_failure(config, given(argv))
         measure = cover.choose(config)
         reporters = _reporters(config, measure)
-        summary = run(config, _seed(config), reporters, measure)
+        summary = workers.run(config, _seed(config), reporters, measure)
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -280,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harness: {exc}", file=sys.stderr)
         print("0 passed, 0 failed, 0 skipped")
         return EXIT_NO_TESTS
+    except workers.LoadFailed as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -305,6 +309,8 @@ def _until_failure(config: Config, options: Mapping[str, Any]) -> int:
     first = [] if config.seed is None else [config.seed]
     seeds = itertools.chain(first, iter(_new_seed, None))
     rest = {key: value for key, value in options.items() if key not in ("seed", "until_failure")}
+    from harness import rounds  # only for --until-failure: it starts a subprocess per round
+
     return rounds.until_failure(seeds, lambda seed: to_argv({"seed": seed, **rest}), _command())
 
 
@@ -324,18 +330,22 @@ def leave(code: int) -> NoReturn:
     Python waits for every thread that is not a daemon before it exits: one that never ends (a test's server
     thread, a stuck executor worker) would keep a run that has finished, and written its reports, alive forever.
     Tests run in worker processes, which leave with os._exit; this is for a run in this process.
+
+    A runner that never loaded a test (its tests ran in workers) leaves with os._exit too: nothing of the user's
+    is there to finalise, and Python's finalisation would write to every object, so the kernel would copy every
+    page the runner shared with its workers once more (about as costly as the imports).
     """
     main_thread = threading.main_thread()
     left = sorted(t.name for t in threading.enumerate() if t is not main_thread and not t.daemon and t.is_alive())
-    if not left:
+    if not left and "harness.runner" in sys.modules:  # imported by a process that loads tests, and only there
         raise SystemExit(code)
     note = (f"harness: not waiting for {len(left)} thread{'s' if len(left) != 1 else ''} that tests left running "
-            f"({', '.join(left)}); the reports above name the tests that started them\n")
+            f"({', '.join(left)}); the reports above name the tests that started them\n") if left else ""
     try:  # the real streams: a test may have replaced print or sys.stderr, or closed them
         for stream in (sys.__stdout__, sys.__stderr__):
             if stream is not None:
                 stream.flush()
-        if sys.__stderr__ is not None:
+        if note and sys.__stderr__ is not None:
             sys.__stderr__.write(note)
             sys.__stderr__.flush()
     except (OSError, ValueError):

@@ -1,9 +1,10 @@
-"""Coverage of a run: coverage.py in the runner and in each worker, a context per test, the data combined and reported.
+"""Coverage of a run: coverage.py in each process that runs tests, a context per test, the data combined and reported.
 
-The runner measures from before the tests are loaded (lines run at import count), saves that data before it
-forks, and each worker (a replacement after a crash too) measures into a data file of its own, saved after its
-tests as it goes. When the run ends, however it ends, the runner combines the files it finds into the user's data
-file and writes the reports. coverage.py is imported only when a run measures. See docs/coverage.md.
+Each worker (a replacement after a crash too) measures from before it loads the tests, so lines run at import
+count, into a data file of its own, saved after its tests as it goes; a run in the runner's own process measures
+there the same way. The runner itself measures nothing: when the run ends, however it ends, it combines the files
+it finds into the user's data file and writes the reports. coverage.py is imported only by a run that measures,
+and by the runner only at the end. See docs/coverage.md.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ _clock = time.monotonic
 _HARNESS = os.path.dirname(os.path.abspath(__file__))
 SAVE_EVERY = 0.5  # seconds: a worker saves its data after a test at most this often (contexts flush at every test)
 NEUTRAL = ""  # the context of lines run outside any test: imports, class and module fixtures
-# Warnings every worker would repeat: its modules were imported by the runner, and it may run none of `source`.
+# Warnings every worker would repeat: each imports the same modules, and may run none of `source` (one warns).
 _QUIET_IN_WORKERS = ("module-not-measured", "module-not-imported", "no-data-collected")
 _CONFIG_FILES = ".coveragerc, setup.cfg [coverage:*], tox.ini [coverage:*] or pyproject.toml [tool.coverage.*]"
 
@@ -56,11 +57,10 @@ def wanted(config: Config) -> bool:
 class Measurement(Reporter):
     """No coverage: every hook does nothing. CoverageMeasurement overrides them."""
 
-    def start(self) -> None:
-        """In the runner, before the tests are loaded."""
-
-    def before_fork(self) -> None:
-        """In the runner, before it forks the first worker."""
+    def start(self, warn: bool) -> None:
+        """In the process that runs the tests, before it loads them; `warn`: coverage's warnings that every worker
+        would repeat are shown (in one worker, or in a run without workers). A coverage configuration or a report
+        path that cannot work is a UsageError here."""
 
     @contextlib.contextmanager
     def measuring(self) -> Iterator[Reporter]:
@@ -83,8 +83,7 @@ OFF = Measurement()
 
 
 def choose(config: Config) -> Measurement:
-    """The measurement the config asks for; a coverage configuration or a report path that cannot work is a
-    UsageError here, before anything is loaded."""
+    """The measurement the config asks for (coverage.py is not imported yet: see Measurement.start)."""
     if not wanted(config):
         return OFF
     return CoverageMeasurement(tuple(Report.parse(text) for text in config.coverage_reports) or (Report("term"),),
@@ -99,23 +98,29 @@ class CoverageMeasurement(Measurement):
         self.contexts = contexts
         # A run's data files share this token, so the end of the run combines its own files and no one else's.
         self.token = f"harness-{os.getpid()}-{os.urandom(3).hex()}"
-        self.data_file: str | None = None
-        first = self._coverage(None)  # reads the user's configuration now: its errors are usage errors
-        self.data_file = os.path.abspath(first.get_option("run:data_file"))  # the same one when tests chdir
-        self.paths = {report: self._path(first, report) for report in reports}
+        self.data_file: str | None = None  # these two from the user's configuration, read by `_settle`
+        self.paths: dict[Report, str | None] = {}
         self._running: coverage.Coverage | None = None
         self._text = ""
-        for report in reports:
+
+    def _settle(self) -> None:
+        """Read the user's configuration (its errors, and report paths that cannot work, are usage errors): where
+        the data and the reports go. In the runner and in each worker alike: they start in the same folder."""
+        if self.data_file is not None:
+            return
+        first = self._coverage(None)
+        data_file = os.path.abspath(first.get_option("run:data_file"))  # the same one when tests chdir
+        self.paths = {report: self._path(first, report) for report in self.reports}
+        for report in self.reports:
             problem = _path_problem(report.kind, self.paths[report])
             if problem:
                 raise UsageError(problem)
+        self.data_file = data_file
 
     # -- measuring -----------------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._running = self._start(quiet=False)
-
-    def before_fork(self) -> None:
-        self.stop()  # a worker starts its own: a tracer and unsaved data must not be copied into it
+    def start(self, warn: bool) -> None:
+        self._settle()
+        self._running = self._start(quiet=not warn)
 
     @contextlib.contextmanager
     def measuring(self) -> Iterator[Reporter]:
@@ -137,6 +142,10 @@ class CoverageMeasurement(Measurement):
         measured, self._running = self._running, None
         if measured is not None:
             measured.stop()
+        try:
+            self._settle()
+        except UsageError:
+            return  # the configuration that stopped the run: no process measured anything
         for path in self._files():
             with contextlib.suppress(OSError):
                 os.remove(path)
@@ -183,6 +192,7 @@ class CoverageMeasurement(Measurement):
         """Combine the run's data files into the data file, write the reports; a report that fails raises
         ReportNotWritten after the others are written."""
         self.stop()
+        self._settle()
         files = self._files()
         if not files:
             self._text = _section("no coverage data was saved (the run stopped before measuring anything)")

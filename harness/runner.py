@@ -1,4 +1,8 @@
-"""Running tests: load, order, then for each test watch, run, collect and report."""
+"""Running tests: load, order, then for each test watch, run, collect and report.
+
+This runs in the process that runs the tests: a worker (harness.workers forks it before anything here is
+imported), or the runner itself where workers cannot be forked.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -13,7 +17,7 @@ import threading
 import time
 import traceback
 import unittest
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -33,7 +37,7 @@ from harness import (
     watch,
     workers,
 )
-from harness.config import Config, UsageError
+from harness.config import Config, NoTests, UsageError
 from harness.outcome import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
 from harness.reporters import Reporter, Reporters
 
@@ -43,10 +47,6 @@ _clock = time.perf_counter  # bound at import: a test that replaces time.perf_co
 
 # When a test has several results (a failure, then an error in a cleanup), the worst one is its outcome.
 _SEVERITY: dict[Outcome, int] = {"passed": 0, "xfailed": 1, "skipped": 2, "xpassed": 3, "failed": 4, "error": 5}
-
-
-class NoTests(Exception):
-    """Nothing was collected: exit code 5."""
 
 
 def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
@@ -112,47 +112,61 @@ def _failures_first(
     """--lf: only the tests that failed last time; --ff: those first, then the rest."""
     loaded = cache.read(config.cache_dir) if not config.cache_clear else cache.Loaded(cache.Record())
     ids = [loader.test_id(t) for t in ordered]
-    choice = cache.choose(ids, loaded, config.last_failed, whole_project(config), config.cache_dir)
+    choice = cache.choose(ids, loaded, config.last_failed, cache.whole_project(config), config.cache_dir)
     return [ordered[i] for i in choice.indices], choice.notes
-
-
-def whole_project(config: Config) -> bool:
-    """Whether the run plans every test of the project: no -k, no --worker, no --shard, and the targets (if any)
-    hold the testpaths or the working directory; then a recorded failure about none of its tests is about a test
-    that is gone."""
-    given = {os.path.normpath(target) for target in config.targets}
-    covered = not given or os.curdir in given or given >= {os.path.normpath(path) for path in config.testpaths}
-    return covered and not config.keywords and config.worker is None and config.shard is None
 
 
 def _exists(path: str) -> bool:
     return os.path.exists(path)
 
 
-def run(config: Config, seed: int, reporter: Reporter, measure: cover.Measurement = cover.OFF) -> Summary:
-    """Run the planned tests and report each; the reporters' end-of-run hook runs whatever happens.
-
-    The tests run in worker processes the runner watches (harness.workers), so that a test that crashes
-    or hangs costs that test and not the run; where that is not possible, in this process. `measure` (in
-    `reporter` too, for the end of the run) measures coverage from before the tests are loaded.
-    """
-    chosen = watch.choose(config.disable_probes, config.probes)  # a bad probe name stops the run before loading
-    case.force_backend(config.backend)  # before the workers fork, so that they and the reports here agree
-    measure.start()  # before loading: the lines run as the modules under test are imported count
-    try:
-        return _run(config, seed, reporter, measure, chosen)
-    except BaseException:
-        measure.discard()  # no tests, a usage error, Ctrl-C while loading: nothing to report (after a run: no-op)
-        raise
+Lanes = tuple[tuple[int, ...], ...]  # each worker's tests, as positions in the order
 
 
-def _run(config: Config, seed: int, reporter: Reporter, measure: cover.Measurement,
-         chosen: list[probes.Probe]) -> Summary:
+def run(config: Config, seed: int, reporter: Reporter, measure: cover.Measurement, refusal: str) -> Summary:
+    """Load, order and run the tests in this process, where workers cannot be forked (`refusal` says why), and
+    report each; the reporters' end-of-run hook runs whatever happens once the tests are planned."""
+    chosen = _prepare(config, measure, warn=True)
+    run_plan, tests, lanes = plan_run(config, seed)
+    if len(lanes) > 1:
+        raise UsageError(f"-j {config.jobs} needs worker processes, but {refusal}; run without -j")
+    if chosen:
+        backends.prime()
+    print(f"harness: note: running in this process, without crash and hang isolation: {refusal}", file=sys.stderr)
+    return _in_process(config, seed, run_plan, tests, reporter, chosen, measure)
+
+
+def work(config: Config, seed: int, measure: cover.Measurement, assignment: workers.Assignment,
+         channel: workers.Channel, folder: str, collected: workers.Collected,
+         on_result: Callable[[unittest.TestResult], None], on_ctrl_c: Callable[[], None]) -> None:
+    """A worker's run: load and plan the whole run as the runner would, send it the plan, then run this worker's
+    tests (its lane, or what a worker that died left of it). Their reports go to `channel` and into `collected`."""
+    chosen = _prepare(config, measure, warn=assignment.announces)
+    run_plan, tests, lanes = plan_run(config, seed)
+    plan = workers.Plan(run_plan, tuple(_planned(test, config) for test in tests), lanes)
+    channel.send_plan(plan)
+    mine = [tests[position] for position in assignment.positions(plan)]
+    if chosen:
+        backends.prime()
+    with measure.measuring() as counting:  # its own data file, saved as its tests go
+        execute(config, seed, mine, Reporters([channel, counting]), chosen, folder, collected, on_result, on_ctrl_c)
+
+
+def _prepare(config: Config, measure: cover.Measurement, warn: bool) -> list[probes.Probe]:
+    """What comes before loading: the probes (a bad name stops the run), the backend forced on every class, and
+    coverage, so that the lines run as the modules under test are imported count."""
+    chosen = watch.choose(config.disable_probes, config.probes)
+    case.force_backend(config.backend)
+    measure.start(warn)
+    return chosen
+
+
+def plan_run(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase], Lanes]:
+    """The run's plan, which every worker makes for itself: the tests loaded and ordered, this shard's share of
+    them (--shard), and the lanes of -j N (or the one lane that --worker K/N replays)."""
     run_plan, tests = plan(config, seed)
     if config.shard is not None:
         run_plan, tests = _shard(config, run_plan, tests)
-    if chosen:
-        backends.prime()
     jobs = config.worker[1] if config.worker is not None else config.jobs
     lanes = workers.split([loader.placement(t) for t in tests], jobs)
     if config.worker is not None:  # replay one worker's sequence of a -j run, alone
@@ -168,20 +182,17 @@ def _run(config: Config, seed: int, reporter: Reporter, measure: cover.Measureme
         run_plan = dataclasses.replace(
             run_plan, workers=tuple(tuple(run_plan.order[i] for i in lane) for lane in lanes), jobs=jobs
         )
-    refusal = workers.unavailable()
-    if refusal is None:
-        def work(indices: Sequence[int], into: Reporter, folder: str, collected: workers.Collected,
-                 on_result: Callable[[unittest.TestResult], None], on_ctrl_c: Callable[[], None]) -> None:
-            with measure.measuring() as counting:  # in the worker: its own data file, saved as its tests go
-                execute(config, seed, [tests[i] for i in indices], Reporters([into, counting]), chosen, folder,
-                        collected, on_result, on_ctrl_c)
+    return run_plan, tests, lanes
 
-        measure.before_fork()
-        return workers.supervise(config, seed, run_plan, tests, lanes, reporter, work)
-    if len(lanes) > 1:
-        raise UsageError(f"-j {jobs} needs worker processes, but {refusal}; run without -j")
-    print(f"harness: note: running in this process, without crash and hang isolation: {refusal}", file=sys.stderr)
-    return _in_process(config, seed, run_plan, tests, reporter, chosen, measure)
+
+def _planned(test: unittest.TestCase, config: Config) -> workers.PlannedTest:
+    """What the runner, which does not load the tests, needs of `test`."""
+    cls = type(test)
+    return workers.PlannedTest(
+        id=loader.test_id(test), module=cls.__module__, cls=cls.__qualname__,
+        is_async=isinstance(test, case.AsyncTestCase | unittest.IsolatedAsyncioTestCase),
+        backend=loader.backend_of(test), limit=timeouts.find(test, config.timeout),
+    )
 
 
 def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unittest.TestCase], reporter: Reporter,

@@ -13,11 +13,13 @@ import sys
 import threading
 import time
 import traceback
-import unittest
 from collections.abc import Callable, Sequence
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from harness.residue import Site, format_location, is_library
+if TYPE_CHECKING:
+    import unittest
+
+    from harness.residue import Site
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
 
@@ -144,6 +146,8 @@ def task_block(title: str, chain: Sequence[Site]) -> str:
 
 def other_threads() -> list[str]:
     """The stacks of the threads other than this one that run code outside the libraries, outermost first."""
+    from harness.residue import is_library  # here: the runner reads DEFAULT_TIMEOUT and `killed`, not residue's loops
+
     names = {thread.ident: thread.name for thread in threading.enumerate()}
     blocks, hidden = [], 0
     for ident, frame in sys._current_frames().items():
@@ -162,6 +166,8 @@ def other_threads() -> list[str]:
 
 def _stack_lines(stack: Sequence[Site]) -> list[str]:
     """One line per frame; of each run of library frames, only the first (where the code called into it)."""
+    from harness.residue import is_library
+
     lines: list[str] = []
     skipped = 0
     for index, site in enumerate(stack):
@@ -185,6 +191,8 @@ def _frame_line(site: Site) -> str:
 
 def _short(filename: str) -> str:
     """A file under the working directory relative to it; a library's relative to its sys.path entry."""
+    from harness.residue import format_location
+
     shown = format_location(filename, 0).rpartition(":")[0]
     if not os.path.isabs(shown):
         return shown

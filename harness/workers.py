@@ -1,17 +1,25 @@
 """Worker processes: the tests run in children the runner watches, so a crash or a hang costs one test.
 
-The runner loads and orders the tests, then forks one worker per lane (one lane unless `-j N`). A worker
-runs its lane's tests in order, in-process, and sends a message when each test starts and when it has
-a report; the runner prints and collects the reports, and writes the report files. When a worker dies
-(a segfault, `os._exit`, a signal, the out-of-memory killer), the test it was running is reported as a
-crash with its exit status and the last output it printed, and a fresh worker, forked again from the
-runner (which never ran a test), takes the rest of the lane. A test still running past its timeout
-(plus a grace for async tests, which cancel themselves on their own loop) gets its threads' stacks dumped
-by faulthandler, is killed, and reported as timed out.
+The runner stays thin: it reads the settings, sets up the reporters and forks one worker per lane (one lane
+unless `-j N`) before it imports any event loop, coverage.py or test module. Each worker then imports
+harness's machinery of running tests (harness.runner), starts coverage if asked, loads, selects and orders the
+tests as a run in one process would, and sends the runner its plan (`Plan`: the order, the lanes, and what the
+runner needs of each test) before it runs its own lane. The same seed gives every worker the same plan: the
+runner prints the header from the first plan it gets and checks the others against it. A usage error, an
+empty selection or Ctrl-C found while loading comes to the runner as a message, and ends the run as it would
+in one process. Then each worker sends a message when each test starts and when it has a report; the runner
+prints and collects the reports, and writes the report files.
 
-Forking after loading costs a few milliseconds, and keeps the runner's own imports: a worker starts with
-the tests already imported. A runner with other threads running cannot fork safely; it then runs the tests
-in its own process (see `unavailable`).
+When a worker dies (a segfault, `os._exit`, a signal, the out-of-memory killer), the test it was running is
+reported as a crash with its exit status and the last output it printed, and a fresh worker, forked again from
+the runner (which never imported a test), loads the tests again and runs the rest of the lane, by id. A test
+still running past its timeout (plus a grace for async tests, which cancel themselves on their own loop) gets
+its threads' stacks dumped by faulthandler, is killed, and reported as timed out.
+
+Why fork before loading: a worker forked from a runner that holds the tests shares the runner's memory until
+it writes to it, and it writes to every object it touches (reference counts, the garbage collector's
+links), so the kernel copies page after page: more work than importing in the worker. A runner with other
+threads running cannot fork safely; it then loads and runs the tests in its own process (see `unavailable`).
 """
 from __future__ import annotations
 
@@ -27,15 +35,19 @@ import sys
 import tempfile
 import threading
 import time
-import unittest
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from harness import capture, loader, timeouts
-from harness.config import Config
+from harness import capture, timeouts
+from harness.config import Config, NoTests, UsageError
 from harness.order import Placement
 from harness.outcome import RunPlan, Summary, TestReport
 from harness.reporters import Reporter, discard
+
+if TYPE_CHECKING:
+    import unittest
+
+    from harness.cover import Measurement
 
 _now = time.monotonic  # the runner's own clock (tests run in the workers, but keep our references anyway)
 # Ours, taken at import: a test may patch these in the worker (mock.patch("os.getpid", return_value=1)), and
@@ -43,6 +55,9 @@ _now = time.monotonic  # the runner's own clock (tests run in the workers, but k
 _getpid, _write, _exit, _dumps = os.getpid, os.write, os._exit, pickle.dumps
 _HEADER = struct.Struct("!I")
 _GRACE = 2.0  # seconds past an async test's timeout before the runner kills it (it cancels itself first)
+# Seconds the runner waits after each read: the messages that come meanwhile are read together, and a worker's
+# write to a pipe nobody is waiting on does not have to wake the runner (about 10 us a message on a VM).
+_BATCH = 0.002
 _DUMP_WAIT = 1.0  # seconds to let faulthandler write the stacks of a hung worker
 _STOP_SIGNAL = signal.SIGUSR2  # runner to worker: stop after the running test (-x saw a failure elsewhere)
 _DUMP_SIGNAL = signal.SIGUSR1  # runner to worker: write every thread's stack to the dump file
@@ -58,11 +73,58 @@ class Collected:
     interrupted: bool = False
 
 
-# Runs the tests at these indices in this process: (indices, reporter, capture folder, collected, on_result,
-# on_ctrl_c); see runner.execute.
-Work = Callable[
-    [Sequence[int], Reporter, str, Collected, Callable[[unittest.TestResult], None], Callable[[], None]], None
-]
+@dataclasses.dataclass(frozen=True)
+class PlannedTest:
+    """What the runner knows of a test, which it never loads: enough to time it, and to name it when it dies."""
+
+    id: str
+    module: str  # where its class is defined
+    cls: str  # its class's qualified name
+    is_async: bool  # an async test cancels itself at its time limit: the runner gives it a grace period first
+    backend: str | None
+    limit: timeouts.Limit | None  # harness.timeouts.find: None when it has none
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """A worker's plan of the whole run, sent before its first test; the same seed gives every worker the same."""
+
+    run_plan: RunPlan
+    tests: tuple[PlannedTest, ...]  # in the order of run_plan.order
+    lanes: tuple[tuple[int, ...], ...]  # each worker's tests, as positions in `tests`
+
+    def same(self, other: Plan) -> bool:
+        return (self.run_plan.order, self.lanes) == (other.run_plan.order, other.lanes)
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    """What one worker runs: lane `lane` of the plan it makes, or (after a death in the lane) the ids left."""
+
+    lane: int  # from 1
+    ids: tuple[str, ...] | None = None
+    announces: bool = False  # the first worker of lane 1: what it prints while loading is shown (once, not per worker)
+
+    def positions(self, plan: Plan) -> tuple[int, ...]:
+        """Where this worker's tests are in `plan`; NotPlanned when a test to run again is not in it."""
+        if self.ids is None:
+            return plan.lanes[self.lane - 1] if self.lane <= len(plan.lanes) else ()
+        where = {test.id: position for position, test in enumerate(plan.tests)}
+        missing = [test_id for test_id in self.ids if test_id not in where]
+        if missing:
+            raise NotPlanned(
+                f"worker {self.lane} loaded the tests again to run the rest of its lane, and {missing[0]!r} "
+                f"({len(missing)} of the {len(self.ids)} left) is not among them: loading must give the same tests "
+                "in every process; look for tests made from the time, a random number or the environment")
+        return tuple(where[test_id] for test_id in self.ids)
+
+
+class NotPlanned(Exception):  # noqa: N818 (reads as what happened)
+    """A worker loaded tests other than the ones of the plan the runner follows."""
+
+
+class LoadFailed(Exception):  # noqa: N818 (reads as what happened)
+    """The worker loading the tests died before it sent its plan: no test ran."""
 
 
 # -- the split: which worker runs which tests ------------------------------------------------------------
@@ -92,17 +154,38 @@ def unavailable() -> str | None:
         return "this platform has no fork()"
     if threading.active_count() > 1:
         names = ", ".join(sorted(t.name for t in threading.enumerate() if t is not threading.current_thread()))
-        return f"threads were already running after loading the tests ({names}), and forking would copy their locks"
+        return f"threads were already running in the runner ({names}), and forking would copy their locks"
     return None
 
 
-# -- messages: length-prefixed pickles on a pipe ---------------------------------------------------------
-class _Channel(Reporter):
-    """The worker's reporter: each test's start and report go to the runner."""
+def run(config: Config, seed: int, reporter: Reporter, measure: Measurement) -> Summary:
+    """Run the tests and report each; once they are planned, the reporters' end-of-run hook runs whatever happens.
 
-    def __init__(self, fd: int) -> None:
+    The tests run in worker processes the runner watches, so that a test that crashes or hangs costs that test
+    and not the run; where that is not possible, in this process (harness.runner). `measure` (in `reporter` too,
+    for the end of the run) measures coverage where the tests run, from before they are loaded.
+    """
+    refusal = unavailable()
+    try:
+        if refusal is None:
+            return supervise(config, seed, reporter, measure)
+        from harness import runner  # the machinery of running tests: imported by the process that runs them
+
+        return runner.run(config, seed, reporter, measure, refusal)
+    except BaseException:
+        measure.discard()  # no tests, a usage error, Ctrl-C while loading: nothing to report (after a run: no-op)
+        raise
+
+
+# -- messages: length-prefixed pickles on a pipe ---------------------------------------------------------
+class Channel(Reporter):
+    """The worker's reporter: its plan, then each test's start and report, go to the runner."""
+
+    def __init__(self, fd: int, muted: bool) -> None:
         self.fd = fd
         self.pid = _getpid()
+        self.muted = muted  # what the worker prints is dropped (until its plan is sent: see Assignment.announces)
+        self.planned = False
 
     def send(self, message: tuple[Any, ...]) -> None:
         if _getpid() != self.pid:  # a test forked, and its child ran on into harness instead of exiting
@@ -113,6 +196,10 @@ class _Channel(Reporter):
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:
             view = view[_write(self.fd, view):]
+
+    def send_plan(self, plan: Plan) -> None:
+        self.send(("plan", plan))
+        self.planned, self.muted = True, False
 
     def test_started(self, test_id: str) -> None:
         self.send(("start", test_id))
@@ -137,9 +224,8 @@ def _messages(buffer: bytearray) -> list[tuple[Any, ...]]:
 @dataclasses.dataclass
 class _Lane:
     number: int
-    ids: tuple[str, ...]
-    indices: tuple[int, ...]
     folder: str  # capture files and the stack dump of this lane's worker
+    ids: tuple[str, ...] = ()  # known once the run has a plan
     next: int = 0  # position in the lane of the next test not yet started
     pid: int = 0
     fd: int = -1
@@ -152,6 +238,9 @@ class _Lane:
     killed: bool = False  # the runner killed it (a test past its timeout), and said so already
     progressed: bool = False  # the worker started at least one test (one that dies before any is not replaced)
     stopped_early: bool = False  # the worker stopped on request or on Ctrl-C
+    planned: bool = False  # the worker sent its plan (it loaded the tests)
+    held: bool = False  # its pipe is not read until the run has a plan (lane 1's): see Supervisor._fork
+    dropped: bool = False  # the lane is given up: its worker planned other tests, or could not find its own
 
     @property
     def dump_path(self) -> str:
@@ -217,15 +306,19 @@ class _Signals:
 
 
 class Supervisor:
-    """Starts the workers, follows their messages, replaces the ones that die or hang."""
+    """Starts the workers, takes the run's plan from them, follows their messages, replaces the ones that die or
+    hang."""
 
-    def __init__(self, config: Config, tests: Sequence[unittest.TestCase], lanes: Sequence[_Lane],
-                 reporter: Reporter, work: Work) -> None:
+    def __init__(self, config: Config, seed: int, lanes: Sequence[_Lane], reporter: Reporter,
+                 measure: Measurement) -> None:
         self.config = config
-        self.tests = {loader.test_id(t): t for t in tests}
+        self.seed = seed
+        self.measure = measure  # started by each worker, before it loads the tests
+        self.plan: Plan | None = None  # the first a worker sent
+        self.tests: dict[str, PlannedTest] = {}
+        self.unplanned: BaseException | None = None  # why the run ends before it has a plan, raised by `supervise`
         self.lanes = list(lanes)
         self.reporter = reporter
-        self.work = work
         self.reports: list[TestReport] = []
         self.began = _now()  # the run's start, for each report's `started`
         self.selector = selectors.DefaultSelector()
@@ -244,7 +337,7 @@ class Supervisor:
             if self.signals.wakeup >= 0:
                 self.selector.register(self.signals.wakeup, selectors.EVENT_READ, None)
             for lane in self.lanes:
-                self._start(lane)
+                self._fork(lane, Assignment(lane.number, announces=lane.number == 1))
             while any(lane.pid for lane in self.lanes):
                 self._on_signals()
                 for key, _ in self.selector.select(self._wait()):
@@ -253,6 +346,7 @@ class Supervisor:
                     else:
                         self._read(key.data)
                 self._check_deadlines()
+                time.sleep(_BATCH)
             if self.signals.wakeup >= 0:
                 self.selector.unregister(self.signals.wakeup)
         return self.interrupted or self.signals.interrupts > 0 or self.signals.terminated
@@ -264,9 +358,13 @@ class Supervisor:
 
     # -- starting and following workers -----------------------------------------------------------------------
     def _start(self, lane: _Lane) -> None:
+        """A fresh worker for the rest of the lane (after a death or a time-out): it loads and runs those ids."""
         if lane.next >= len(lane.ids) or self.stopping:
             lane.pid = 0
             return
+        self._fork(lane, Assignment(lane.number, ids=lane.ids[lane.next:]))
+
+    def _fork(self, lane: _Lane, assignment: Assignment) -> None:
         read_end, write_end = os.pipe()
         with open(lane.dump_path, "wb"):
             pass  # empty: what is there after a death is this worker's
@@ -279,12 +377,17 @@ class Supervisor:
         pid = os.fork()
         if pid == 0:  # the worker
             os.close(read_end)
-            _serve(self, lane, write_end, mask)
+            _serve(self, lane, assignment, write_end, mask)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(write_end)
         lane.pid, lane.fd, lane.buffer = pid, read_end, bytearray()
         lane.running, lane.kill_at, lane.finished, lane.progressed = None, None, False, False
-        self.selector.register(read_end, selectors.EVENT_READ, lane)
+        lane.planned = False
+        # The run's plan is lane 1's: what loading printed then comes before the header, as in one process. The
+        # other workers' messages wait in their pipes until then.
+        lane.held = self.plan is None and not assignment.announces
+        if not lane.held:
+            self.selector.register(read_end, selectors.EVENT_READ, lane)
 
     def _read(self, lane: _Lane) -> None:
         try:
@@ -300,7 +403,13 @@ class Supervisor:
 
     def _handle(self, lane: _Lane, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        if kind == "start":
+        if lane.dropped:
+            return
+        if kind == "plan":
+            self._planned(lane, message[1])
+        elif kind == "refused":
+            self._refused(lane, message[1])
+        elif kind == "start":
             self._started(lane, message[1])
         elif kind == "report":
             self._report(message[1], lane)
@@ -311,6 +420,50 @@ class Supervisor:
             if message[2] and not self.interrupted:  # a test raised KeyboardInterrupt itself: stop as on Ctrl-C
                 self.interrupted = self.stopping = True
                 self._signal_all(_STOP_SIGNAL)
+
+    def _planned(self, lane: _Lane, plan: Plan) -> None:
+        """A worker loaded and ordered the tests: the first plan is the run's (its header is printed now), the others
+        must be the same."""
+        lane.planned = True
+        if self.plan is None:
+            self.plan, self.tests = plan, {test.id: test for test in plan.tests}
+            for each in self.lanes:
+                positions = plan.lanes[each.number - 1] if each.number <= len(plan.lanes) else ()
+                each.ids = tuple(plan.tests[position].id for position in positions)
+            self.reporter.start_run(plan.run_plan)
+            for each in self.lanes:
+                if each.held:
+                    each.held = False
+                    self.selector.register(each.fd, selectors.EVENT_READ, each)
+        elif not plan.same(self.plan):
+            self._drop(lane, f"worker {lane.number} loaded and ordered the tests differently from the first worker, "
+                       "so its tests did not run: loading must give the same tests in every process; look for "
+                       "tests made from the time, a random number or the environment")
+
+    def _refused(self, lane: _Lane, error: BaseException) -> None:
+        """A worker found a usage error, no tests or Ctrl-C while loading: before a plan, that ends the run (the
+        other workers, loading the same tests, would say the same); after one, it ends the lane."""
+        if self.plan is not None:
+            self._drop(lane, str(error) or f"worker {lane.number} was interrupted while loading the tests")
+        else:
+            self._end_unplanned(error)
+
+    def _end_unplanned(self, error: BaseException) -> None:
+        """No plan yet: the run ends with `error` (`supervise` raises it), and every worker is stopped."""
+        self.unplanned = self.unplanned or error
+        self.stopping = True
+        for lane in self.lanes:
+            if lane.pid:
+                lane.dropped = True
+                _kill(lane.pid)
+                if lane.held:  # its pipe is not followed: nothing would notice its end
+                    self._close(lane)
+
+    def _drop(self, lane: _Lane, message: str) -> None:
+        """Give up the lane: its worker is stopped, and the run says why its tests did not run."""
+        lane.dropped = True
+        _kill(lane.pid)
+        self._report(TestReport(id=f"worker {lane.number}", outcome="error", duration=0.0, message=message), lane)
 
     def _print(self, name: str, text: str) -> None:
         stream = self.streams[name]
@@ -328,11 +481,11 @@ class Supervisor:
             lane.next = position + 1
         lane.running, lane.started, lane.progressed = test_id, _now(), True
         test = self.tests.get(test_id)
-        lane.limit = timeouts.find(test, self.config.timeout) if test is not None else None
+        lane.limit = test.limit if test is not None else None
         if lane.limit is None:
             lane.kill_at = None
         else:  # an async test cancels itself on its loop first; this is for one that blocks its loop
-            grace = _GRACE + 3 * self.config.teardown_timeout if _is_async(test) else 0.0
+            grace = _GRACE + 3 * self.config.teardown_timeout if test is not None and test.is_async else 0.0
             lane.kill_at = lane.started + lane.limit.seconds + grace
         self.reporter.test_started(test_id)
 
@@ -361,7 +514,10 @@ class Supervisor:
         os.close(lane.fd)
         status = _reap(lane.pid)
         lane.pid, lane.fd = 0, -1
-        if lane.finished and status == 0:
+        if (lane.finished and status == 0) or lane.dropped:
+            return
+        if not lane.planned:
+            self._died_loading(lane, status)
             return
         if lane.killed:
             lane.killed = False
@@ -375,6 +531,25 @@ class Supervisor:
                 lane.next = self._past_class(lane)
         if not lane.stopped_early and not self.stopping:
             self._start(lane)  # a fresh worker for the rest of the lane
+
+    def _died_loading(self, lane: _Lane, status: int) -> None:
+        """A worker ended before its plan: a test module crashed the interpreter as it was imported, most likely.
+        It is not replaced: the next one would load the same module."""
+        if self._stopped_by_signal(status) or self.unplanned is not None:
+            return
+        how = _status(status, between=True)
+        if self.plan is None:
+            self._end_unplanned(LoadFailed(
+                f"the worker process loading the tests {how} before it planned them, so no test ran: a test module "
+                "that crashes as it is imported? Import each one alone to find it (python -c 'import MODULE')"))
+            return
+        left = len(lane.ids) - lane.next
+        if left:
+            self._report(TestReport(
+                id=f"worker {lane.number}", outcome="error", duration=0.0,
+                message=f"worker {lane.number} {how} while it loaded the tests, so the {left} test"
+                        f"{'s' if left != 1 else ''} left in its lane did not run",
+            ), lane)
 
     def _stopped_by_signal(self, status: int) -> bool:
         """A worker between tests that the run's own SIGINT or SIGTERM ended: nothing of a test's to report."""
@@ -399,16 +574,16 @@ class Supervisor:
 
     def _past_class(self, lane: _Lane) -> int:
         """The lane position of the first test after the next test's class."""
-        cls = type(self.tests[lane.ids[lane.next]])
+        first = self.tests[lane.ids[lane.next]]
         position = lane.next
-        while position < len(lane.ids) and type(self.tests[lane.ids[position]]) is cls:
+        while position < len(lane.ids) and _same_class(self.tests[lane.ids[position]], first):
             position += 1
         return position
 
     def _between_tests_report(self, lane: _Lane, status: int) -> TestReport:
         if not lane.progressed and lane.next < len(lane.ids):
             test = self.tests[lane.ids[lane.next]]
-            name = f"{type(test).__module__}.{type(test).__qualname__}"
+            name = f"{test.module}.{test.cls}"
             skipped = self._past_class(lane) - lane.next
             message = (f"worker {lane.number} {_status(status, between=True)} before {lane.ids[lane.next]} "
                        f"started (in setUpModule or setUpClass?); {skipped} test{'s' if skipped != 1 else ''} "
@@ -434,7 +609,7 @@ class Supervisor:
         stacks = _stacks(lane)
         limit = lane.limit
         assert limit is not None
-        name = (lane.running or "?").rpartition(".")[2] if test is None else f"{type(test).__qualname__}." + (
+        name = (lane.running or "?").rpartition(".")[2] if test is None else f"{test.cls}." + (
             (lane.running or "?").rpartition(".")[2])
         message = timeouts.killed(limit, name, _now() - lane.started)
         longrepr = "\n".join(part for part in (
@@ -461,6 +636,9 @@ class Supervisor:
         second stops them at once. SIGTERM stops them at once. Reports are written either way."""
         signals, now = self.signals, _now()
         if not (signals.interrupts or signals.terminated):
+            return
+        if self.plan is None:  # still loading: the run ends as a Ctrl-C while loading in one process would end it
+            self._end_unplanned(KeyboardInterrupt())
             return
         if not self.stopping or not self._said_stopping:
             self.stopping = True
@@ -504,77 +682,64 @@ class Supervisor:
         for lane in self.lanes:
             if lane.pid:
                 _kill(lane.pid)
-                self.selector.unregister(lane.fd)
-                os.close(lane.fd)
-                _reap(lane.pid)
-                lane.pid = 0
+                self._close(lane)
         self.selector.close()
 
+    def _close(self, lane: _Lane) -> None:
+        if not lane.held:
+            self.selector.unregister(lane.fd)
+        os.close(lane.fd)
+        _reap(lane.pid)
+        lane.pid, lane.fd, lane.held = 0, -1, False
 
-def supervise(config: Config, seed: int, run_plan: RunPlan, tests: Sequence[unittest.TestCase],
-              lanes: Sequence[Sequence[int]], reporter: Reporter, work: Work) -> Summary:
-    """Run every lane in its own worker, report as results come, and write the reports whatever happens."""
+
+def supervise(config: Config, seed: int, reporter: Reporter, measure: Measurement) -> Summary:
+    """Fork the workers, which load and plan the tests themselves; report as results come, and once the run has a
+    plan, write the reports whatever happens. Before it has one, what ended it is raised: a UsageError, NoTests,
+    LoadFailed, or KeyboardInterrupt for Ctrl-C while loading."""
     started = _now()
-    reporter.start_run(run_plan)
     interrupted = False
     with tempfile.TemporaryDirectory(prefix="harness-workers-") as folder:
-        made = []
-        for number, indices in enumerate(lanes, 1):
-            lane_folder = os.path.join(folder, str(number))
-            os.mkdir(lane_folder)
-            made.append(_Lane(number, tuple(loader.test_id(tests[i]) for i in indices), tuple(indices), lane_folder))
-        supervisor = Supervisor(config, tests, made, reporter, work)
+        count = 1 if config.worker is not None else config.jobs  # --worker K/N: one worker runs lane K
+        lanes = [_Lane(number, _folder(folder, number)) for number in range(1, count + 1)]
+        supervisor = Supervisor(config, seed, lanes, reporter, measure)
         try:
             interrupted = supervisor.run()
         except KeyboardInterrupt:
             interrupted = True
         finally:
             supervisor.close()
-            summary = Summary(
-                reports=tuple(supervisor.reports), seed=seed, bucket=config.bucket,
-                duration=_now() - started, interrupted=interrupted or supervisor.signals.interrupts > 0,
-            )
-            reporter.finish_run(summary)
+            if supervisor.plan is not None:
+                summary = Summary(
+                    reports=tuple(supervisor.reports), seed=seed, bucket=config.bucket,
+                    duration=_now() - started, interrupted=interrupted or supervisor.signals.interrupts > 0,
+                )
+                reporter.finish_run(summary)
+    if supervisor.plan is None:
+        raise supervisor.unplanned or KeyboardInterrupt()
     return summary
 
 
+def _folder(parent: str, number: int) -> str:
+    """The folder of lane `number`'s capture files and stack dumps."""
+    path = os.path.join(parent, str(number))
+    os.mkdir(path)
+    return path
+
+
 # -- the worker's side ----------------------------------------------------------------------------------
-def _serve(supervisor: Supervisor, lane: _Lane, fd: int, mask: set[signal.Signals]) -> None:
-    """In the forked child: run the rest of the lane, send every report, and leave without cleanup."""
+def _serve(supervisor: Supervisor, lane: _Lane, assignment: Assignment, fd: int, mask: set[signal.Signals]) -> None:
+    """In the forked child: load and plan the tests, run this worker's, send every report, and leave without
+    cleanup."""
     code = 0
+    channel = Channel(fd, muted=not assignment.announces)
     try:
-        stop_early: list[int] = []  # a stop request that came before the run had a result to stop
-        signal.signal(_STOP_SIGNAL, lambda signum, frame: stop_early.append(signum))
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the run installs its own while the tests run
-        supervisor.selector.close()
-        signal.set_wakeup_fd(-1)
-        for own in (supervisor.signals.wakeup, supervisor.signals._writer):
-            if own >= 0:
-                os.close(own)
-        for reader in [other.fd for other in supervisor.lanes if other.fd >= 0]:
-            os.close(reader)  # the other workers' pipes are the runner's business
-        dump = open(lane.dump_path, "ab", buffering=0)  # noqa: SIM115 (open until the process ends)
-        faulthandler.enable(file=dump, all_threads=True)
-        faulthandler.register(_DUMP_SIGNAL, file=dump, all_threads=True, chain=False)
-        channel = _Channel(fd)
+        stop_early = _detach(supervisor, lane, mask)
         sys.stdout, sys.stderr = _ToRunner(channel, "stdout", sys.stdout), _ToRunner(channel, "stderr", sys.stderr)
-        collected = Collected()
-        results: list[unittest.TestResult] = []
-
-        def stoppable(result: unittest.TestResult) -> None:
-            results.append(result)
-            signal.signal(_STOP_SIGNAL, lambda signum, frame: result.stop())
-            if stop_early:
-                result.stop()
-
-        supervisor.work(lane.indices[lane.next:], channel, lane.folder, collected, stoppable, _nothing)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the tests are over: a Ctrl-C now is the runner's to handle
-        stopped = collected.interrupted or any(result.shouldStop for result in results)
-        channel.send(("done", stopped, collected.interrupted))
+        _work(supervisor, lane, assignment, channel, stop_early)
     except BaseException:
         code = 3
+        channel.muted = False
         import traceback
 
         traceback.print_exc()
@@ -587,15 +752,67 @@ def _serve(supervisor: Supervisor, lane: _Lane, fd: int, mask: set[signal.Signal
         _exit(code)
 
 
+def _detach(supervisor: Supervisor, lane: _Lane, mask: set[signal.Signals]) -> list[int]:
+    """The worker's own signal handling, without the runner's descriptors, with faulthandler writing to the lane's
+    dump file. Returns where a stop request that comes before the tests run is noted."""
+    stop_early: list[int] = []
+    signal.signal(_STOP_SIGNAL, lambda signum, frame: stop_early.append(signum))
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the run installs its own while the tests run
+    supervisor.selector.close()
+    signal.set_wakeup_fd(-1)
+    for own in (supervisor.signals.wakeup, supervisor.signals._writer):
+        if own >= 0:
+            os.close(own)
+    for reader in [other.fd for other in supervisor.lanes if other.fd >= 0]:
+        os.close(reader)  # the other workers' pipes are the runner's business
+    dump = open(lane.dump_path, "ab", buffering=0)  # noqa: SIM115 (open until the process ends)
+    faulthandler.enable(file=dump, all_threads=True)
+    faulthandler.register(_DUMP_SIGNAL, file=dump, all_threads=True, chain=False)
+    return stop_early
+
+
+def _work(supervisor: Supervisor, lane: _Lane, assignment: Assignment, channel: Channel,
+          stop_early: list[int]) -> None:
+    """harness.runner loads, plans and runs; what ends the worker before its tests goes to the runner to report."""
+    collected = Collected()
+    results: list[unittest.TestResult] = []
+
+    def stoppable(result: unittest.TestResult) -> None:
+        results.append(result)
+        signal.signal(_STOP_SIGNAL, lambda signum, frame: result.stop())
+        if stop_early:
+            result.stop()
+
+    try:
+        from harness import runner  # here, after the fork: the runner process never imports it
+
+        runner.work(supervisor.config, supervisor.seed, supervisor.measure, assignment, channel, lane.folder,
+                    collected, stoppable, _nothing)
+    except (UsageError, NoTests, NotPlanned) as exc:
+        channel.send(("refused", exc))
+        return
+    except KeyboardInterrupt:
+        if channel.planned:
+            raise
+        channel.send(("refused", KeyboardInterrupt()))  # Ctrl-C while loading
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the tests are over: a Ctrl-C now is the runner's to handle
+    stopped = collected.interrupted or any(result.shouldStop for result in results)
+    channel.send(("done", stopped, collected.interrupted))
+
+
 class _ToRunner:
     """The worker's own sys.stdout or sys.stderr (class fixtures print there, and tests under -s): the text goes
     to the runner, which prints it in order with the progress, so two processes never write into one line."""
 
-    def __init__(self, channel: _Channel, name: str, stream: Any) -> None:
+    def __init__(self, channel: Channel, name: str, stream: Any) -> None:
         self._channel, self._name, self._stream = channel, name, stream
 
     def write(self, text: str) -> int:
-        self._channel.send(("output", self._name, str(text)))
+        if not self._channel.muted:
+            self._channel.send(("output", self._name, str(text)))
         return len(text)
 
     def writelines(self, lines: Any) -> None:
@@ -657,7 +874,9 @@ def _stacks(lane: _Lane) -> str:
 
 
 _OURS = (
-    os.path.dirname(os.path.abspath(__file__)) + os.sep, os.path.dirname(unittest.__file__) + os.sep, "<frozen runpy>",
+    # unittest's folder is found beside os.py's: the runner never imports unittest
+    os.path.dirname(os.path.abspath(__file__)) + os.sep, os.path.join(os.path.dirname(os.__file__), "unittest", ""),
+    "<frozen runpy>",
 )
 
 
@@ -682,11 +901,9 @@ def _status(status: int, between: bool = False) -> str:
     return f"exited with status {code} in the middle of the test (os._exit, or a library that calls exit())"
 
 
-def _is_async(test: unittest.TestCase | None) -> bool:
-    from harness.case import AsyncTestCase
-
-    return isinstance(test, AsyncTestCase | unittest.IsolatedAsyncioTestCase)
+def _same_class(test: PlannedTest, other: PlannedTest) -> bool:
+    return (test.module, test.cls) == (other.module, other.cls)
 
 
-def _backend(test: unittest.TestCase | None) -> str | None:
-    return loader.backend_of(test) if test is not None else None
+def _backend(test: PlannedTest | None) -> str | None:
+    return test.backend if test is not None else None

@@ -13,6 +13,8 @@ from typing import Any
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(REPO, "tests", "samples")
+# A thread in the runner before it forks: it runs the tests in its own process instead (see thread_in_runner/).
+IN_PROCESS = {"PYTHONPATH": os.path.join(SAMPLES, "thread_in_runner")}
 TIMEOUT = 60  # seconds; a run of a sample takes well under one, so hitting this means a hang
 
 

@@ -117,6 +117,11 @@ class SettingsFileTests(unittest.TestCase):
         ):
             config.read_files(self.root)
 
+    def test_the_backend_names_are_the_backends(self):
+        from harness.backends import BACKENDS
+
+        self.assertEqual(config.BACKEND_NAMES, BACKENDS)
+
     def test_settings_in_both_files_is_an_error(self):
         self.write("setup.cfg", "[harness]\nseed = 1\n")
         self.write("pyproject.toml", "[tool.harness]\nseed = 2\n")

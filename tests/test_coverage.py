@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import coverage
 
 from harness import cli, config
-from tests.support import REPO, SAMPLES, TIMEOUT, Run, environment, line_of, start
+from tests.support import IN_PROCESS, REPO, SAMPLES, TIMEOUT, Run, environment, line_of, start
 
 SAMPLE = "coverage_pkg"
 OPS = os.path.realpath(os.path.join(SAMPLES, SAMPLE, "calc", "ops.py"))
@@ -112,13 +112,13 @@ class SerialContextsTests(_Measured):
     def test_the_per_process_data_files_are_combined_into_one(self):
         self.assertEqual(sorted(os.listdir(self.folder)), [".coverage", "coverage.xml", "html"])
         self.assertEqual(_section(self.measured)[-1],
-                         f"coverage data: {self.data_file}, combined from 2 processes{CONTEXTS_ON_THE_SUMMARY}")
+                         f"coverage data: {self.data_file}, combined from 1 process{CONTEXTS_ON_THE_SUMMARY}")
 
 
 class ParallelContextsTests(_Measured):
     options = ("-j", "2", "--seed", "1", "--coverage-contexts")
 
-    def test_both_workers_data_is_combined_with_the_runners(self):
+    def test_both_workers_data_is_combined(self):
         self.assertEqual(self.measured.code, 0, self.measured.describe())
         self.assertEqual(len(self.measured.report["workers"]), 2, self.measured.report["workers"])
         self.assertEqual(self.data().measured_contexts(), {"", ADD, NOTHING, TASK})
@@ -126,7 +126,7 @@ class ParallelContextsTests(_Measured):
         self.assertEqual(self.contexts_of("run by a task that TaskTests.test_task started"), {TASK})
         self.assertEqual(self.contexts_of("IMPORTED = True"), {""})
         self.assertEqual(_section(self.measured)[-1],
-                         f"coverage data: {self.data_file}, combined from 3 processes{CONTEXTS_ON_THE_SUMMARY}")
+                         f"coverage data: {self.data_file}, combined from 2 processes{CONTEXTS_ON_THE_SUMMARY}")
         self.assertEqual(self.measured.lines()[-1], "3 passed, 0 failed, 0 skipped")
 
 
@@ -145,7 +145,7 @@ class CrashTests(_Measured):
         self.assertLessEqual({"", ADD, NOTHING, TASK, BEFORE}, self.data().measured_contexts())
         self.assertEqual(self.contexts_of("run by CrashTests.test_before_the_crash"), {BEFORE})
         self.assertEqual(self.contexts_of("run by a task that TaskTests.test_task started"), {TASK})
-        self.assertIn(f"coverage data: {self.data_file}, combined from 4 processes{CONTEXTS_ON_THE_SUMMARY}",
+        self.assertIn(f"coverage data: {self.data_file}, combined from 3 processes{CONTEXTS_ON_THE_SUMMARY}",
                       _section(self.measured))
         self.assertEqual(self.measured.lines()[-1], "4 passed, 1 failed, 0 skipped")
 
@@ -158,7 +158,7 @@ class PlainCoverageTests(_Measured):
         section = _section(self.measured)
         self.assertRegex(section[0], r"^Name +Stmts +Miss +Branch +BrPart +Cover$")  # no show_missing in setup.cfg
         self.assertTrue(any(re.match(r"^calc/ops\.py +15 +3 +0 +0 +80\.0%$", line) for line in section), section)
-        self.assertEqual(section[-1], f"coverage data: {self.data_file}, combined from 2 processes")
+        self.assertEqual(section[-1], f"coverage data: {self.data_file}, combined from 1 process")
         self.assertEqual(self.measured.lines()[-1], "3 passed, 0 failed, 0 skipped")
 
     def test_without_contexts_every_line_is_in_the_empty_context(self):
@@ -167,10 +167,10 @@ class PlainCoverageTests(_Measured):
 
 
 class InProcessTests(_Measured):
-    """A thread started at import makes the runner run the tests itself: one process measures everything."""
+    """A thread in the runner makes it run the tests itself: one process measures everything, as a worker would."""
 
     options = ("--seed", "1", "--coverage-contexts")
-    env = {"COVERAGE_SAMPLE_IN_PROCESS": "1"}  # noqa: RUF012
+    env = IN_PROCESS
 
     def test_contexts_are_recorded_in_the_runner_too(self):
         self.assertEqual(self.measured.code, 0, self.measured.describe())

@@ -6,7 +6,7 @@ import math
 import re
 import unittest
 
-from tests.support import Run, start
+from tests.support import IN_PROCESS, Run, start
 
 OPTIONS = ("--bucket", "none", "--seed", "1", "-v")
 BOUND = 30  # seconds: the run takes about one; a thread keeping a process alive would hit the support's 60 s limit
@@ -138,11 +138,11 @@ class InWorkersTests(HostileChecks, unittest.TestCase):
 
 
 class InProcessTests(HostileChecks, unittest.TestCase):
-    """A thread running once the tests are loaded makes harness run them in its own process: the runner itself."""
+    """A thread running in the runner makes harness run the tests in its own process: the runner itself."""
 
     @classmethod
     def setUpClass(cls):
-        cls.hostile = start("hostile", *OPTIONS, junit=True, env={"HOSTILE_IN_PROCESS": "1"}).result()
+        cls.hostile = start("hostile", *OPTIONS, junit=True, env=IN_PROCESS).result()
 
     def test_the_runner_does_not_wait_for_the_endless_thread(self):
         self.assertIn("harness: note: running in this process", self.hostile.stderr)
@@ -156,7 +156,7 @@ class WithoutRestoreTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.runs = [start("hostile", *OPTIONS, "--no-restore", junit=True, env=env).result()
-                    for env in (None, {"HOSTILE_IN_PROCESS": "1"})]
+                    for env in (None, IN_PROCESS)]
 
     def test_the_runs_complete_with_sane_durations_and_reports(self):
         for run in self.runs:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import unittest
 
-from tests.support import run_harness, start
+from tests.support import environment, run_harness, start
 
 CRASH = "test_crashes.CrashTests."
 HANG = "test_crashes.HangTests."
@@ -144,3 +146,36 @@ class HangUnderJobsTests(unittest.TestCase):
         self.assertLess(done.index("test_other_module.BOtherTests.test_2"),
                         done.index("test_hangs_first.AHangsTests.test_2_after"), done)
         self.assertEqual(run.outcomes["test_hangs_first.AHangsTests.test_1_hangs"], "error")
+
+
+class LoadingTests(unittest.TestCase):
+    """Each worker loads the tests itself; the runner imports none of what they need to run them."""
+
+    def test_the_runner_imports_no_event_loop_coverage_or_unittest(self):
+        found = subprocess.run(
+            [sys.executable, "-c", "import sys, harness.cli; print(' '.join(sorted(sys.modules)))"],
+            env=environment(), capture_output=True, text=True, check=True,
+        ).stdout.split()
+        heavy = {"asyncio", "anyio", "trio", "coverage", "unittest", "harness.runner", "harness.loader"}
+        self.assertEqual([name for name in found if name.partition(".")[0] in heavy or name in heavy], [])
+
+    def test_what_loading_prints_is_shown_once_before_the_header(self):
+        run = start("loading", "--seed", "1", "-j", "2").result()
+        self.assertEqual(run.code, 0, run.describe())
+        self.assertEqual(run.lines()[:2], [
+            "test_loud imported",
+            "harness 0.1.0 on Python {}.{}.{}: 2 tests, bucket module, --seed 1, 2 workers (-j 2; rerun one worker's "
+            "tests alone with --worker K/2)".format(*sys.version_info[:3]),
+        ])
+        self.assertEqual(len(run.report["workers"]), 2)
+
+    def test_a_worker_that_dies_while_loading_ends_the_run_with_what_to_do(self):
+        for jobs in ("1", "2"):
+            run = start("loading", "--seed", "1", "-j", jobs, json_report=False,
+                        env={"LOADING_SAMPLE_EXIT": "1"}).result()
+            self.assertEqual(run.code, 1, run.describe())
+            self.assertEqual(run.stdout, "test_loud imported\n")
+            self.assertRegex(run.stderr, r"^harness: the worker process loading the tests exited with status 7 "
+                                         r"before it planned them, so no test ran: a test module that crashes as it "
+                                         r"is imported\? Import each one alone to find it \(python -c 'import "
+                                         r"MODULE'\)\n$")

@@ -1,12 +1,6 @@
-import os
-import threading
-
 from calc import ops, skipped
 
 import harness
-
-if os.environ.get("COVERAGE_SAMPLE_IN_PROCESS"):  # a thread running after loading: the tests run in the runner
-    threading.Thread(target=threading.Event().wait, name="started-at-import", daemon=True).start()
 
 
 class CalcTests(harness.TestCase):
