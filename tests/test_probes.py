@@ -30,6 +30,7 @@ EXPECTED = {  # test -> (probe, detail pattern, restored)
     "test_thread": ("threads", r"thread 'poller' \(Event\.wait \(threading\.py:\d+\)\) is still running", False),
     "test_process": ("processes", r"child process \d+ \(.+\) is still running", False),
     "test_file": ("fds", r"file descriptor \d+ \(.*test_polluters\.py\) left open", False),
+    "test_duplicated_descriptor": ("fds", r"file descriptor \d+ \(.+\) left open", False),
     "test_working_file": ("files", r"file 'leftover-\d+\.txt' created in the working directory and left there",
                           False),
 }

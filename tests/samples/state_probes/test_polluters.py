@@ -91,6 +91,9 @@ class PollutingTests(unittest.TestCase):
     def test_file(self):
         self.handle = open(__file__)  # noqa: SIM115
 
+    def test_duplicated_descriptor(self):
+        self.kept = os.dup(1)  # no audit event: seen because the number of open descriptors moved
+
     def test_working_file(self):
         with open(f"leftover-{os.getpid()}.txt", "w") as file:  # the e2e test removes it afterwards
             file.write("left behind")
