@@ -81,7 +81,8 @@ class Runner:
         return [sys.executable, *self.args]
 
     def shown(self) -> str:
-        return shlex.join(["python", *self.args])
+        return shlex.join(["python", *(str(Path(arg).relative_to(REPO)) if arg == str(FLOOR) else arg
+                                       for arg in self.args)])
 
 
 FLOOR = Path(__file__).resolve().parent / "floor.py"  # a fresh loop per test and nothing else (see floor.py)
