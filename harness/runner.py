@@ -64,6 +64,9 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
                 f"no target given and the default test folder {missing[0]!r} does not exist; pass a directory, "
                 "a file or a test id, or set testpaths in setup.cfg [harness]"
             )
+    # Seeded as each test is: a module that makes tests from random numbers as it is imported makes the same ones
+    # in every worker (each loads the tests itself), in a worker that replaces one, and in a rerun of the seed.
+    random.seed(order.random_seed_for(seed, "(loading)"))
     tests = loader.select(loader.load(targets, config.pattern, config.testpaths, config.repeat), config.keywords)
     if not tests:
         pattern = f" (files matching {config.pattern!r})" if config.pattern != Config.pattern else ""

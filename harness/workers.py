@@ -115,7 +115,8 @@ class Assignment:
             raise NotPlanned(
                 f"worker {self.lane} loaded the tests again to run the rest of its lane, and {missing[0]!r} "
                 f"({len(missing)} of the {len(self.ids)} left) is not among them: loading must give the same tests "
-                "in every process; look for tests made from the time, a random number or the environment")
+                "in every process; look for tests made from the time, the environment or a random source other "
+                "than `random`")
         return tuple(where[test_id] for test_id in self.ids)
 
 
@@ -438,7 +439,7 @@ class Supervisor:
         elif not plan.same(self.plan):
             self._drop(lane, f"worker {lane.number} loaded and ordered the tests differently from the first worker, "
                        "so its tests did not run: loading must give the same tests in every process; look for "
-                       "tests made from the time, a random number or the environment")
+                       "tests made from the time, the environment or a random source other than `random`")
 
     def _refused(self, lane: _Lane, error: BaseException) -> None:
         """A worker found a usage error, no tests or Ctrl-C while loading: before a plan, that ends the run (the

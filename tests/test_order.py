@@ -205,3 +205,23 @@ class EnvironmentPolluterTests(unittest.TestCase):
                 ])
                 victim = self.runs[name].test(".test_default_mode")
                 self.assertEqual(victim["state_changes"], [])
+
+
+class RandomAtImportTests(unittest.TestCase):
+    """`random` is seeded from the run's seed before the tests are loaded, as it is before each test."""
+
+    @classmethod
+    def setUpClass(cls):
+        runs = [start("random_at_import", *args) for args in (("--seed", "5"), ("--seed", "5", "-j", "2"),
+                                                             ("--seed", "6"))]
+        cls.first, cls.parallel, cls.other = (run.result() for run in runs)
+
+    def test_the_same_seed_makes_the_same_tests_in_any_process(self):
+        for run in (self.first, self.parallel):
+            self.assertEqual(run.code, 0, run.describe())
+            self.assertEqual(run.lines()[-1], "6 passed, 0 failed, 0 skipped", run.describe())
+        self.assertEqual(sorted(self.first.order), sorted(self.parallel.order))
+
+    def test_another_seed_makes_other_tests(self):
+        self.assertEqual(self.other.code, 0, self.other.describe())
+        self.assertNotEqual(sorted(self.first.order), sorted(self.other.order))
