@@ -281,9 +281,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harness: {exc}", file=sys.stderr)
         print("0 passed, 0 failed, 0 skipped")
         return EXIT_NO_TESTS
-    except workers.LoadFailed as exc:
-        print(f"harness: {exc}", file=sys.stderr)
-        return EXIT_FAILED
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -127,6 +127,13 @@ class NotPlanned(Exception):  # noqa: N818 (reads as what happened)
 class LoadFailed(Exception):  # noqa: N818 (reads as what happened)
     """The worker loading the tests died before it sent its plan: no test ran."""
 
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details  # what faulthandler wrote (the import that crashed) and the worker's last output
+
+
+LOADING = "(loading the tests)"  # the id the reports give a crash while loading: no test ran, and no test is to blame
+
 
 # -- the split: which worker runs which tests ------------------------------------------------------------
 def split(places: Sequence[Placement], jobs: int) -> tuple[tuple[int, ...], ...]:
@@ -540,9 +547,11 @@ class Supervisor:
             return
         how = _status(status, between=True)
         if self.plan is None:
+            stacks = _stacks(lane)
             self._end_unplanned(LoadFailed(
                 f"the worker process loading the tests {how} before it planned them, so no test ran: a test module "
-                "that crashes as it is imported? Import each one alone to find it (python -c 'import MODULE')"))
+                "that crashes as it is imported? Import each one alone to find it (python -c 'import MODULE')",
+                f"--- stacks (faulthandler) ---\n{stacks}" if stacks else ""))
             return
         left = len(lane.ids) - lane.next
         if left:
@@ -717,7 +726,21 @@ def supervise(config: Config, seed: int, reporter: Reporter, measure: Measuremen
                 )
                 reporter.finish_run(summary)
     if supervisor.plan is None:
+        if isinstance(supervisor.unplanned, LoadFailed):
+            return _load_failed(config, seed, reporter, supervisor.unplanned, _now() - started)
         raise supervisor.unplanned or KeyboardInterrupt()
+    return summary
+
+
+def _load_failed(config: Config, seed: int, reporter: Reporter, error: LoadFailed, duration: float) -> Summary:
+    """Loading crashed, so there is no plan: the run reports that one error, in the text, the summary line and the
+    report files alike, so that a CI system reading any of them sees the run fail."""
+    report = TestReport(id=LOADING, outcome="error", duration=0.0, message=str(error),
+                        longrepr="\n".join(part for part in (str(error), error.details) if part))
+    reporter.start_run(RunPlan(seed=seed, bucket=config.bucket, order=(LOADING,), backend=config.backend))
+    reporter.test_finished(report)
+    summary = Summary(reports=(report,), seed=seed, bucket=config.bucket, duration=duration, interrupted=False)
+    reporter.finish_run(summary)
     return summary
 
 

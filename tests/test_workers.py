@@ -169,13 +169,17 @@ class LoadingTests(unittest.TestCase):
         ])
         self.assertEqual(len(run.report["workers"]), 2)
 
-    def test_a_worker_that_dies_while_loading_ends_the_run_with_what_to_do(self):
+    def test_a_worker_that_dies_while_loading_fails_the_run_with_what_to_do(self):
         for jobs in ("1", "2"):
-            run = start("loading", "--seed", "1", "-j", jobs, json_report=False,
+            run = start("loading", "--seed", "1", "-j", jobs, junit=True,
                         env={"LOADING_SAMPLE_EXIT": "1"}).result()
             self.assertEqual(run.code, 1, run.describe())
-            self.assertEqual(run.stdout, "test_loud imported\n")
-            self.assertRegex(run.stderr, r"^harness: the worker process loading the tests exited with status 7 "
-                                         r"before it planned them, so no test ran: a test module that crashes as it "
-                                         r"is imported\? Import each one alone to find it \(python -c 'import "
-                                         r"MODULE'\)\n$")
+            self.assertEqual(run.lines()[0], "test_loud imported", run.describe())
+            self.assertEqual(run.lines()[-1], "0 passed, 1 failed, 0 skipped", run.describe())
+            self.assertEqual(run.outcomes, {"(loading the tests)": "error"})
+            self.assertRegex(run.tests["(loading the tests)"]["message"],
+                             r"^the worker process loading the tests exited with status 7 before it planned them, so "
+                             r"no test ran: a test module that crashes as it is imported\? Import each one alone to "
+                             r"find it \(python -c 'import MODULE'\)$")
+            [error] = run.junit.iter("error")
+            self.assertIn("exited with status 7", error.get("message"))
