@@ -281,8 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harness: {exc}", file=sys.stderr)
         print("0 passed, 0 failed, 0 skipped")
         return EXIT_NO_TESTS
-    except KeyboardInterrupt:
-        print("harness: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # before any test ran (while loading): once tests run, the run reports itself
+        print("harness: interrupted before any test ran", file=sys.stderr)
+        print("0 passed, 0 failed, 0 skipped")
         return EXIT_INTERRUPTED
     except Exception:
         traceback.print_exc()

@@ -1,12 +1,16 @@
 """Worker processes: a test that crashes or hangs costs that test, and -j N splits the run by seed."""
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
-from tests.support import environment, run_harness, start
+from tests.support import SAMPLES, TIMEOUT, environment, run_harness, start
 
 CRASH = "test_crashes.CrashTests."
 HANG = "test_crashes.HangTests."
@@ -168,6 +172,23 @@ class LoadingTests(unittest.TestCase):
             "tests alone with --worker K/2)".format(*sys.version_info[:3]),
         ])
         self.assertEqual(len(run.report["workers"]), 2)
+
+    def test_ctrl_c_while_loading_stops_the_run_with_its_summary_line(self):
+        with tempfile.TemporaryDirectory() as folder:
+            marker = os.path.join(folder, "loading")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "harness", "--seed", "1", "."], cwd=os.path.join(SAMPLES, "loading"),
+                env=environment({"LOADING_SAMPLE_STALL": marker}), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True, start_new_session=True,
+            )
+            deadline = time.monotonic() + TIMEOUT
+            while not os.path.exists(marker) and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.01)
+            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the terminal's whole group
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
+        self.assertEqual(process.returncode, 2, stdout + stderr)
+        self.assertEqual(stdout.splitlines()[-1], "0 passed, 0 failed, 0 skipped", stdout + stderr)
+        self.assertIn("harness: interrupted before any test ran", stderr)
 
     def test_a_worker_that_dies_while_loading_fails_the_run_with_what_to_do(self):
         for jobs in ("1", "2"):
