@@ -171,6 +171,7 @@ class Session:
         self.errors: list[UnhandledError] = []
         self.started = False
         self.driver_done = False
+        self.ended_early = False  # the driver ended with the test's last part (see call_last)
         self.cancel_on_stop = True
         self._current: _Call | None = None
         # The time limit (see limit_to): a wall-clock deadline, and the seconds each part gets once it has passed.
@@ -196,6 +197,7 @@ class Session:
                     self._current = call
                     await self._run_call(call, group)
                     if call.last is not None and call.last() and self._may_end_early():
+                        self.ended_early = True
                         break  # the part completes as the driver ends (in `finally`): close() has nothing to run
                     self._current = None
                     self._complete(call)
@@ -685,7 +687,7 @@ class TrioSession(Session):
             await self._drive(first)
         # The task group failed (the test part running saw why): later parts, such as asyncTearDown and async
         # cleanups, still run on this loop, each on its own, until close() stops the run.
-        while not self._stopping:
+        while not self._stopping and not self.ended_early:
             call = await self._next_call()
             if call is _STOP:
                 break
@@ -734,7 +736,24 @@ class TrioSession(Session):
         return True
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        call = _Call(fn, args, kwargs)
+        return self._call(_Call(fn, args, kwargs))
+
+    def call_last(self, fn: Callable[[], Any], last: Callable[[], bool]) -> Any:
+        if not self.ends_early:
+            return self.call(fn)
+        call = _Call(fn, (), {})
+        call.last = last
+        return self._call(call)
+
+    ends_early = True  # a class's run and the tests on it keep their own teardown
+
+    def _may_end_early(self) -> bool:
+        # Nothing below the test's main task (the task group is empty), and no time limit passed: the run can end
+        # with the test's last part, without the host handing it a part to stop on.
+        return type(self).ends_early and not self.expired and self.stuck is None and not self._tasks_below(self._task)
+
+    def _call(self, call: _Call) -> Any:
+        fn = call.fn
         if self.stuck is not None:
             raise self._not_run(call)
         if not self.started:
@@ -1035,6 +1054,8 @@ class TrioClassSession(TrioSession):
     """The trio run of a class, in guest mode: its main task runs the class parts and holds a nursery where each
     test's own main task is started."""
 
+    ends_early = False
+
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         super().__init__(name, options)
         self.tests: Any = None  # the nursery each test's main task runs in
@@ -1080,6 +1101,8 @@ class TrioClassSession(TrioSession):
 class SharedTrioSession(TrioSession):
     """A test on a class's trio run: its main task is started in the class's nursery, and the tasks below it
     are its own; the run goes on for the class's next test."""
+
+    ends_early = False
 
     def __init__(self, owner: TrioClassSession) -> None:
         super().__init__(owner.backend, owner.options)
