@@ -433,6 +433,11 @@ class Supervisor:
         """A worker loaded and ordered the tests: the first plan is the run's (its header is printed now), the others
         must be the same."""
         lane.planned = True
+        if self.plan is None and (self.signals.interrupts or self.signals.terminated):
+            # Ctrl-C came while the worker loaded, and its import went on: unittest's loader takes a KeyboardInterrupt
+            # raised in a module's import for a failed import. The run ends as Ctrl-C while loading ends it.
+            self._end_unplanned(KeyboardInterrupt())
+            return
         if self.plan is None:
             self.plan, self.tests = plan, {test.id: test for test in plan.tests}
             for each in self.lanes:
