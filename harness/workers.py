@@ -449,9 +449,11 @@ class Supervisor:
                     each.held = False
                     self.selector.register(each.fd, selectors.EVENT_READ, each)
         elif not plan.same(self.plan):
-            self._drop(lane, f"worker {lane.number} loaded and ordered the tests differently from the first worker, "
-                       "so its tests did not run: loading must give the same tests in every process; look for "
-                       "tests made from the time, the environment or a random source other than `random`")
+            who = (f"the worker that took over lane {lane.number} after its worker ended" if lane.next
+                   else f"worker {lane.number}")
+            self._drop(lane, f"{who} loaded and ordered the tests differently from the first worker, so its tests "
+                       "did not run: loading must give the same tests in every process; look for tests made from the "
+                       "time, the environment or a random source other than `random`")
 
     def _refused(self, lane: _Lane, error: BaseException) -> None:
         """A worker found a usage error, no tests or Ctrl-C while loading: before a plan, that ends the run (the

@@ -190,6 +190,23 @@ class LoadingTests(unittest.TestCase):
         self.assertEqual(stdout.splitlines()[-1], "0 passed, 0 failed, 0 skipped", stdout + stderr)
         self.assertIn("harness: interrupted before any test ran", stderr)
 
+    def test_a_worker_that_loads_other_tests_is_an_error_and_the_rest_runs(self):
+        run = start("unstable_loading", "--seed", "1", "-j", "2").result()  # a test is named after its process
+        self.assertEqual(run.code, 1, run.describe())
+        self.assertEqual(run.outcomes["worker 2"], "error", run.describe())
+        self.assertRegex(run.tests["worker 2"]["message"], r"^worker 2 loaded and ordered the tests differently "
+                         r"from the first worker, so its tests did not run: .* the time, the environment or a random "
+                         r"source other than `random`$")
+        self.assertEqual(sorted(o for i, o in run.outcomes.items() if i != "worker 2"), ["passed"], run.describe())
+
+    def test_a_replacement_that_loads_other_tests_says_so(self):
+        run = start("unstable_loading", "--seed", "1", "--bucket", "none",
+                    env={"UNSTABLE_SAMPLE_CRASH": "1"}).result()
+        self.assertEqual(run.code, 1, run.describe())
+        self.assertEqual(run.tests["test_steady.Steady.test_a_crashes_when_asked"]["outcome"], "error")
+        self.assertRegex(run.tests["worker 1"]["message"], r"^the worker that took over lane 1 after its worker ended "
+                         r"loaded and ordered the tests differently from the first worker")
+
     def test_a_worker_that_dies_while_loading_fails_the_run_with_what_to_do(self):
         for jobs in ("1", "2"):
             run = start("loading", "--seed", "1", "-j", jobs, junit=True,
