@@ -17,7 +17,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import anyio.abc
@@ -250,13 +250,22 @@ class Session:
         self.errors.append(error)
 
     # -- the host side, per backend -----------------------------------------------------------------
+    ends_early: ClassVar[bool] = False  # a test's own loop may end with its last part (see call_last)
+
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `fn` (sync or async) in the driver task and return its result or raise its error."""
-        raise NotImplementedError
+        return self._call(_Call(fn, args, kwargs))
 
     def call_last(self, fn: Callable[[], Any], last: Callable[[], bool]) -> Any:
         """`call(fn)`, for a part that may be the test's last async one: `last()`, asked when it is over, says."""
-        return self.call(fn)
+        if not self.ends_early:
+            return self.call(fn)
+        call = _Call(fn, (), {})
+        call.last = last
+        return self._call(call)
+
+    def _call(self, call: _Call) -> Any:
+        raise NotImplementedError
 
     def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a sync `fn` outside the loop but in the test's context (contextvars shared)."""
@@ -349,21 +358,11 @@ class AsyncioSession(Session):
         if call.future is not None and not call.future.done():
             call.future.set_result(None)
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return self._call(_Call(fn, args, kwargs))
-
-    def call_last(self, fn: Callable[[], Any], last: Callable[[], bool]) -> Any:
-        if not self.ends_early:
-            return self.call(fn)
-        call = _Call(fn, (), {})
-        call.last = last
-        return self._call(call)
+    ends_early = True  # a class's session and the tests on it keep their own teardown
 
     def _may_end_early(self) -> bool:
-        return (type(self).ends_early and not self.expired and self.stuck is None and not self._has_shutdown_work()
+        return (not self.expired and self.stuck is None and not self._has_shutdown_work()
                 and all(task is self._driver for task in _all_tasks(self.loop)))
-
-    ends_early = True  # a class's session and the tests on it keep their own teardown
 
     def _call(self, call: _Call) -> Any:
         if self.stuck is not None:
@@ -735,22 +734,12 @@ class TrioSession(Session):
             tick()
         return True
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return self._call(_Call(fn, args, kwargs))
-
-    def call_last(self, fn: Callable[[], Any], last: Callable[[], bool]) -> Any:
-        if not self.ends_early:
-            return self.call(fn)
-        call = _Call(fn, (), {})
-        call.last = last
-        return self._call(call)
-
     ends_early = True  # a class's run and the tests on it keep their own teardown
 
     def _may_end_early(self) -> bool:
         # Nothing below the test's main task (the task group is empty), and no time limit passed: the run can end
         # with the test's last part, without the host handing it a part to stop on.
-        return type(self).ends_early and not self.expired and self.stuck is None and not self._tasks_below(self._task)
+        return not self.expired and self.stuck is None and not self._tasks_below(self._task)
 
     def _call(self, call: _Call) -> Any:
         fn = call.fn
