@@ -17,10 +17,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
-
-import anyio
-import anyio.abc
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import loops, timeouts
 from harness.clocks import Clock, ClockName, VirtualClockLoop, WallTimer
@@ -36,6 +33,9 @@ from harness.residue import (
     own_resources,
     suspended_site,
 )
+
+if TYPE_CHECKING:
+    import anyio.abc
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
 
@@ -115,15 +115,22 @@ def prime() -> None:
     loop.close()
 
 
-def open_session(spec: BackendSpec, clock: ClockName = "real") -> Session:
-    """A fresh loop on the named backend and clock, not started until its first call."""
+def open_session(spec: BackendSpec, clock: ClockName = "real", task_group: bool = True) -> Session:
+    """A fresh loop on the named backend and clock, not started until its first call.
+
+    `task_group`: whether the test's parts run inside an anyio task group (`self.task_group`); without one,
+    anyio is not even imported.
+    """
     name, options = split_spec(spec)
     with own_resources():
         if clock == "virtual":
-            return _virtual_session(name, options)
-        if name == "trio":
-            return TrioSession(name, options)
-        return AsyncioSession(name, options)
+            session = _virtual_session(name, options)
+        elif name == "trio":
+            session = TrioSession(name, options)
+        else:
+            session = AsyncioSession(name, options)
+    session.with_task_group = task_group
+    return session
 
 
 class _Call:
@@ -167,6 +174,7 @@ class Session:
         self.backend = name
         self.options = options
         self.task_group: anyio.abc.TaskGroup | None = None
+        self.with_task_group = True  # False: the parts run without one (the project never names task_group)
         self.loop: asyncio.AbstractEventLoop | None = None  # the asyncio loop; a trio run has none
         self.errors: list[UnhandledError] = []
         self.started = False
@@ -189,6 +197,10 @@ class Session:
 
     # -- the driver, the same on every backend ------------------------------------------------------
     async def _drive(self, first: _Call) -> None:
+        if not self.with_task_group:
+            return await self._drive_plain(first)
+        import anyio
+
         call = first
         try:
             async with anyio.create_task_group() as group:
@@ -212,7 +224,27 @@ class Session:
             if self._current is not None:
                 self._complete(self._current)
 
-    async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup) -> None:
+    async def _drive_plain(self, first: _Call) -> None:
+        """The driver without a task group: the same parts in the same order, nothing around them."""
+        call = first
+        try:
+            while call is not _STOP:
+                self._current = call
+                await self._run_call(call, None)
+                if call.last is not None and call.last() and self._may_end_early():
+                    self.ended_early = True
+                    break
+                self._current = None
+                self._complete(call)
+                call = await self._next_call()
+        except BaseException as exc:  # the driver itself was cancelled between parts (a time limit)
+            self._crash(exc)
+        finally:
+            self.driver_done = True
+            if self._current is not None:
+                self._complete(self._current)
+
+    async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup | None) -> None:
         try:
             result = call.fn(*call.args, **call.kwargs)  # type: ignore[misc]
             if inspect.isawaitable(result):
@@ -220,7 +252,7 @@ class Session:
             call.result = result
         except BaseException as exc:
             call.error = exc
-            if group.cancel_scope.cancel_called and call.timeout is None:
+            if group is not None and group.cancel_scope.cancel_called and call.timeout is None:
                 raise  # the task group is failing: let it raise the background task's error
         if call.timeout is not None:
             self._part_cancelled()
@@ -694,7 +726,7 @@ class TrioSession(Session):
                 await self._alone(call)
             self._complete(call)
 
-    async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup) -> None:
+    async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup | None) -> None:
         if not self.expired:  # a part that runs late is cancelled through the test's scope
             self._scope = self._test_scope
             await super()._run_call(call, group)

@@ -5,11 +5,9 @@ import gc
 import inspect
 import unittest
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import anyio.abc
-
-from harness import clocks, crossloop, scopes, timeouts
+from harness import clocks, crossloop, mentions, scopes, timeouts
 from harness.backends import (
     BackendSpec,
     BackendUnavailable,
@@ -22,6 +20,9 @@ from harness.backends import (
 )
 from harness.outcome import NO_FINDINGS, Findings
 from harness.residue import UnawaitedCoroutines, UnhandledError
+
+if TYPE_CHECKING:
+    import anyio.abc
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
 
@@ -128,6 +129,9 @@ class AsyncTestCase(TestCase):
     # "real", or "virtual": idle time jumps to the next timer (docs/virtual-time.md); `self.clock` is the Clock
     clock = clocks.ClockSetting("real")
     loop_scope: ClassVar[scopes.LoopScope] = "test"  # "class": one loop for the class's tests, per backend
+    # Whether each test opens self.task_group: None (the default) when the project's code names task_group
+    # anywhere (harness/mentions.py), True always, False never.
+    open_task_group: ClassVar[bool | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -201,6 +205,12 @@ class AsyncTestCase(TestCase):
     def task_group(self) -> anyio.abc.TaskGroup:
         """An anyio task group open from asyncSetUp to the end of the cleanups, on every backend."""
         session = self._harness_session
+        if session is not None and not session.with_task_group:
+            raise RuntimeError(
+                f"self.task_group of {self.id()} is not open: harness opens it only when the project's code names "
+                "task_group, and it read none (code in an installed package, or a name built at run time, is not "
+                f"read); set open_task_group = True on {type(self).__qualname__}"
+            )
         if session is None or session.task_group is None:
             raise RuntimeError(
                 f"self.task_group of {self.id()} is open only while the test runs its async parts "
@@ -296,7 +306,8 @@ class AsyncTestCase(TestCase):
                     "combine yet: its tests share one loop, and a clock per test cannot be; use one of the two"
                 )
             return open_test_session(scopes.current(type(self), spec).session)  # type: ignore[arg-type]
-        session = open_session(spec, clock)
+        wanted = cls.open_task_group
+        session = open_session(spec, clock, mentions.task_group() if wanted is None else wanted)
         if session.loop is not None:
             crossloop.record(session.loop, self.id())
         return session

@@ -20,9 +20,10 @@ import dataclasses
 import dis
 import os
 import sys
-import sysconfig
 import types
 from typing import Any
+
+from harness.mentions import INSTALLED
 
 MISSING: Any = object()
 
@@ -54,10 +55,7 @@ _WRITES = frozenset(dis.opmap[name] for name in ("STORE_ATTR", "DELETE_ATTR"))
 _WRITE_BYTES = frozenset(_WRITES)
 _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
 _root = os.path.join(os.getcwd(), "")
-_installed = tuple(
-    os.path.join(path, "") for path in {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
-                                                                                 "platlib")}
-) + (os.path.join(os.path.dirname(__file__), ""), os.path.join(sys.prefix, ""))
+_installed = INSTALLED
 
 
 def _note(owner: Any, name: str) -> None:

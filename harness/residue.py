@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import re
 import sys
@@ -12,20 +13,22 @@ from collections.abc import Coroutine, Generator
 from types import FrameType
 from typing import Any
 
-import anyio
-
 from harness.outcome import ResidualTask
 
+
+def _anyio_folder() -> str:
+    """anyio's folder, found without importing it (a run whose tests never use anyio does not pay for it)."""
+    spec = importlib.util.find_spec("anyio")
+    locations = spec.submodule_search_locations if spec is not None else None
+    return os.path.join(locations[0], "") if locations else os.path.join(os.sep, "nonexistent-anyio", "")
+
+
+_ANYIO = _anyio_folder()
 # Frames in these packages are plumbing: a creation or suspension site is the first frame outside them.
-_PLUMBING = tuple(
-    os.path.dirname(module.__file__) + os.sep  # type: ignore[arg-type]
-    for module in (asyncio, anyio)
-) + (os.path.dirname(__file__) + os.sep,)
+_PLUMBING = (os.path.dirname(asyncio.__file__) + os.sep, _ANYIO, os.path.dirname(__file__) + os.sep)
 _extra_plumbing: list[str] = []
 # anyio runs a task group's coroutine inside a wrapper of its own, defined in one of these.
-_ANYIO_WRAPPERS = tuple(
-    os.path.join(os.path.dirname(anyio.__file__), folder) + os.sep for folder in ("_backends", "_core")
-)
+_ANYIO_WRAPPERS = tuple(os.path.join(_ANYIO, folder) + os.sep for folder in ("_backends", "_core"))
 
 Site = tuple[str, int, str]
 

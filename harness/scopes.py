@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Literal
-
-import anyio.abc
+from typing import TYPE_CHECKING, Any, Literal
 
 from harness import crossloop, timeouts
 from harness.backends import BackendSpec, BackendUnavailable, Session, Teardown, open_class_session, run_markers
 from harness.residue import UnhandledError
+
+if TYPE_CHECKING:
+    import anyio.abc
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
 
