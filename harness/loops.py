@@ -39,13 +39,18 @@ class _KeptSelector(selectors.DefaultSelector):  # type: ignore[valid-type, misc
 
     def close(self) -> None:
         pipe, self.pipe = self.pipe, None
-        if pipe is not None and not self.get_map() and len(_spare) < _SPARE_LIMIT and _drained(pipe[0]):
+        if pipe is not None and self._only(pipe[0]) and len(_spare) < _SPARE_LIMIT and _drained(pipe[0]):
             _spare.append(_Parts(self, *pipe))
             return
         if pipe is not None:
             for sock in pipe:
                 sock.close()
         super().close()
+
+    def _only(self, reader: socket.socket) -> bool:
+        """Whether nothing but the self-pipe's reading end, which stays registered for the next loop, is left."""
+        registered = self.get_map()
+        return len(registered) == 1 and reader.fileno() in registered  # type: ignore[operator]
 
 
 def _drained(reader: socket.socket) -> bool:
@@ -90,15 +95,25 @@ class HarnessEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc, valid-t
 
     def _close_self_pipe(self) -> None:
         reader, writer = self._ssock, self._csock
-        self._remove_reader(reader.fileno())
+        selector = self._selector
         self._ssock = self._csock = None
         self._internal_fds -= 1
-        selector = self._selector
-        if isinstance(selector, _KeptSelector):
-            selector.pipe = (reader, writer)  # the selector's close() keeps them, or closes them with itself
-        else:
+        if not isinstance(selector, _KeptSelector):
+            self._remove_reader(reader.fileno())
             reader.close()
             writer.close()
+            return
+        # The reading end stays registered (no epoll_ctl to remove it here and add it again in the next loop,
+        # whose _add_reader only swaps the handle): this loop's handle is cancelled and dropped.
+        try:
+            handle = selector.get_key(reader.fileno()).data[0]
+        except KeyError:  # no longer registered (then the selector's close() does not keep it either)
+            handle = None
+        else:
+            selector.modify(reader.fileno(), selectors.EVENT_READ, (None, None))
+        if handle is not None:
+            handle.cancel()
+        selector.pipe = (reader, writer)  # the selector's close() keeps them, or closes them with itself
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
