@@ -166,9 +166,15 @@ class AsyncTestCase(TestCase):
         return type(self).backend
 
     def id(self) -> str:
-        if self._harness_backend is None or type(self).backends is None:
-            return super().id()
-        return f"{super().id()}[{self.backend_name}]"
+        try:
+            return self._harness_id  # type: ignore[has-type]
+        except AttributeError:  # made once: the runner asks for it many times a test
+            pass
+        text = super().id()
+        if self._harness_backend is not None and type(self).backends is not None:
+            text = f"{text}[{self.backend_name}]"
+        self._harness_id = text
+        return text
 
     def __str__(self) -> str:
         text = super().__str__()

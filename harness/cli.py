@@ -11,10 +11,9 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import cache, color, combine, cover, github, workers
+from harness import cache, color, cover, workers
 from harness import config as settings
 from harness.config import Config, NoTests, UsageError
-from harness.html_report import HtmlReporter
 from harness.outcome import Summary
 from harness.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
 
@@ -229,6 +228,8 @@ def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
     if config.junit_xml:
         files.append(JUnitReporter(config.junit_xml))
     if config.html:
+        from harness.html_report import HtmlReporter  # imported only for the runs that ask for it
+
         files.append(HtmlReporter(config.html, _command()))
     for report in files:
         problem = report.problem()
@@ -244,7 +245,11 @@ def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
 def _text(config: Config) -> TextReporter:
     """The text reporter, with colour and GitHub Actions annotations as the command line and the environment say."""
     colored = color.wanted(config.color, sys.stdout, os.environ)
-    annotate = github.Annotator(github.root_of(os.environ)).lines if github.enabled(os.environ) else None
+    annotate = None
+    if "GITHUB_ACTIONS" in os.environ:  # harness.github decides; it is imported only where the variable is set
+        from harness import github
+
+        annotate = github.Annotator(github.root_of(os.environ)).lines if github.enabled(os.environ) else None
     return TextReporter(sys.stdout, config.verbosity, config.durations, _command(), colored, annotate)
 
 
@@ -263,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         if argv and argv[0] in ("combine", "--combine"):  # merge shards' reports (harness.combine)
+            from harness import combine
+
             return _exit_code(*combine.run(argv[1:], _command()))
         config = make_config(argv)
         if config.bisect is not None:

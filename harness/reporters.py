@@ -303,12 +303,12 @@ def _leftover_note(report: TestReport) -> str:
 # ------------------------------------------------------------------------------------------------------
 # files
 # ------------------------------------------------------------------------------------------------------
-def write_atomically(path: str, text: str) -> None:
+def write_atomically(path: str, text: str, sync: bool = True) -> None:
     """Write `text` to `path` through a temporary file and a rename, so a reader never sees half a report.
 
-    The temporary file, `.NAME.XXXXXXXX.tmp` beside `path`, is synced to disk before the rename: after a crash
-    of the machine `path` holds the old report or the whole new one. On any error it is removed and `path` is
-    left as it was.
+    The temporary file, `.NAME.XXXXXXXX.tmp` beside `path`, is synced to disk before the rename (unless `sync` is
+    False, for what a crash of the machine may lose): after a crash of the machine `path` holds the old report or
+    the whole new one. On any error it is removed and `path` is left as it was.
     """
     import tempfile
 
@@ -321,7 +321,8 @@ def write_atomically(path: str, text: str) -> None:
         with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as file:
             file.write(text)
             file.flush()
-            os.fsync(file.fileno())
+            if sync:
+                os.fsync(file.fileno())
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it 0600; a report is as readable as any new file
         os.replace(temporary, path)
     except BaseException:

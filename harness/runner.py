@@ -295,7 +295,9 @@ class _Result(unittest.TestResult):
         # The capture files first: one that the last test closed is opened again before the probes look (the fds
         # probe must not blame this test for it), but the streams are swapped after, so a test replacing them is seen.
         streams = self.capture.begin() if self.capture is not None else None
-        self.watch.before(type(test))
+        # What runs between two tests (a class's loop opening, for one) happens only where unittest sees another class,
+        # or where a class fanned out over backends moves to the next backend.
+        self.watch.before((type(test), getattr(test, "_harness_backend", None)))
         self.current = _Current(test=test, started=_clock())
         if streams is not None:
             self.current.streams = streams

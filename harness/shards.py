@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import statistics
 from collections.abc import Mapping, Sequence
 
 from harness.config import UsageError
@@ -30,6 +29,8 @@ def weights(places: Sequence[Placement], recorded: Mapping[str, float] | None) -
     if recorded is None:
         return [1.0] * len(places)
     known = [recorded[place.test_id] for place in places if place.test_id in recorded]
+    import statistics  # only for the runs that balance shards by durations
+
     fallback = statistics.median(known or list(recorded.values()) or [1.0])
     return [recorded.get(place.test_id, fallback) for place in places]
 

@@ -326,6 +326,7 @@ class Supervisor:
         self.tests: dict[str, PlannedTest] = {}
         self.unplanned: BaseException | None = None  # why the run ends before it has a plan, raised by `supervise`
         self.lanes = list(lanes)
+        self._exiting: list[int] = []  # workers that said they were done, reaped when the run ends
         self.reporter = reporter
         self.reports: list[TestReport] = []
         self.began = _now()  # the run's start, for each report's `started`
@@ -354,7 +355,11 @@ class Supervisor:
                     else:
                         self._read(key.data)
                 self._check_deadlines()
-                time.sleep(_BATCH)
+                if any(lane.pid for lane in self.lanes):
+                    time.sleep(_BATCH)
+            for pid in self._exiting:
+                _reap(pid)
+            self._exiting.clear()
             if self.signals.wakeup >= 0:
                 self.selector.unregister(self.signals.wakeup)
         return self.interrupted or self.signals.interrupts > 0 or self.signals.terminated
@@ -527,7 +532,12 @@ class Supervisor:
         """The worker's end of the pipe closed: it exited or died."""
         self.selector.unregister(lane.fd)
         os.close(lane.fd)
-        status = _reap(lane.pid)
+        status = _reaped(lane.pid) if lane.finished else _reap(lane.pid)
+        if status is None:
+            # It said it was done and closed its pipe: it is on its way out (freeing its memory takes a few ms).
+            # The runner reports meanwhile and waits for it at the end.
+            self._exiting.append(lane.pid)
+            status = 0
         lane.pid, lane.fd = 0, -1
         if (lane.finished and status == 0) or lane.dropped:
             return
@@ -780,6 +790,11 @@ def _serve(supervisor: Supervisor, lane: _Lane, assignment: Assignment, fd: int,
                 stream.flush()  # type: ignore[union-attr]
             except Exception:
                 pass
+        if code == 0:
+            try:
+                os.close(fd)  # the runner reads the end of the pipe now, not once this process's memory is freed
+            except OSError:
+                pass
         _exit(code)
 
 
@@ -862,6 +877,18 @@ def _nothing() -> None:
 
 
 # -- processes --------------------------------------------------------------------------------------------
+def _reaped(pid: int) -> int | None:
+    """The worker's wait status if it has exited; None while it is still on its way out."""
+    while True:
+        try:
+            reaped, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        except InterruptedError:
+            continue
+        return status if reaped else None
+
+
 def _reap(pid: int) -> int:
     """Wait for the worker; its wait status."""
     while True:
