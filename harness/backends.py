@@ -101,8 +101,9 @@ def prime() -> None:
     """Make the one-time, process-wide resources of the installed backends now, outside any test.
 
     uvloop opens a pipe the first time a loop is made and keeps it for the life of the process: made
-    during a test (any test: one may call uvloop.run), the state probes would blame that test for a
-    descriptor left open. Costs about 3 ms a run, and only where uvloop is installed.
+    during a test (any test: one may call uvloop.run, or run a suite of its own on uvloop), the state probes
+    would blame that test for a descriptor left open. Costs about 3 ms a run (the import of uvloop), and
+    only where uvloop is installed.
     """
     import importlib.util
 

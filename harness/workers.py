@@ -216,6 +216,21 @@ class Channel(Reporter):
         self.send(("report", report))
 
 
+_F_SETPIPE_SZ = 1031  # Linux's fcntl to size a pipe (fcntl.F_SETPIPE_SZ from Python 3.10, on Linux only)
+_PIPE_SIZE = 1 << 20  # the plan of a large run fits, so the worker goes on to its tests without waiting for the runner
+
+
+def _widen(fd: int) -> None:
+    """Give the pipe room for a whole plan (a thousand tests make ~140 KB; a pipe holds 64 KB) where the system
+    allows it; elsewhere the worker waits for the runner to read, as before."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", _F_SETPIPE_SZ), _PIPE_SIZE)
+    except (ImportError, OSError):
+        pass
+
+
 def _messages(buffer: bytearray) -> list[tuple[Any, ...]]:
     """The whole messages at the front of `buffer` (removed from it)."""
     found = []
@@ -379,6 +394,7 @@ class Supervisor:
 
     def _fork(self, lane: _Lane, assignment: Assignment) -> None:
         read_end, write_end = os.pipe()
+        _widen(write_end)
         with open(lane.dump_path, "wb"):
             pass  # empty: what is there after a death is this worker's
         sys.stdout.flush()

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import re
 import unittest
 
-from tests.support import SAMPLES, start
+from tests.support import SAMPLES, run_harness, start
 
 POLLUTERS = "test_polluters.PollutingTests."
 
@@ -163,3 +164,15 @@ class CustomProbeTests(unittest.TestCase):
         self.assertEqual(run.code, 4, run.describe())
         self.assertRegex(run.stderr, r"^harness: error: cannot load probe 'counting_probe:Nope': .*; give it as "
                                      r"module:Class\n$")
+
+
+@unittest.skipUnless(importlib.util.find_spec("uvloop"), "uvloop is not installed")
+class UvloopPipeTests(unittest.TestCase):
+    def test_a_test_making_the_first_uvloop_loop_is_not_blamed_for_its_process_wide_pipe(self):
+        for seed in ("1", "2"):  # either test first
+            with self.subTest(seed=seed):
+                run = run_harness("uvloop_direct", "--seed", seed)
+                self.assertEqual(run.code, 0, run.describe())
+                self.assertEqual({test_id: entry["state_changes"] for test_id, entry in run.tests.items()},
+                                 {"test_uv.UsesUvloopDirectly.test_runs_a_uvloop_loop": [],
+                                  "test_uv.UsesUvloopDirectly.test_uvloop_run": []}, run.describe())
