@@ -254,6 +254,8 @@ _HOOKS: tuple[tuple[str, Any, str], ...] = (
 class HooksProbe(Probe):
     """The standard streams and the interpreter's hooks: replaced and not put back."""
 
+    reusable = True  # harness's own showwarning is one function for the run, and the streams are back by now
+
     name = "hooks"
 
     def snapshot(self) -> list[Any]:
@@ -403,6 +405,8 @@ def _logger_changes(name: str, old: _LoggerState, new: _LoggerState) -> list[str
 
 class WarningsProbe(Probe):
     """The warnings filters (`simplefilter`, `filterwarnings`) changed and not put back."""
+
+    reusable = True  # harness keeps its filter list from one test to the next (residue.UnawaitedCoroutines)
 
     name = "warnings"
 

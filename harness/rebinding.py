@@ -21,7 +21,7 @@ import dis
 import os
 import sys
 import types
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.mentions import INSTALLED
 
@@ -65,9 +65,11 @@ def _note(owner: Any, name: str) -> None:
         _notes[key] = (owner, name, owner.__dict__.get(name, MISSING))
 
 
-@dataclasses.dataclass(frozen=True)
-class Snapshot:
-    """The notes of one window (filled while the test runs) and the watched class attributes' values."""
+class Snapshot(NamedTuple):
+    """The notes of one window (filled while the test runs) and the watched class attributes' values.
+
+    A named tuple rather than a frozen dataclass: two are made per test, and a tuple is made in a third of the time.
+    """
 
     notes: dict[tuple[int, str], tuple[Any, str, Any]]
     pairs: list[tuple[type, str]]
@@ -109,7 +111,7 @@ def snapshot() -> Snapshot:
     global _notes
     _watch_new_modules()
     _notes = {}
-    return Snapshot(notes=_notes, pairs=_pairs, values=tuple([vars(c).get(n, MISSING) for c, n in _pairs]))
+    return Snapshot(_notes, _pairs, tuple([vars(c).get(n, MISSING) for c, n in _pairs]))
 
 
 def changes(before: Snapshot, after: Snapshot) -> list[Change]:

@@ -440,10 +440,20 @@ def _definition(test: unittest.TestCase) -> tuple[str, int]:
     """Where the test method is defined, for annotations; ("", 0) when that cannot be told."""
     method = getattr(type(test), getattr(test, "_testMethodName", ""), None)
     try:
+        return _definitions[method]
+    except (KeyError, TypeError):  # not seen yet, or not hashable
+        pass
+    try:
         code = inspect.unwrap(method).__code__  # type: ignore[arg-type]  # past @skip, @timeout and friends
     except (AttributeError, TypeError, ValueError):  # not a plain function: a _FailedTest, a callable object
         return "", 0
-    return code.co_filename, code.co_firstlineno
+    found = (code.co_filename, code.co_firstlineno)
+    with contextlib.suppress(TypeError):  # an unhashable callable is looked up every time
+        _definitions[method] = found
+    return found
+
+
+_definitions: dict[Any, tuple[str, int]] = {}  # by test method: a method's place does not move during a run
 
 
 def _how(stopping: KeyboardInterrupt) -> str:

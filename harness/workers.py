@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from harness import capture, timeouts
 from harness.config import Config, NoTests, UsageError
 from harness.order import Placement
-from harness.outcome import RunPlan, Summary, TestReport
+from harness.outcome import RunPlan, Summary, TestReport, reduce_by_fields
 from harness.reporters import Reporter, discard
 
 if TYPE_CHECKING:
@@ -76,6 +76,8 @@ class Collected:
 @dataclasses.dataclass(frozen=True)
 class PlannedTest:
     """What the runner knows of a test, which it never loads: enough to time it, and to name it when it dies."""
+
+    __reduce__ = reduce_by_fields  # a plan holds one per test: pickled as a tuple
 
     id: str
     module: str  # where its class is defined
