@@ -1,10 +1,14 @@
 """The order tests run in: a keyed hash of (seed, test id) within buckets, the same on any machine."""
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+try:  # hashlib's own blake2b, without importing hashlib (and OpenSSL with it: ~2 ms of every run's start-up)
+    from _blake2 import blake2b
+except ImportError:  # an interpreter built without it
+    from hashlib import blake2b
 
 Bucket = Literal["module", "class", "global", "none"]
 BUCKETS: tuple[Bucket, ...] = ("module", "class", "global", "none")
@@ -21,7 +25,7 @@ class Placement:
 
 def keyed(seed: int, name: str) -> bytes:
     """A stable 8-byte key for `name` under `seed`: never `hash()`, which changes per process."""
-    return hashlib.blake2b(name.encode("utf-8", "surrogatepass"), key=str(seed).encode(), digest_size=8).digest()
+    return blake2b(name.encode("utf-8", "surrogatepass"), key=str(seed).encode(), digest_size=8).digest()
 
 
 def random_seed_for(seed: int, test_id: str) -> int:
@@ -29,14 +33,14 @@ def random_seed_for(seed: int, test_id: str) -> int:
     return int.from_bytes(keyed(seed, "random:" + test_id), "big")
 
 
-def _sort_key(seed: int, bucket: Bucket, place: Placement) -> tuple[bytes, ...]:
-    own = keyed(seed, place.test_id)
+def _sort_key(key: Callable[[str], bytes], bucket: Bucket, place: Placement) -> tuple[bytes, ...]:
+    own = key(place.test_id)
     if bucket == "global":
         return (own,)
-    cls = keyed(seed, f"{place.module}.{place.cls}")
+    cls = key(f"{place.module}.{place.cls}")
     if bucket == "class":
         return (cls, own)
-    return (keyed(seed, place.module), cls, own)
+    return (key(place.module), cls, own)
 
 
 def shuffle(places: Sequence[Placement], seed: int, bucket: Bucket) -> list[int]:
@@ -44,4 +48,12 @@ def shuffle(places: Sequence[Placement], seed: int, bucket: Bucket) -> list[int]
     indices = list(range(len(places)))
     if bucket == "none":
         return indices
-    return sorted(indices, key=lambda i: (_sort_key(seed, bucket, places[i]), places[i].test_id))
+    keys: dict[str, bytes] = {}  # a module's and a class's key serve all their tests
+
+    def key(name: str) -> bytes:
+        found = keys.get(name)
+        if found is None:
+            found = keys[name] = keyed(seed, name)
+        return found
+
+    return sorted(indices, key=lambda i: (_sort_key(key, bucket, places[i]), places[i].test_id))

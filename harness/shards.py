@@ -1,7 +1,6 @@
 """Shards: which of the ordered tests machine K of N runs, balanced by test count or by recorded durations."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -74,6 +73,8 @@ def fingerprint(test_ids: Sequence[str]) -> str:
 
 
 def _digest(text: str) -> str:
+    import hashlib  # only for runs with --shard (and their combining)
+
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
