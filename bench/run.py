@@ -248,19 +248,19 @@ def ratios(timings: Sequence[Timing], wanted: Sequence[Target]) -> tuple[str, bo
     by_name = {t.runner.name: t for t in timings}
     names = [f"{target.numerator} / {target.denominator}" for target in wanted]
     width = max(len("ratio"), *map(len, names))
-    lines = [f"{'ratio':<{width}} {'best':>5}  {'median':>6}  {'target':>7}  verdict"]
+    lines = [f"{'ratio':<{width}} {'best':>6}  {'median':>6}  {'target':>7}  verdict"]
     missed = False
     for target, name in zip(wanted, names, strict=True):
         top, bottom = by_name.get(target.numerator), by_name.get(target.denominator)
         limit = "<= " + format(target.limit, ".2f")
         if top is None or bottom is None:
-            lines.append(f"{name:<{width}} {'-':>5}  {'-':>6}  {limit:>7}  "
+            lines.append(f"{name:<{width}} {'-':>6}  {'-':>6}  {limit:>7}  "
                          f"SKIP ({target.denominator if bottom is None else target.numerator} not run)")
             continue
         best, median = top.best / bottom.best, top.median / bottom.median
         verdict = "PASS" if best <= target.limit else "MISS"
         missed = missed or verdict == "MISS"
-        lines.append(f"{name:<{width}} {best:5.2f}  {median:6.2f}  {limit:>7}  {verdict}")
+        lines.append(f"{name:<{width}} {best:6.3f}  {median:6.3f}  {limit:>7}  {verdict}")  # 3 places: 0.301 misses
     return "\n".join(lines), missed
 
 

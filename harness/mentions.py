@@ -10,6 +10,7 @@ not seen: a class says `open_task_group = True` for those (docs/base-classes.md)
 """
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import sysconfig
@@ -24,6 +25,8 @@ INSTALLED: tuple[str, ...] = tuple(
 
 _FUNCTION = types.FunctionType
 _WRAPPERS = frozenset({staticmethod, classmethod, types.MethodType})
+_HOLDERS = _WRAPPERS | {_FUNCTION, property}  # the values _in_value looks into
+_CODE = itertools.repeat(types.CodeType)
 
 
 class Mentions:
@@ -56,11 +59,18 @@ class Mentions:
             return False
 
     def _in_module(self, module: types.ModuleType) -> bool:
+        name = module.__name__
         for value in list(vars(module).values()):
-            if isinstance(value, type) and value.__module__ == module.__name__:
-                if any(self._in_value(member) for member in list(vars(value).values())):
+            kind = type(value)  # most values are neither functions nor classes: one type check, no call
+            if kind is _FUNCTION:
+                if self._in_code(value.__code__):
                     return True
-            elif self._in_value(value):
+            elif isinstance(value, type):
+                if value.__module__ == name and any(
+                    self._in_value(member) for member in list(vars(value).values()) if type(member) in _HOLDERS
+                ):
+                    return True
+            elif kind in _HOLDERS and self._in_value(value):
                 return True
         return False
 
@@ -75,12 +85,12 @@ class Mentions:
         return False
 
     def _in_code(self, code: types.CodeType) -> bool:
-        if self.name in code.co_names:
+        consts = code.co_consts
+        if self.name in code.co_names or self.name in consts:
             return True
-        for const in code.co_consts:
-            if const == self.name or (isinstance(const, types.CodeType) and self._in_code(const)):
-                return True
-        return False
+        if not any(map(isinstance, consts, _CODE)):  # no nested function or class (most): no loop in Python
+            return False
+        return any(self._in_code(const) for const in consts if type(const) is types.CodeType)
 
 
 def _is_project(module: Any) -> bool:

@@ -165,12 +165,18 @@ def _read_project_module(module: types.ModuleType) -> bool:
     filename = getattr(module, "__file__", None) or ""
     if not filename.startswith(_root) or filename.startswith(_installed):
         return False
+    name = module.__name__
     for value in list(vars(module).values()):
-        if isinstance(value, type) and value.__module__ == module.__name__:
-            _classes.append(value)
-            for member in list(vars(value).values()):
-                _read_code(member)
-        else:
+        kind = type(value)  # most values are neither functions nor classes: one type check, no call, sends them away
+        if kind is _FUNCTION:
+            _read_names(value.__code__)
+        elif isinstance(value, type):
+            if value.__module__ == name:
+                _classes.append(value)
+                for member in list(vars(value).values()):
+                    if type(member) in _CODE_HOLDERS:
+                        _read_code(member)
+        elif kind in _CODE_HOLDERS:
             _read_code(value)
     return True
 
@@ -189,6 +195,7 @@ def _read_code(value: Any) -> None:
 
 _FUNCTION = types.FunctionType
 _WRAPPERS = frozenset({staticmethod, classmethod, types.MethodType})
+_CODE_HOLDERS = _WRAPPERS | {_FUNCTION, property}  # what _read_code looks into
 
 
 def _read_names(code: types.CodeType) -> None:
