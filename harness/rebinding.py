@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import dis
+import itertools
 import os
 import sys
 import types
@@ -52,7 +53,6 @@ _classes: list[type] = []
 _stored: set[str] = set()  # attribute names some project code assigns or deletes
 _pairs: list[tuple[type, str]] = []  # (project class, attribute name) worth comparing around each test
 _WRITES = frozenset(dis.opmap[name] for name in ("STORE_ATTR", "DELETE_ATTR"))
-_WRITE_BYTES = frozenset(_WRITES)
 _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
 _root = os.path.join(os.getcwd(), "")
 _installed = INSTALLED
@@ -199,21 +199,32 @@ _CODE_HOLDERS = _WRAPPERS | {_FUNCTION, property}  # what _read_code looks into
 
 
 def _read_names(code: types.CodeType) -> None:
-    raw, extended = code.co_code, 0
-    if not _WRITE_BYTES.intersection(raw[::2]):  # most functions write no attribute: skip them at C speed
-        return _read_nested(code)
-    for index in range(0, len(raw), 2):
-        op, arg = raw[index], raw[index + 1] | extended
-        extended = arg << 8 if op == _EXTENDED_ARG else 0
-        if op in _WRITES:
-            _stored.add(code.co_names[arg])
-    return _read_nested(code)
+    raw = code.co_code
+    for marker in _WRITE_MARKERS:  # bytes.find runs in C: only the few places holding the opcode's byte are looked at
+        index = raw.find(marker)
+        while index != -1:
+            if index % 2 == 0:  # an instruction, not an argument (every instruction is two bytes)
+                _stored.add(code.co_names[_argument(raw, index)])
+            index = raw.find(marker, index + 1)
+    consts = code.co_consts
+    if any(map(isinstance, consts, _CODE)):  # nested functions and classes (most functions have none)
+        for const in consts:
+            if type(const) is types.CodeType:
+                _read_names(const)
 
 
-def _read_nested(code: types.CodeType) -> None:
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            _read_names(const)
+def _argument(raw: bytes, index: int) -> int:
+    """The argument of the instruction at `index`, with the EXTENDED_ARG instructions before it."""
+    arg, shift, back = raw[index + 1], 8, index - 2
+    while back >= 0 and raw[back] == _EXTENDED_ARG:
+        arg |= raw[back + 1] << shift
+        shift += 8
+        back -= 2
+    return arg
+
+
+_WRITE_MARKERS = tuple(bytes([op]) for op in sorted(_WRITES))
+_CODE = itertools.repeat(types.CodeType)
 
 
 def unwatch() -> None:
