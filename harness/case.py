@@ -386,9 +386,10 @@ class AsyncTestCase(TestCase):
         gc.collect(1)
         errors = logged + self._harness_unawaited.seen
         self._harness_unawaited.seen.clear()
-        self.harness_findings = Findings(
-            residual_tasks=teardown.residual_tasks, unhandled_errors=tuple(str(e) for e in errors)
-        )
+        if teardown.residual_tasks or errors:
+            self.harness_findings = Findings(
+                residual_tasks=teardown.residual_tasks, unhandled_errors=tuple(str(e) for e in errors)
+            )
         _raise_all(errors, self.id())
 
 

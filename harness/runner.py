@@ -253,18 +253,20 @@ def _say_stopping() -> None:
     os.write(2, (workers.STOPPING + "\n").encode())  # from a signal handler: straight to the descriptor
 
 
-@dataclasses.dataclass
 class _Current:
-    """What is known about the running test until it stops."""
+    """What is known about the running test until it stops (made for every test: a plain class with slots)."""
 
-    test: unittest.TestCase
-    started: float
-    outcome: Outcome = "passed"
-    message: str = ""
-    longrepr: list[str] = dataclasses.field(default_factory=list)
-    streams: tuple[Any, Any] | None = None  # the capture's sys.stdout and sys.stderr, while it runs
-    captured: capture.Captured | None = None
-    state_changes: tuple[StateChange, ...] = ()
+    __slots__ = ("test", "started", "outcome", "message", "longrepr", "streams", "captured", "state_changes")
+
+    def __init__(self, test: unittest.TestCase, started: float) -> None:
+        self.test = test
+        self.started = started
+        self.outcome: Outcome = "passed"
+        self.message = ""
+        self.longrepr: list[str] = []
+        self.streams: tuple[Any, Any] | None = None  # the capture's sys.stdout and sys.stderr, while it runs
+        self.captured: capture.Captured | None = None
+        self.state_changes: tuple[StateChange, ...] = ()
 
 
 class _Result(unittest.TestResult):
