@@ -20,6 +20,7 @@ import tempfile
 import threading
 import types
 import warnings
+from _locale import setlocale as _read_locale
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -711,7 +712,7 @@ def _set_umask(mask: int) -> None:
 
 
 def _locale() -> str:
-    return locale.setlocale(locale.LC_ALL)
+    return _read_locale(locale.LC_ALL)  # the C function: locale.setlocale's Python wrapper doubles the cost
 
 
 def _set_locale(value: str) -> None:

@@ -335,8 +335,11 @@ class Activity:
 def _audit_hook(activity: Activity) -> Any:
     """The hook: called for every audited event in the process, so it does as little as it can."""
     descriptor_events, process_events, file_events = _DESCRIPTOR_EVENTS, _PROCESS_EVENTS, _FILE_EVENTS
+    wanted = descriptor_events | process_events | file_events  # most events (sys._getframe, ...) leave after one look
 
     def audit(event: str, args: tuple[Any, ...]) -> None:
+        if event not in wanted:
+            return
         if event in descriptor_events:
             if not activity.quiet:
                 activity.descriptors = True
