@@ -6,6 +6,7 @@ Limits count wall-clock time with `now`, `time.monotonic` as it was when harness
 from __future__ import annotations
 
 import dataclasses
+import functools
 import linecache
 import math
 import os
@@ -51,6 +52,12 @@ class Limit:
     set_by: SetBy
 
 
+@functools.lru_cache(maxsize=64)
+def _limit(seconds: float, set_by: SetBy) -> Limit:
+    """The one Limit of these seconds and source (asked for twice a test: a record made once serves them all)."""
+    return Limit(seconds, set_by)
+
+
 def check(value: object, what: str) -> float:
     """`value` as seconds from 0 up (0: no limit), or a TypeError or ValueError naming `what` and the fix."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -83,11 +90,11 @@ def find(test: unittest.TestCase, configured: float) -> Limit | None:
     method = getattr(test, getattr(test, "_testMethodName", ""), None)
     seconds = getattr(method, _MARK, None)
     if seconds is not None:
-        return Limit(seconds, "method") if seconds else None
+        return _limit(seconds, "method") if seconds else None
     seconds = getattr(type(test), "timeout", None)
     if _is_seconds(seconds):
-        return Limit(float(seconds), "class") if seconds else None  # type: ignore[arg-type]
-    return Limit(configured, "run") if configured else None
+        return _limit(float(seconds), "class") if seconds else None  # type: ignore[arg-type]
+    return _limit(configured, "run") if configured else None
 
 
 def resolve(test: unittest.TestCase, configured: float) -> float | None:
