@@ -198,26 +198,16 @@ class Session:
 
     # -- the driver, the same on every backend ------------------------------------------------------
     async def _drive(self, first: _Call) -> None:
-        if not self.with_task_group:
-            return await self._drive_plain(first)
-        import anyio
-
-        call = first
         try:
+            if not self.with_task_group:  # the project never names task_group: the parts with nothing around them
+                await self._parts(first, None)
+                return
+            import anyio
+
             async with anyio.create_task_group() as group:
                 self.task_group = group
-                while call is not _STOP:
-                    self._current = call
-                    await self._run_call(call, group)
-                    if call.last is not None and call.last() and self._may_end_early():
-                        self.ended_early = True
-                        break  # the part completes as the driver ends (in `finally`): close() has nothing to run
-                    self._current = None
-                    self._complete(call)
-                    call = await self._next_call()
-                else:
-                    if self.cancel_on_stop:
-                        group.cancel_scope.cancel()  # stop what is left; close() has already recorded it
+                if await self._parts(first, group) and self.cancel_on_stop:
+                    group.cancel_scope.cancel()  # stop what is left; close() has already recorded it
         except BaseException as exc:  # a background task failed, or one failed while being cancelled
             self._crash(exc)
         finally:
@@ -225,25 +215,18 @@ class Session:
             if self._current is not None:
                 self._complete(self._current)
 
-    async def _drive_plain(self, first: _Call) -> None:
-        """The driver without a task group: the same parts in the same order, nothing around them."""
-        call = first
-        try:
-            while call is not _STOP:
-                self._current = call
-                await self._run_call(call, None)
-                if call.last is not None and call.last() and self._may_end_early():
-                    self.ended_early = True
-                    break
-                self._current = None
-                self._complete(call)
-                call = await self._next_call()
-        except BaseException as exc:  # the driver itself was cancelled between parts (a time limit)
-            self._crash(exc)
-        finally:
-            self.driver_done = True
-            if self._current is not None:
-                self._complete(self._current)
+    async def _parts(self, call: _Call, group: anyio.abc.TaskGroup | None) -> bool:
+        """Run the parts the host hands over; True when it handed the stop, False when the driver ended early."""
+        while call is not _STOP:
+            self._current = call
+            await self._run_call(call, group)
+            if call.last is not None and call.last() and self._may_end_early():
+                self.ended_early = True
+                return False  # the part completes as the driver ends (in `finally`): close() has nothing to run
+            self._current = None
+            self._complete(call)
+            call = await self._next_call()
+        return True
 
     async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup | None) -> None:
         try:
