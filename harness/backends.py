@@ -495,14 +495,15 @@ class AsyncioSession(Session):
         loop = self.loop
         self._cancel_timers()
         try:
-            # 1. record every task still pending, before cancelling changes where it waits
-            pending = [task for task in _all_tasks(loop) if task is not self._driver]
+            # 1. record every task still pending, before cancelling changes where it waits (none when the driver
+            # ended with the test's last part: it looked then, and no code has run on or for this loop since)
+            pending = [] if self.ended_early else [task for task in _all_tasks(loop) if task is not self._driver]
             self.cancel_on_stop = bool(pending)
             described = {task: self.sites.residual(task) for task in pending}
             # 2. cancel, wait within the bound, and shut down generators and the executor
             if loop.is_closed():
                 self.errors.append(_closed_early(len(pending)))
-            elif pending or self.stuck is not None or self._has_shutdown_work():
+            elif pending or self.stuck is not None or (not self.ended_early and self._has_shutdown_work()):
                 loop.run_until_complete(self._finish(pending, bound))
             elif self._driver is not None and not self._driver.done():  # the clean path: just stop the driver
                 self._waiter.set_result(_STOP)  # type: ignore[union-attr]
