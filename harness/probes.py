@@ -125,11 +125,21 @@ class CwdProbe(Probe):
 
     name = "cwd"
 
+    def __init__(self) -> None:
+        activity.hook()
+        self._moves = -1  # activity.cwd_moves at the last look: read again only when an event may have moved it
+        self._last: str | None = None
+
     def snapshot(self) -> str | None:
+        moves = activity.cwd_moves
+        if moves == self._moves:
+            return self._last
+        self._moves = moves
         try:
-            return os.getcwd()
+            self._last = os.getcwd()
         except FileNotFoundError:  # the test removed the directory it was in
-            return None
+            self._last = None
+        return self._last
 
     def diff(self, before: str | None, after: str | None) -> list[str]:
         if before == after:
@@ -671,15 +681,24 @@ class WorkingFilesProbe(Probe):
 
     def __init__(self) -> None:
         activity.hook()
+        self._moves = -1  # activity.cwd_moves at the last look
+        self._last: tuple[str | None, dict[str, None], dict[str, None]] | None = None
 
     def snapshot(self) -> tuple[str | None, dict[str, None], dict[str, None]]:
-        # The dicts returned are the ones filled from now on, while the test runs (the rebinding notes' way).
+        # The dicts returned are the ones filled from now on, while the test runs (the rebinding notes' way). When
+        # nothing was noted since the last look and the directory cannot have moved, that look stands, dicts and all.
+        last, moves = self._last, activity.cwd_moves
+        if (last is not None and moves == self._moves and last[1] is activity.created and last[2] is activity.removed
+                and not activity.created and not activity.removed):
+            return last
+        self._moves = moves
         activity.created, activity.removed = {}, {}
         try:
             cwd: str | None = os.getcwd()
         except OSError:
             cwd = None
-        return cwd, activity.created, activity.removed
+        self._last = (cwd, activity.created, activity.removed)
+        return self._last
 
     def diff(self, before: tuple[str | None, dict[str, None], dict[str, None]],
              after: tuple[str | None, dict[str, None], dict[str, None]]) -> list[str]:

@@ -306,6 +306,8 @@ _FILE_EVENTS = frozenset({"os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.
 _PROCESS_EVENTS = frozenset({
     "subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.exec",
 })
+# What may move or remove the working directory (os.fchdir raises "os.chdir" too; a child process may remove it).
+_CWD_EVENTS = frozenset({"os.chdir", "os.rmdir", "os.rename", "shutil.rmtree", "shutil.move"}) | _PROCESS_EVENTS
 
 
 class Activity:
@@ -324,6 +326,9 @@ class Activity:
         self.created: dict[str, None] = {}
         self.removed: dict[str, None] = {}
         self.quiet = 0  # harness making its own loops: not the test's doing
+        # How many events may have moved or removed the working directory: a probe that saw the same number at its
+        # last look has nothing new to read.
+        self.cwd_moves = 0
         self._hooked = False
 
     def hook(self) -> None:
@@ -335,11 +340,14 @@ class Activity:
 def _audit_hook(activity: Activity) -> Any:
     """The hook: called for every audited event in the process, so it does as little as it can."""
     descriptor_events, process_events, file_events = _DESCRIPTOR_EVENTS, _PROCESS_EVENTS, _FILE_EVENTS
-    wanted = descriptor_events | process_events | file_events  # most events (sys._getframe, ...) leave after one look
+    cwd_events = _CWD_EVENTS
+    wanted = descriptor_events | file_events | cwd_events  # most events (sys._getframe, ...) leave after one look
 
     def audit(event: str, args: tuple[Any, ...]) -> None:
         if event not in wanted:
             return
+        if event in cwd_events:
+            activity.cwd_moves += 1
         if event in descriptor_events:
             if not activity.quiet:
                 activity.descriptors = True
