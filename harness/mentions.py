@@ -10,23 +10,10 @@ not seen: a class says `open_task_group = True` for those (docs/base-classes.md)
 """
 from __future__ import annotations
 
-import itertools
-import os
 import sys
-import sysconfig
 import types
-from typing import Any
 
-# Where installed code lives: the standard library, site-packages, the interpreter's prefix, and harness itself.
-INSTALLED: tuple[str, ...] = tuple(
-    os.path.join(path, "") for path in {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
-                                                                                 "platlib")}
-) + (os.path.join(os.path.dirname(__file__), ""), os.path.join(sys.prefix, ""))
-
-_FUNCTION = types.FunctionType
-_WRAPPERS = frozenset({staticmethod, classmethod, types.MethodType})
-_HOLDERS = _WRAPPERS | {_FUNCTION, property}  # the values _in_value looks into
-_CODE = itertools.repeat(types.CodeType)
+from harness import projectcode
 
 
 class Mentions:
@@ -47,58 +34,18 @@ class Mentions:
             for module_name, module in list(sys.modules.items()):
                 if module_name not in self._read:
                     self._read.add(module_name)
-                    if _is_project(module) and self._read_safely(module):
+                    if projectcode.is_project(module) and self._read_safely(module):
                         self.found_in = module_name
                         return True
         return False
 
     def _read_safely(self, module: types.ModuleType) -> bool:
         try:
-            return self._in_module(module)
+            codes = projectcode.reading(module).codes
         except Exception:  # an odd object in sys.modules (no __dict__, a lazy module): it names nothing we can see
             return False
-
-    def _in_module(self, module: types.ModuleType) -> bool:
-        name = module.__name__
-        for value in list(vars(module).values()):
-            kind = type(value)  # most values are neither functions nor classes: one type check, no call
-            if kind is _FUNCTION:
-                if self._in_code(value.__code__):
-                    return True
-            elif isinstance(value, type):
-                if value.__module__ == name and any(
-                    self._in_value(member) for member in list(vars(value).values()) if type(member) in _HOLDERS
-                ):
-                    return True
-            elif kind in _HOLDERS and self._in_value(value):
-                return True
-        return False
-
-    def _in_value(self, value: Any) -> bool:
-        kind = type(value)  # most values are not functions: one type check sends them away
-        if kind is _FUNCTION:
-            return self._in_code(value.__code__)
-        if kind in _WRAPPERS:  # staticmethod, classmethod, a bound method
-            return self._in_value(value.__func__)
-        if isinstance(value, property):
-            return any(self._in_value(accessor) for accessor in (value.fget, value.fset, value.fdel))
-        return False
-
-    def _in_code(self, code: types.CodeType) -> bool:
-        consts = code.co_consts
-        if self.name in code.co_names or self.name in consts:
-            return True
-        if not any(map(isinstance, consts, _CODE)):  # no nested function or class (most): no loop in Python
-            return False
-        return any(self._in_code(const) for const in consts if type(const) is types.CodeType)
-
-
-def _is_project(module: Any) -> bool:
-    try:
-        filename = getattr(module, "__file__", None)
-    except Exception:
-        return False
-    return isinstance(filename, str) and not filename.startswith(INSTALLED)
+        name = self.name
+        return any(name in code.co_names or name in code.co_consts for code in codes)
 
 
 task_group = Mentions("task_group")

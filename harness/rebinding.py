@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import dis
-import itertools
 import os
 import sys
 import types
 from typing import Any, NamedTuple
 
-from harness.mentions import INSTALLED
+from harness import projectcode
+from harness.projectcode import INSTALLED
 
 MISSING: Any = object()
 
@@ -165,40 +165,15 @@ def _read_project_module(module: types.ModuleType) -> bool:
     filename = getattr(module, "__file__", None) or ""
     if not filename.startswith(_root) or filename.startswith(_installed):
         return False
-    name = module.__name__
-    for value in list(vars(module).values()):
-        kind = type(value)  # most values are neither functions nor classes: one type check, no call, sends them away
-        if kind is _FUNCTION:
-            _read_names(value.__code__)
-        elif isinstance(value, type):
-            if value.__module__ == name:
-                _classes.append(value)
-                for member in list(vars(value).values()):
-                    if type(member) in _CODE_HOLDERS:
-                        _read_code(member)
-        elif kind in _CODE_HOLDERS:
-            _read_code(value)
+    found = projectcode.reading(module)
+    _classes.extend(found.classes)
+    for code in found.codes:
+        _read_names(code)
     return True
 
 
-def _read_code(value: Any) -> None:
-    """Attribute names written by a function (methods, properties and nested functions included)."""
-    kind = type(value)  # most module and class values are not functions: one type check sends them away
-    if kind is _FUNCTION:
-        _read_names(value.__code__)
-    elif kind in _WRAPPERS:  # staticmethod, classmethod, a bound method
-        _read_code(value.__func__)
-    elif isinstance(value, property):
-        for accessor in (value.fget, value.fset, value.fdel):
-            _read_code(accessor)
-
-
-_FUNCTION = types.FunctionType
-_WRAPPERS = frozenset({staticmethod, classmethod, types.MethodType})
-_CODE_HOLDERS = _WRAPPERS | {_FUNCTION, property}  # what _read_code looks into
-
-
 def _read_names(code: types.CodeType) -> None:
+    """The attribute names one code object writes (its nested code is read on its own: projectcode lists it)."""
     raw = code.co_code
     for marker in _WRITE_MARKERS:  # bytes.find runs in C: only the few places holding the opcode's byte are looked at
         index = raw.find(marker)
@@ -206,11 +181,6 @@ def _read_names(code: types.CodeType) -> None:
             if index % 2 == 0:  # an instruction, not an argument (every instruction is two bytes)
                 _stored.add(code.co_names[_argument(raw, index)])
             index = raw.find(marker, index + 1)
-    consts = code.co_consts
-    if any(map(isinstance, consts, _CODE)):  # nested functions and classes (most functions have none)
-        for const in consts:
-            if type(const) is types.CodeType:
-                _read_names(const)
 
 
 def _argument(raw: bytes, index: int) -> int:
@@ -224,7 +194,6 @@ def _argument(raw: bytes, index: int) -> int:
 
 
 _WRITE_MARKERS = tuple(bytes([op]) for op in sorted(_WRITES))
-_CODE = itertools.repeat(types.CodeType)
 
 
 def unwatch() -> None:
