@@ -24,7 +24,6 @@ import types
 from typing import Any, NamedTuple
 
 from harness import projectcode
-from harness.projectcode import INSTALLED
 
 MISSING: Any = object()
 
@@ -55,7 +54,6 @@ _pairs: list[tuple[type, str]] = []  # (project class, attribute name) worth com
 _WRITES = frozenset(dis.opmap[name] for name in ("STORE_ATTR", "DELETE_ATTR"))
 _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
 _root = os.path.join(os.getcwd(), "")
-_installed = INSTALLED
 
 
 def _note(owner: Any, name: str) -> None:
@@ -162,8 +160,7 @@ def _watchable(name: str) -> bool:
 
 def _read_project_module(module: types.ModuleType) -> bool:
     """Collect a project module's classes and the attribute names its code writes; False if not the project's."""
-    filename = getattr(module, "__file__", None) or ""
-    if not filename.startswith(_root) or filename.startswith(_installed):
+    if not projectcode.is_project(module) or not module.__file__.startswith(_root):  # type: ignore[union-attr]
         return False
     found = projectcode.reading(module)
     _classes.extend(found.classes)

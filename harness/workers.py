@@ -550,7 +550,7 @@ class Supervisor:
         """The worker's end of the pipe closed: it exited or died."""
         self.selector.unregister(lane.fd)
         os.close(lane.fd)
-        status = _reaped(lane.pid) if lane.finished else _reap(lane.pid)
+        status = _reap(lane.pid, wait=not lane.finished)
         if status is None:
             # It said it was done and closed its pipe: it is on its way out (freeing its memory takes a few ms).
             # The runner reports meanwhile and waits for it at the end.
@@ -895,27 +895,16 @@ def _nothing() -> None:
 
 
 # -- processes --------------------------------------------------------------------------------------------
-def _reaped(pid: int) -> int | None:
-    """The worker's wait status if it has exited; None while it is still on its way out."""
+def _reap(pid: int, wait: bool = True) -> int | None:
+    """The worker's wait status, waiting for it to exit; with `wait=False`, None while it is still on its way out."""
     while True:
         try:
-            reaped, status = os.waitpid(pid, os.WNOHANG)
+            reaped, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
         except ChildProcessError:
             return 0
         except InterruptedError:
             continue
         return status if reaped else None
-
-
-def _reap(pid: int) -> int:
-    """Wait for the worker; its wait status."""
-    while True:
-        try:
-            return os.waitpid(pid, 0)[1]
-        except ChildProcessError:
-            return 0
-        except InterruptedError:
-            continue
 
 
 def _kill(pid: int) -> None:
