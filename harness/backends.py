@@ -513,6 +513,7 @@ class AsyncioSession(Session):
                 _ABANDONED.append(self._driver)
         finally:
             # 3. close the loop and reset the current loop, whatever happened above
+            self.sites.release()
             self._policy.set_event_loop(None)
             if not loop.is_closed():
                 loop.close()
@@ -1030,6 +1031,7 @@ class SharedAsyncioSession(AsyncioSession):
             residual = self._settle(pending, described)
         finally:
             # 3. the loop is no longer current, and the class's factory and handler are back
+            self.sites.release()
             asyncio.set_event_loop(None)
             self._owner.reclaim()
             self._driver = self._waiter = self._current = self._alone_task = None

@@ -184,12 +184,22 @@ class TaskSites:
         # Weak keys: a dropped task is collected as usual, and its site is still here while asyncio
         # logs "Task exception was never retrieved" from its finalizer.
         self.sites: weakref.WeakKeyDictionary[asyncio.Task[Any], Site | None] = weakref.WeakKeyDictionary()
+        # And every task made, held until the test's teardown (`release`): asyncio keeps tasks only weakly, so a
+        # pending task nothing refers to (one in a reference cycle, say) would otherwise be destroyed by whichever
+        # garbage collection happens to run mid-test, reported as "Task was destroyed but it is pending!" with no
+        # creation site, or not at all, depending on the allocations around it. Held, it is a task left running.
+        self.held: list[asyncio.Task[Any]] = []
 
     def factory(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
         """A task factory for `loop.set_task_factory`."""
         task = _Task(coro, loop=loop, **kwargs)
         self.sites[task] = caller_site()
+        self.held.append(task)
         return task
+
+    def release(self) -> None:
+        """Teardown has recorded and cancelled what was left: the tasks go as Python would let them."""
+        self.held.clear()
 
     def residual(self, task: asyncio.Task[Any], refused: bool = False) -> ResidualTask:
         """Describe a task left pending."""

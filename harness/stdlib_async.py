@@ -147,6 +147,13 @@ def _task_blocks(loop: asyncio.AbstractEventLoop, own: asyncio.Task[Any] | None,
 
 def _check(case: _Case, loop: asyncio.AbstractEventLoop, sites: TaskSites, bound: float) -> None:
     """Record the tasks a test left, cancel them within the bound; never changes the test's outcome."""
+    try:
+        _record_and_cancel(case, loop, sites, bound)
+    finally:
+        sites.release()
+
+
+def _record_and_cancel(case: _Case, loop: asyncio.AbstractEventLoop, sites: TaskSites, bound: float) -> None:
     if loop.is_closed():
         return
     pending = list(_all_tasks(loop))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unittest
 
-from tests.support import line_of, start
+from tests.support import line_of, run_harness, start
 
 LEAKY = "test_service.CacheTests.test_start_leaves_expiry_running"
 LEAKY_HARNESS = "test_service_harness.LoopTaskTests.test_start_leaves_expiry_running"
@@ -246,3 +246,16 @@ class StaleLoopTests(unittest.TestCase):
         self.assertEqual(entry["message"], "RuntimeError: must be called from async context")
         self.assertRegex(entry["longrepr"], r"(?m)^note: a trio function was called outside any trio run \(on trio, "
                                             r"setUp, tearDown, sync tests and sync cleanups run outside the run\)")
+
+
+class UnreferencedTaskTests(unittest.TestCase):
+    def test_a_pending_task_nothing_refers_to_is_left_running_not_destroyed_by_a_collection(self):
+        run = run_harness("unreferenced_task", "--seed", "1")
+        for cls, name in (("HarnessTests", "unreferenced"), ("StdlibTests", "unreferenced-stdlib")):
+            with self.subTest(cls):
+                created = line_of("unreferenced_task", "test_unreferenced.py", f'name="{name}")')
+                entry = run.tests[f"test_unreferenced.{cls}.test_leaves_an_unreferenced_task"]
+                self.assertEqual(entry["outcome"], "passed", run.describe())
+                self.assertEqual(entry["unhandled_errors"], [])
+                self.assertEqual([(t["name"], t["created_at"].split(" in ")[0]) for t in entry["residual_tasks"]],
+                                 [(name, f"test_unreferenced.py:{created}")])
