@@ -196,6 +196,11 @@ class Session:
         self.limit, self.grace = limit, grace
         self.deadline = timeouts.now() + limit.seconds
 
+    def extend(self, seconds: float) -> None:
+        """Move the deadline `seconds` later: the time a debugger held the test does not count."""
+        if self.deadline is not None and not self.expired:
+            self.deadline += seconds
+
     # -- the driver, the same on every backend ------------------------------------------------------
     async def _drive(self, first: _Call) -> None:
         try:
@@ -220,7 +225,8 @@ class Session:
         while call is not _STOP:
             self._current = call
             await self._run_call(call, group)
-            if call.last is not None and call.last() and self._may_end_early():
+            # A part that failed keeps the loop to the test's teardown, as the debugger (--pdb) may look at it then
+            if call.last is not None and call.error is None and call.last() and self._may_end_early():
                 self.ended_early = True
                 return False  # the part completes as the driver ends (in `finally`): close() has nothing to run
             self._current = None
@@ -788,7 +794,10 @@ class TrioSession(Session):
         if self._token is None:  # the run has not reached its main task yet: that takes its first ticks only
             self._pump(lambda: self._token is not None or done())
         until = timeouts.now() + self.grace if self.expired else self.deadline
-        if self._pump(done, until):
+        finished = self._pump(done, until)
+        while not finished and not self.expired and self.deadline > timeouts.now():  # type: ignore[operator]
+            finished = self._pump(done, self.deadline)  # a debugger held the test: its deadline moved
+        if finished:
             return
         self._token.run_sync_soon(self._expire, call)
         if not self._pump(done, timeouts.now() + self.grace):

@@ -393,6 +393,13 @@ class AsyncTestCase(TestCase):
         _raise_all(errors, self.id())
 
 
+def extend_limit(test: unittest.TestCase, seconds: float) -> None:
+    """Give the running test `seconds` more before its time limit: the time a debugger held it (harness.debugging)."""
+    session = getattr(test, "_harness_session", None) if isinstance(test, AsyncTestCase) else None
+    if session is not None:
+        session.extend(seconds)
+
+
 def class_loop_name(test: unittest.TestCase) -> str:
     """The name crossloop knows a test's class loop by; "" for a test on a loop of its own."""
     if not isinstance(test, AsyncTestCase) or type(test).loop_scope != "class":

@@ -15,7 +15,8 @@ from harness import cache, color, cover, workers
 from harness import config as settings
 from harness.config import Config, NoTests, UsageError
 from harness.outcome import Summary
-from harness.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
+from harness.progress import Progress, columns
+from harness.reporters import CollectionReporter, FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_TESTS = 0, 1, 2, 3, 4, 5
 
@@ -62,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("-p", "--pattern", type=_typed(settings.parse_pattern),
                         help="file name pattern for discovery (default: test*.py)")
     select.add_argument("-x", "--failfast", action="store_true", default=None, help="stop after the first failure")
+    select.add_argument("--maxfail", type=_typed(settings.parse_maxfail), metavar="N",
+                        help="stop after N failures or errors (the running tests' teardown completes)")
+    select.add_argument("--co", "--collect-only", dest="collect_only", action="store_true", default=None,
+                        help="list the tests the run would run, in its order, one a line, and run none of them")
     select.add_argument("--lf", "--last-failed", dest="last_failed", action="store_true", default=None,
                         help="run only the tests that failed last time (all when none did), in the seed's order")
     select.add_argument("--ff", "--failed-first", dest="failed_first", action="store_true", default=None,
@@ -79,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list the N slowest tests (0: all)")
     out.add_argument("-s", "--no-capture", dest="capture", action="store_false", default=None,
                      help="let tests print straight to the terminal instead of capturing their output")
+    out.add_argument("--tb", type=_typed(settings.parse_tb), metavar="FORM",
+                     help="how tracebacks show in the terminal: long (default), short (your code's frames, a line "
+                     "each), line (one line per failure) or no; the reports keep the long form")
+    out.add_argument("--locals", dest="tb_locals", action="store_true", default=None,
+                     help="show each frame's local variables in tracebacks (long values cut), in the terminal and the "
+                     "reports")
     out.add_argument("--color", type=_typed(settings.parse_color), metavar="WHEN",
                      help="colour the output: auto (default: on a terminal, unless NO_COLOR is set), always, never")
     out.add_argument("--json", metavar="PATH", type=_typed(settings.parse_path), help="write the JSON report here")
@@ -86,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write a JUnit XML report here")
     out.add_argument("--html", metavar="PATH", type=_typed(settings.parse_path),
                      help="write an HTML report here: summary, failures, findings and a timeline of the run")
+    debug = parser.add_argument_group("debugging")
+    debug.add_argument("--pdb", action="store_true", default=None,
+                       help="at each failure or error, start the Python debugger where it was raised, before the "
+                       "test's teardown; the tests run in this process, one after another (-j is ignored)")
     checks = parser.add_argument_group("checks")
     checks.add_argument("--strict", action="store_true", default=None,
                         help="a test that leaves tasks running or changes global state fails")
@@ -156,6 +171,15 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
                          "them first and then the rest; choose one")
     if "bisect" in found and (found.get("last_failed") or found.get("failed_first")):
         raise UsageError("--bisect does not go with --lf or --ff: it replays the whole order of --seed; leave them out")
+    for other, also in (("--bisect", "bisect"), ("--until-failure", "until_failure")):
+        if found.get(also) in (None, False):
+            continue
+        if found.get("pdb"):
+            raise UsageError(f"--pdb does not go with {other}: its runs are processes of their own, without the "
+                             f"terminal; run {other} first, then the command it prints with --pdb")
+        if found.get("collect_only"):
+            raise UsageError(f"--collect-only does not go with {other}: it runs no test, and {other} runs tests; "
+                             "leave one of them out")
     return found
 
 
@@ -210,6 +234,11 @@ _TO_ARGV: dict[str, Any] = {
     "cache_dir": _valued("--cache-dir"),
     "cache_clear": lambda on: ["--cache-clear"] if on else [],
     "color": _valued("--color"),
+    "maxfail": _valued("--maxfail"),
+    "tb": _valued("--tb"),
+    "tb_locals": lambda on: ["--locals"] if on else [],
+    "pdb": lambda on: ["--pdb"] if on else [],
+    "collect_only": lambda on: ["--collect-only"] if on else [],
     "targets": lambda targets: (["--"] if any(t.startswith("-") for t in targets) else []) + list(targets),
 }
 
@@ -223,6 +252,11 @@ def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
     """The coverage, the text output, the report files asked for, then the cache; a report path that cannot work
     is a usage error. The coverage comes first: its table is ready when the text output prints it."""
     files: list[FileReporter] = []
+    if config.collect_only:  # no test runs: the JSON report lists them, and nothing is measured, shown or recorded
+        files = [JsonReporter(config.json, collect_only=True)] if config.json else []
+        _check(files)
+        return Reporters([CollectionReporter(sys.stdout, config.verbosity, _command(), _colored(config), tb=config.tb,
+                                             columns=columns(sys.stdout)), *files])
     if config.json:
         files.append(JsonReporter(config.json))
     if config.junit_xml:
@@ -231,10 +265,7 @@ def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
         from harness.html_report import HtmlReporter  # imported only for the runs that ask for it
 
         files.append(HtmlReporter(config.html, _command()))
-    for report in files:
-        problem = report.problem()
-        if problem:
-            raise UsageError(problem)
+    _check(files)
     text = _text(config)
     text.sections.append(measure.text)
     recorder = cache.Recorder(config.cache_dir, config.cache_clear, cache.whole_project(config), config.last_failed,
@@ -242,15 +273,33 @@ def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
     return Reporters([measure, text, *files, recorder])
 
 
+def _check(files: Sequence[FileReporter]) -> None:
+    """A report path that cannot work is a usage error, before anything runs."""
+    for report in files:
+        problem = report.problem()
+        if problem:
+            raise UsageError(problem)
+
+
+def _colored(config: Config) -> bool:
+    return color.wanted(config.color, sys.stdout, os.environ)
+
+
 def _text(config: Config) -> TextReporter:
-    """The text reporter, with colour and GitHub Actions annotations as the command line and the environment say."""
-    colored = color.wanted(config.color, sys.stdout, os.environ)
+    """The text reporter, with colour, GitHub Actions annotations and progress on a terminal as the command line and
+    the environment say."""
     annotate = None
     if "GITHUB_ACTIONS" in os.environ:  # harness.github decides; it is imported only where the variable is set
         from harness import github
 
         annotate = github.Annotator(github.root_of(os.environ)).lines if github.enabled(os.environ) else None
-    return TextReporter(sys.stdout, config.verbosity, config.durations, _command(), colored, annotate)
+    width = columns(sys.stdout)
+    progress = None
+    if width is not None and config.verbosity == 1:  # on a terminal: the share done, and the time left
+        recorded = {} if config.cache_clear else cache.read(config.cache_dir).record.durations
+        progress = Progress(width, recorded)
+    return TextReporter(sys.stdout, config.verbosity, config.durations, _command(), _colored(config), annotate,
+                        tb=config.tb, failure_limit=config.failure_limit, columns=width, progress=progress)
 
 
 def _command() -> str:
@@ -266,6 +315,7 @@ def _command() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tests the arguments name and return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    listing = False  # --collect-only
     try:
         if argv and argv[0] in ("combine", "--combine"):  # merge shards' reports (harness.combine)
             from harness import combine
@@ -278,7 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return bisection.main(config, _command())
         if config.until_failure:
             return _until_failure(config, given(argv))
-        measure = cover.choose(config)
+        listing = config.collect_only
+        measure = cover.choose(config) if not listing else cover.OFF
         reporters = _reporters(config, measure)
         summary = workers.run(config, _seed(config), reporters, measure)
     except UsageError as exc:
@@ -286,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except NoTests as exc:
         print(f"harness: {exc}", file=sys.stderr)
-        print("0 passed, 0 failed, 0 skipped")
+        print("0 tests collected" if listing else "0 passed, 0 failed, 0 skipped")
         return EXIT_NO_TESTS
     except KeyboardInterrupt:  # before any test ran (while loading): once tests run, the run reports itself
         print("harness: interrupted before any test ran", file=sys.stderr)

@@ -66,8 +66,19 @@ class Config:
     cache_dir: str = ".harness_cache"  # where --lf and --ff find the last run's failures
     cache_clear: bool = False  # ignore what the cache holds, and replace it at the end (command line only)
     color: str = "auto"  # colour in the text output: auto (a terminal without NO_COLOR), always, never (command line)
+    maxfail: int | None = None  # stop after this many failures or errors; None: run everything (-x is 1)
+    tb: str = "long"  # the traceback form the terminal shows: long, short, line, no (the reports keep the long one)
+    tb_locals: bool = False  # each frame's local variables in tracebacks (--locals), in the terminal and the reports
+    pdb: bool = False  # post-mortem debugging at each failure, in this process, with the terminal (command line only)
+    collect_only: bool = False  # list the tests the run would run, and run none of them (command line only)
     # where `testpaths` was set (`setup.cfg [harness]`), None for the default; not a setting, so not compared
     testpaths_source: str | None = field(default=None, compare=False)
+
+    @property
+    def failure_limit(self) -> int | None:
+        """How many failures or errors stop the run: 1 with -x, N with --maxfail N (the smaller of the two); None:
+        none do."""
+        return 1 if self.failfast else self.maxfail
 
 
 # -- value parsers: each takes what a file or the command line holds and returns the typed value ------
@@ -248,6 +259,7 @@ def parse_folder(value: Any) -> str:
 
 
 COLORS = ("auto", "always", "never")
+TB_STYLES = ("long", "short", "line", "no")  # --tb: how much of a failure's traceback the terminal shows
 
 
 def parse_color(value: Any) -> str:
@@ -255,6 +267,23 @@ def parse_color(value: Any) -> str:
     if text not in COLORS:
         raise ValueError(f"unknown choice {_short(text)!r}; choose one of: {', '.join(COLORS)}")
     return text
+
+
+def parse_tb(value: Any) -> str:
+    """A traceback form for --tb."""
+    text = str(value).strip().lower()
+    if text not in TB_STYLES:
+        raise ValueError(f"unknown traceback form {_short(text)!r}; choose one of: {', '.join(TB_STYLES)}")
+    return text
+
+
+def parse_maxfail(value: Any) -> int:
+    """How many failures or errors stop the run: 1 or more."""
+    count = _whole(value, "is not a number of failures; use a whole number from 1 up, such as 3")
+    if count < 1:
+        raise ValueError(f"{value!r} would stop the run before any test; use 1 or more (1 is the same as -x), or leave "
+                         "it out to run every test")
+    return count
 
 
 def parse_keyword(value: Any) -> str:
@@ -297,8 +326,8 @@ def parse_verbosity(value: Any) -> int:
 
 
 # Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `bisect`, `repeat`,
-# `until_failure`, `last_failed`, `failed_first`, `cache_clear` and `color` are command-line only: they say what this
-# one run does (or how this terminal shows it), not how the project's tests run.
+# `until_failure`, `last_failed`, `failed_first`, `cache_clear`, `color`, `pdb` and `collect_only` are command-line
+# only: they say what this one run does (or how this terminal shows it), not how the project's tests run.
 FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "testpaths": parse_paths,
     "pattern": parse_pattern,
@@ -323,6 +352,9 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "coverage_reports": parse_coverage_reports,
     "coverage_contexts": parse_bool,
     "cache_dir": parse_folder,
+    "maxfail": parse_maxfail,
+    "tb": parse_tb,
+    "tb_locals": parse_bool,
 }
 assert set(FILE_KEYS) <= {f.name for f in fields(Config)}
 

@@ -100,6 +100,12 @@ def test_id(test: unittest.TestCase) -> str:
 test_id.__test__ = False  # type: ignore[attr-defined]
 
 
+def failed_to_load(test: unittest.TestCase) -> bool:
+    """Whether `test` stands for a module or name that could not be loaded (unittest's `_FailedTest`): running it
+    reports why, and runs none of the project's code."""
+    return isinstance(test, unittest.loader._FailedTest)  # type: ignore[attr-defined]
+
+
 def placement(test: unittest.TestCase) -> Placement:
     """The module and class a test belongs to, for the order's buckets."""
     if isinstance(test, unittest.loader._FailedTest):  # type: ignore[attr-defined]

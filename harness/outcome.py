@@ -85,6 +85,8 @@ class TestReport:
     # Where the test method is defined (an absolute path and a line), for annotations; empty for a fixture's result
     file: str = ""
     line: int = 0
+    # The failure as `--tb short` or `--tb line` shows it in the terminal (the reports keep `longrepr`); empty otherwise
+    terminal_repr: str = ""
 
     @property
     def ok(self) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.color import TONES, Tone, paint
 from harness.outcome import Outcome, RunPlan, Shard, Summary, TestReport
+from harness.progress import Progress
 from harness.report_text import REPORT_LIMIT, TERMINAL_LIMIT, clipped, json_text, without_surrogates, xml_text
 
 if TYPE_CHECKING:
@@ -34,6 +35,12 @@ class Reporter:
 
     def finish_run(self, summary: Summary) -> None:
         """The run is over, finished or interrupted: write everything now."""
+
+    def debugger_started(self, test_id: str) -> None:
+        """The debugger takes the terminal over, in `test_id` (--pdb, breakpoint()): end the line in progress."""
+
+    def debugger_ended(self, test_id: str) -> None:
+        """The debugger has given the terminal back (`c`, `q`)."""
 
 
 class ReportNotWritten(Exception):
@@ -66,6 +73,14 @@ class Reporters(Reporter):
             except ReportNotWritten as exc:
                 self.not_written.append(str(exc))
 
+    def debugger_started(self, test_id: str) -> None:
+        for reporter in self.reporters:
+            reporter.debugger_started(test_id)
+
+    def debugger_ended(self, test_id: str) -> None:
+        for reporter in self.reporters:
+            reporter.debugger_ended(test_id)
+
 
 # ------------------------------------------------------------------------------------------------------
 # text
@@ -84,6 +99,7 @@ _WORD: dict[Outcome, str] = {
     "passed": "ok", "failed": "FAIL", "error": "ERROR", "skipped": "skipped",
     "xfailed": "expected failure", "xpassed": "unexpected success",
 }
+_RECAP: dict[Outcome, str] = {"failed": "FAIL", "error": "ERROR", "xpassed": "UNEXPECTED SUCCESS"}
 _WIDTH = 100
 
 
@@ -95,15 +111,22 @@ class TextReporter(Reporter):
     """Progress while the run goes, then failures, leftovers, durations and the summary line."""
 
     def __init__(self, stream: TextIO, verbosity: int, durations: int | None, rerun: str, color: bool = False,
-                 annotate: Callable[[Summary], list[str]] | None = None) -> None:
+                 annotate: Callable[[Summary], list[str]] | None = None, *, tb: str = "long",
+                 failure_limit: int | None = None, columns: int | None = None,
+                 progress: Progress | None = None) -> None:
         self.stream = stream  # our own reference: tests may replace sys.stdout
         self.verbosity = verbosity
         self.durations = durations
         self.rerun = rerun
         self.color = color
         self.annotate = annotate  # GitHub Actions workflow commands, printed before the closing lines
+        self.tb = tb  # how the failures' tracebacks show: long, short, line or no (--tb)
+        self.failure_limit = failure_limit  # -x or --maxfail N: the run stops after this many failures
+        self.columns = columns  # the terminal's width, None when the output is not a terminal
+        self.progress = progress  # on a terminal without -v or -q: each row ends with the share done
         self.backend: str | None = None  # the run's --backend, which a rerun must repeat
         self.shard: Shard | None = None  # the run's --shard, which a rerun must repeat too
+        self.planned = 0
         self.column = 0
         self.reader_gone = False
         self.sections: list[Callable[[], str]] = []  # text others add before the summary: the coverage table
@@ -135,12 +158,17 @@ class TextReporter(Reporter):
         for note in plan.notes:
             self._write(note + "\n")
         self.backend, self.shard = plan.backend, plan.shard
+        self.planned = len(plan.order)
+        if self.progress is not None and self.verbosity == 1:
+            self._write(self.progress.start(plan))
 
     def test_finished(self, report: TestReport) -> None:
         if self.verbosity >= 2:
             note = _leftover_note(clipped(report, TERMINAL_LIMIT))
             word = self._paint(_WORD[report.outcome], TONES[report.outcome])
             self._write(f"{report.id} ... {word} ({report.duration:.3f} s){note}\n")
+        elif self.verbosity == 1 and self.progress is not None:
+            self._write(self.progress.add(self._paint(_CHAR[report.outcome], TONES[report.outcome]), report.id))
         elif self.verbosity == 1:
             self._write(self._paint(_CHAR[report.outcome], TONES[report.outcome]))
             self.column += 1
@@ -148,9 +176,19 @@ class TextReporter(Reporter):
                 self._write("\n")
                 self.column = 0
 
-    def finish_run(self, summary: Summary) -> None:
-        if self.verbosity == 1 and self.column:
+    def debugger_started(self, test_id: str) -> None:
+        self._end_row()
+
+    def _end_row(self) -> None:
+        """End the row of progress characters in progress (with the share done, on a terminal)."""
+        if self.verbosity == 1 and self.progress is not None:
+            self._write(self.progress.end_row())
+        elif self.verbosity == 1 and self.column:
             self._write("\n")
+        self.column = 0
+
+    def finish_run(self, summary: Summary) -> None:
+        self._end_row()
         self._failures(summary.reports)  # -q drops the progress and the leftover listing, never a failure
         if self.verbosity >= 1:
             self._leftovers(summary.reports)
@@ -160,6 +198,8 @@ class TextReporter(Reporter):
             self._write(section())
         if self.annotate is not None:
             self._write("".join(line + "\n" for line in self.annotate(summary)))
+        if self.verbosity >= 1:
+            self._recap(summary.reports)
         self._summary(summary)
 
     def _paint(self, text: str, tone: Tone) -> str:
@@ -167,15 +207,34 @@ class TextReporter(Reporter):
 
     def _failures(self, reports: Sequence[TestReport]) -> None:
         failed = [r for r in reports if not r.ok]
-        if not failed:
+        if not failed or self.tb == "no":  # --tb no: the recap names them
             return
         self._write("\n" + self._paint(_rule("FAILURES"), "red") + "\n")
+        if self.tb == "line":
+            self._write("".join(f"{(r.terminal_repr or f'{r.id}: {r.message}').rstrip()}\n"
+                                for r in (clipped(r, TERMINAL_LIMIT) for r in failed)))
+            return
         for report in (clipped(r, TERMINAL_LIMIT) for r in failed):
             self._write("\n" + self._paint(_rule(f"{_WORD[report.outcome]}: {report.id}", "_"), "red") + "\n")
-            self._write((report.longrepr or report.message).rstrip() + "\n")
+            shown = report.terminal_repr if self.tb == "short" and report.terminal_repr else report.longrepr
+            self._write((shown or report.message).rstrip() + "\n")
             for name, text in (("stdout", report.stdout), ("stderr", report.stderr)):
                 if text:
                     self._write(f"{_rule('captured ' + name, '-')}\n{text.rstrip()}\n")
+
+    def _recap(self, reports: Sequence[TestReport]) -> None:
+        """A line per test that failed the run, just above the summary (cut to the terminal's width)."""
+        failed = [r for r in reports if not r.ok]
+        if not failed:
+            return
+        self._write("\n" + self._paint(_rule("short test summary"), "red") + "\n")
+        for report in failed:
+            word = _RECAP[report.outcome]
+            message = report.message.strip().partition("\n")[0][:TERMINAL_LIMIT]
+            line = f"{word} {report.id}" + (f" - {message}" if message else "")
+            if self.columns is not None and len(line) > self.columns:
+                line = line[:max(len(word), self.columns - 3)] + "..."
+            self._write(self._paint(word, TONES[report.outcome]) + line[len(word):] + "\n")
 
     def _leftovers(self, reports: Sequence[TestReport]) -> None:
         marked = [r for r in reports if r.findings.residual_tasks or r.findings.unhandled_errors]
@@ -225,6 +284,9 @@ class TextReporter(Reporter):
         changed = sum(1 for r in summary.reports if r.findings.state_changes)
         if changed:
             details.append(f"{changed} test{'s' if changed != 1 else ''} changed global state")
+        if self._stopped_early(summary):
+            limit = self.failure_limit
+            details.append("stopped after the first failure" if limit == 1 else f"stopped after {limit} failures")
         extra = f" ({', '.join(details)})" if details else ""
         state = "interrupted after" if summary.interrupted else "ran"
         count = len(summary.reports)
@@ -236,6 +298,47 @@ class TextReporter(Reporter):
             self._write(f"rerun this order with: {self.rerun} --seed {summary.seed} --bucket {summary.bucket}"
                         f"{forced}{_shard_flags(self.shard)}\n")
         self._write(summary.line() + "\n")
+
+    def _stopped_early(self, summary: Summary) -> bool:
+        """-x or --maxfail N stopped the run before its last test."""
+        limit = self.failure_limit
+        return (limit is not None and not summary.interrupted and summary.failed >= limit
+                and len(summary.reports) < self.planned)
+
+
+class CollectionReporter(TextReporter):
+    """--collect-only: the ids the run would run, one a line, in its order; what did not load, as a run shows it; and
+    a count. Under -q, the ids and the count only."""
+
+    def __init__(self, stream: TextIO, verbosity: int, rerun: str, color: bool = False, *, tb: str = "long",
+                 columns: int | None = None) -> None:
+        super().__init__(stream, verbosity, None, rerun, color, tb=tb, columns=columns)
+        self.order: tuple[str, ...] = ()
+
+    def start_run(self, plan: RunPlan) -> None:
+        self.order = plan.order
+        if self.verbosity >= 1:
+            super().start_run(plan)
+
+    def test_finished(self, report: TestReport) -> None:
+        """A module that did not load: listed with the failures at the end."""
+
+    def finish_run(self, summary: Summary) -> None:
+        ids = collected(self.order, summary)
+        self._write("".join(test_id + "\n" for test_id in ids))
+        self._failures(summary.reports)
+        if self.verbosity >= 1:
+            self._recap(summary.reports)
+        errors = f", {_counted(summary.failed, 'error', 'errors')}" if summary.failed else ""
+        stopped = " (interrupted)" if summary.interrupted else ""
+        gap = "\n" if summary.failed else ""
+        self._write(f"{gap}{_counted(len(ids), 'test', 'tests')} collected{errors}{stopped}\n")
+
+
+def collected(order: Sequence[str], summary: Summary) -> list[str]:
+    """The ids of `order` that are tests, not a module that did not load (a report of --collect-only)."""
+    errors = {report.id for report in summary.reports}
+    return [test_id for test_id in order if test_id not in errors]
 
 
 def _forced(plan: RunPlan) -> str:
@@ -431,8 +534,9 @@ class JsonReporter(FileReporter):
     kind = "JSON report"
     example = "report.json"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, collect_only: bool = False) -> None:
         super().__init__(path)
+        self.collect_only = collect_only  # the document of --collect-only, not a run's
         self.order: tuple[str, ...] = ()
         self.workers: tuple[tuple[str, ...], ...] = ()
         self.jobs = 1
@@ -447,6 +551,8 @@ class JsonReporter(FileReporter):
     def render(self, summary: Summary) -> str:
         from harness import __version__
 
+        if self.collect_only:
+            return json_text(_json_dumps(self._collection(summary), indent=1, ensure_ascii=False)) + "\n"
         document = {
             "schema_version": JSON_SCHEMA_VERSION,
             "harness_version": __version__,
@@ -468,6 +574,28 @@ class JsonReporter(FileReporter):
         }
 
         return json_text(_json_dumps(document, indent=1, ensure_ascii=False)) + "\n"
+
+    def _collection(self, summary: Summary) -> dict[str, Any]:
+        """--collect-only's document (documented in docs/reports.md): the tests in order, and what did not load."""
+        from harness import __version__
+
+        order = collected(self.order, summary)
+        kept = set(order)
+        return {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "harness_version": __version__,
+            "python": self.python,
+            "collect_only": True,
+            "seed": summary.seed,
+            "bucket": summary.bucket,
+            "interrupted": summary.interrupted,
+            "collected": len(order),
+            "order": order,
+            "jobs": self.jobs,
+            "workers": [[test_id for test_id in lane if test_id in kept] for lane in self.workers],
+            "shard": [self.shard.index, self.shard.count] if self.shard else None,
+            "errors": [report_to_json(r) for r in summary.reports],
+        }
 
 
 class JUnitReporter(FileReporter):

@@ -28,12 +28,14 @@ from harness import (
     case,
     cover,
     crossloop,
+    debugging,
     loader,
     order,
     probes,
     shards,
     stdlib_async,
     timeouts,
+    tracebacks,
     watch,
     workers,
 )
@@ -133,6 +135,8 @@ def run(config: Config, seed: int, reporter: Reporter, measure: cover.Measuremen
     run_plan, tests, lanes = plan_run(config, seed)
     if len(lanes) > 1:
         raise UsageError(f"-j {config.jobs} needs worker processes, but {refusal}; run without -j")
+    if config.collect_only:
+        tests = [test for test in tests if loader.failed_to_load(test)]
     if chosen:
         backends.prime()
     print(f"harness: note: running in this process, without crash and hang isolation: {refusal}", file=sys.stderr)
@@ -149,10 +153,13 @@ def work(config: Config, seed: int, measure: cover.Measurement, assignment: work
     plan = workers.Plan(run_plan, tuple(_planned(test, config) for test in tests), lanes)
     channel.send_plan(plan)
     mine = [tests[position] for position in assignment.positions(plan)]
+    if config.collect_only:  # one worker: the modules that did not load are reported as in a run, nothing else runs
+        mine = [test for test in tests if loader.failed_to_load(test)]
     if chosen:
         backends.prime()
     with measure.measuring() as counting:  # its own data file, saved as its tests go
-        execute(config, seed, mine, Reporters([channel, counting]), chosen, folder, collected, on_result, on_ctrl_c)
+        execute(config, seed, mine, Reporters([channel, counting]), chosen, folder, collected, on_result, on_ctrl_c,
+                lanes=len(plan.lanes))
 
 
 def _prepare(config: Config, measure: cover.Measurement, warn: bool) -> list[probes.Probe]:
@@ -221,23 +228,26 @@ def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unitte
 def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter: Reporter,
             chosen: list[probes.Probe], folder: str, collected: workers.Collected,
             on_result: Callable[[unittest.TestResult], None] | None = None,
-            on_ctrl_c: Callable[[], None] | None = None) -> None:
+            on_ctrl_c: Callable[[], None] | None = None, lanes: int | None = None) -> None:
     """Run `tests` in this process, in this order; the reports go to `reporter` and into `collected`.
 
     Output is captured into files under `folder` (see harness.capture). `on_result` sees the result
     object before the first test (a worker uses it to stop the run on request); `on_ctrl_c` is called
-    from the signal handler at the first Ctrl-C (a worker tells the runner it has it).
+    from the signal handler at the first Ctrl-C (a worker tells the runner it has it). `lanes`: how many worker
+    processes run the tests, one of them this one (None: the tests run in the process the user started); a worker
+    may not have the terminal for the debugger.
     """
     streams = capture.Capture(folder) if config.capture else None
     result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
     result.reports = collected.reports
+    result.debugger = debugging.Debugger(result, config.pdb, lanes)
     if on_result is not None:
         on_result(result)
     case.set_default_teardown_timeout(config.teardown_timeout)
     case.set_default_timeout(config.timeout)
     stdlib = stdlib_async.enforced(lambda: config.teardown_timeout, lambda test: timeouts.find(test, config.timeout))
     try:
-        with stdlib, terminate_as_interrupt(), ctrl_c.watching(result, on_ctrl_c):
+        with stdlib, terminate_as_interrupt(), ctrl_c.watching(result, on_ctrl_c), result.debugger.installed():
             unittest.TestSuite(tests).run(result)
         collected.interrupted = ctrl_c.count > 0  # the first Ctrl-C let the running test finish, then stopped
     except KeyboardInterrupt as exc:
@@ -256,7 +266,8 @@ def _say_stopping() -> None:
 class _Current:
     """What is known about the running test until it stops (made for every test: a plain class with slots)."""
 
-    __slots__ = ("test", "started", "outcome", "message", "longrepr", "streams", "captured", "state_changes")
+    __slots__ = ("test", "started", "outcome", "message", "longrepr", "terminal", "streams", "captured",
+                 "state_changes")
 
     def __init__(self, test: unittest.TestCase, started: float) -> None:
         self.test = test
@@ -264,6 +275,7 @@ class _Current:
         self.outcome: Outcome = "passed"
         self.message = ""
         self.longrepr: list[str] = []
+        self.terminal: list[str] = []  # the tracebacks as --tb short or line shows them
         self.streams: tuple[Any, Any] | None = None  # the capture's sys.stdout and sys.stderr, while it runs
         self.captured: capture.Captured | None = None
         self.state_changes: tuple[StateChange, ...] = ()
@@ -278,10 +290,13 @@ class _Result(unittest.TestResult):
         self.capture = streams
         self.watch = watcher
         self.failfast = config.failfast
+        self.tb_locals = config.tb_locals
         self.config = config
         self.seed = seed
         self.reporter = reporter
         self.reports: list[TestReport] = []
+        self.failing = 0  # reports that fail the run, for -x and --maxfail (unittest's `failures` is its own list)
+        self.debugger: debugging.Debugger | None = None  # set by `execute`
         self.began = _clock()  # for `started` in a run in this process (a worker's runner stamps its own)
         self.current: _Current | None = None
         self.last_started = ""
@@ -318,9 +333,47 @@ class _Result(unittest.TestResult):
             current.outcome = outcome
         if err is not None:
             current.longrepr.append(self._exc_info_to_string(err, test))
+            if self.config.tb in ("short", "line"):
+                current.terminal.append(self._terminal_form(err, test))
             note = crossloop.explain(err[1], loader.test_id(test), case.class_loop_name(test))
             if note:
                 current.longrepr.append(note)
+                if self.config.tb == "short":
+                    current.terminal.append(note)
+
+    def _exc_info_to_string(self, err: ExcInfo, test: Any) -> str:
+        """The traceback the reports keep: unittest's, with each frame's locals (their long values cut) under
+        --locals."""
+        if not self.tb_locals:
+            return super()._exc_info_to_string(err, test)
+        return tracebacks.long_form(err, self._clean_tracebacks(*err, test), True)  # type: ignore[attr-defined]
+
+    def _remove_unittest_tb_frames(self, tb: TracebackType | None) -> None:
+        """Leave unittest's and harness's frames out of a failure's traceback after its first frame of the test's:
+        unittest cuts the traceback at the first such frame, which is right for an assertion's frames at the end,
+        but harness's between the runner and an IsolatedAsyncioTestCase's test (its time limit) would cut the test's
+        own frames off. Those are unlinked instead, the ones at the end cut off."""
+        if tb is None or self._is_relevant_tb_level(tb):  # type: ignore[attr-defined]
+            return  # unittest's own frames only: kept, as unittest keeps them
+        kept, tb = tb, tb.tb_next
+        while tb is not None:
+            if not self._is_relevant_tb_level(tb):  # type: ignore[attr-defined]
+                kept.tb_next, kept = tb, tb
+            tb = tb.tb_next
+        kept.tb_next = None
+
+    def _terminal_form(self, err: ExcInfo, test: Any) -> str:
+        cleaned = self._clean_tracebacks(*err, test)  # type: ignore[attr-defined]
+        return tracebacks.terminal_form(self.config.tb, err, cleaned, self.tb_locals)
+
+    def _debug(self, test: Any, err: ExcInfo) -> None:
+        """--pdb: the debugger at the failure, before the test's teardown (and `q` in a breakpoint() stops the run)."""
+        if self.debugger is None:
+            return
+        shown = {"long": lambda: self._exc_info_to_string(err, test), "no": lambda: ""}.get(
+            self.config.tb, lambda: self._terminal_form(err, test))
+        self.debugger.post_mortem(loader.test_id(test) if isinstance(test, unittest.TestCase) else str(test), err,
+                                  shown() if self.config.pdb else "")
 
     def addSuccess(self, test: unittest.TestCase) -> None:  # noqa: N802
         super().addSuccess(test)
@@ -328,10 +381,12 @@ class _Result(unittest.TestResult):
     def addFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802
         super().addFailure(test, err)
         self._record(test, "failed", err)
+        self._debug(test, err)
 
     def addError(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802
         super().addError(test, err)
         self._record(test, "error", err)
+        self._debug(test, err)
 
     def addSkip(self, test: unittest.TestCase, reason: str) -> None:  # noqa: N802
         super().addSkip(test, reason)
@@ -355,10 +410,13 @@ class _Result(unittest.TestResult):
         if err is not None:
             failed = issubclass(err[0], test.failureException)
             self._record(test, "failed" if failed else "error", err, f"{subtest.id()}: {_first_line(err)}")
+            self._debug(subtest, err)
 
     # -- report ----------------------------------------------------------------------------------------
     def stopTest(self, test: unittest.TestCase) -> None:  # noqa: N802
         super().stopTest(test)
+        if self.debugger is not None:  # a breakpoint() session ends with its test: its output is read now
+            self.debugger.test_done()
         current, self.current = self.current, None
         if current is None:
             return
@@ -419,6 +477,7 @@ class _Result(unittest.TestResult):
             backend=loader.backend_of(current.test),
             message=message,
             longrepr="\n".join(current.longrepr),
+            terminal_repr="\n".join(current.terminal),
             stdout=current.captured.stdout if current.captured else "",
             stderr=current.captured.stderr if current.captured else "",
             findings=findings,
@@ -428,14 +487,48 @@ class _Result(unittest.TestResult):
         )
 
     def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
+        terminal = self._terminal_form(err, holder) if err and self.config.tb in ("short", "line") else ""
         self._emit(TestReport(
             id=str(holder.id()), outcome=outcome, duration=0.0, message=message or (_first_line(err) if err else ""),
             longrepr=self._exc_info_to_string(err, holder) if err else "", started=round(_clock() - self.began, 6),
+            terminal_repr=terminal,
         ))
 
     def _emit(self, report: TestReport) -> None:
         self.reports.append(report)
         self.reporter.test_finished(report)
+        if not report.ok:
+            self.failing += 1
+            limit = self.config.failure_limit
+            if limit is not None and self.failing >= limit:
+                self.stop()  # unittest starts no other test (-x, --maxfail)
+
+    # -- what the debugger needs (harness.debugging.Host) -------------------------------------------------
+    def running(self) -> unittest.TestCase | None:
+        return self.current.test if self.current is not None else None
+
+    def suspend_capture(self) -> Callable[[], None]:
+        current = self.current
+        if current is None or current.streams is None:  # -s, or a class fixture: nothing is captured
+            return _nothing
+        during = (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = self._real_streams
+
+        def resume() -> None:
+            sys.stdout, sys.stderr = during
+
+        return resume
+
+    def captured(self) -> capture.Captured | None:
+        if self.capture is None or self.current is None or self.current.streams is None:
+            return None
+        read = (capture.read_file(path).decode("utf-8", "surrogateescape")
+                for path in (capture.stdout_path(self.capture.folder), capture.stderr_path(self.capture.folder)))
+        return capture.Captured(*read)
+
+
+def _nothing() -> None:
+    """Nothing to take back."""
 
 
 def _definition(test: unittest.TestCase) -> tuple[str, int]:

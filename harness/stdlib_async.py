@@ -99,6 +99,13 @@ def enforced(bound: Callable[[], float],
         _Case._callMaybeAsync = original_call_maybe_async  # type: ignore[attr-defined]
 
 
+def extend_limit(case: unittest.TestCase, seconds: float) -> None:
+    """Give the running test `seconds` more before its time limit: the time a debugger held it (harness.debugging)."""
+    state: _TimeLimit | None = getattr(case, _LIMIT, None)
+    if state is not None and not state.expired:
+        state.deadline += seconds
+
+
 def _limited(case: _Case, func: Callable[..., Any]) -> Callable[..., Any]:
     """`func`, an async part of the test, cancelled on the test's loop if it still runs at the limit."""
     state: _TimeLimit | None = getattr(case, _LIMIT, None)
@@ -113,13 +120,16 @@ def _limited(case: _Case, func: Callable[..., Any]) -> Callable[..., Any]:
         def expire() -> None:
             if state.expired:
                 reasons.append(timeouts.overran(part, state.grace))
+            elif state.deadline > timeouts.now():  # a debugger held the test: its deadline moved
+                timer[0] = loop.call_later(state.deadline - timeouts.now(), expire)
+                return
             else:
                 state.expired = True
                 reasons.append(timeouts.exceeded(state.limit, part, _task_blocks(loop, task, state.sites)))
             task.cancel()  # type: ignore[union-attr]
 
         left = state.grace if state.expired else state.deadline - timeouts.now()
-        timer = loop.call_later(max(0.0, left), expire)  # the stdlib's loops run on the real clock
+        timer = [loop.call_later(max(0.0, left), expire)]  # the stdlib's loops run on the real clock
         try:
             return await func(*args, **kwargs)
         except asyncio.CancelledError:
@@ -127,7 +137,7 @@ def _limited(case: _Case, func: Callable[..., Any]) -> Callable[..., Any]:
                 raise reasons[0] from None
             raise
         finally:
-            timer.cancel()
+            timer[0].cancel()
 
     return limited
 

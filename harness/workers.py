@@ -168,6 +168,15 @@ def unavailable() -> str | None:
     return None
 
 
+def debugged(config: Config) -> str | None:
+    """Why --pdb keeps the tests in this process: the debugger needs the terminal, which a worker may not be able to
+    read (a process group of its own), and its time, which the runner would count against the test's limit."""
+    if not config.pdb:
+        return None
+    ignored = f" (-j {config.jobs} is ignored)" if config.jobs > 1 and config.worker is None else ""
+    return f"--pdb debugs the failures here, with the terminal{ignored}"
+
+
 def run(config: Config, seed: int, reporter: Reporter, measure: Measurement) -> Summary:
     """Run the tests and report each; once they are planned, the reporters' end-of-run hook runs whatever happens.
 
@@ -175,7 +184,9 @@ def run(config: Config, seed: int, reporter: Reporter, measure: Measurement) -> 
     and not the run; where that is not possible, in this process (harness.runner). `measure` (in `reporter` too,
     for the end of the run) measures coverage where the tests run, from before they are loaded.
     """
-    refusal = unavailable()
+    refusal = debugged(config) or unavailable()
+    if config.pdb and config.jobs > 1:
+        config = dataclasses.replace(config, jobs=1)
     try:
         if refusal is None:
             return supervise(config, seed, reporter, measure)
@@ -216,6 +227,12 @@ class Channel(Reporter):
 
     def test_finished(self, report: TestReport) -> None:
         self.send(("report", report))
+
+    def debugger_started(self, test_id: str) -> None:
+        self.send(("debugging", test_id))
+
+    def debugger_ended(self, test_id: str) -> None:
+        self.send(("debugged", test_id))
 
 
 _F_SETPIPE_SZ = 1031  # Linux's fcntl to size a pipe (fcntl.F_SETPIPE_SZ from Python 3.10, on Linux only)
@@ -263,6 +280,7 @@ class _Lane:
     killed: bool = False  # the runner killed it (a test past its timeout), and said so already
     progressed: bool = False  # the worker started at least one test (one that dies before any is not replaced)
     stopped_early: bool = False  # the worker stopped on request or on Ctrl-C
+    paused: tuple[float, float | None] | None = None  # breakpoint(): when the debugger took over, and kill_at then
     planned: bool = False  # the worker sent its plan (it loaded the tests)
     held: bool = False  # its pipe is not read until the run has a plan (lane 1's): see Supervisor._fork
     dropped: bool = False  # the lane is given up: its worker planned other tests, or could not find its own
@@ -346,6 +364,7 @@ class Supervisor:
         self._exiting: list[int] = []  # workers that said they were done, reaped when the run ends
         self.reporter = reporter
         self.reports: list[TestReport] = []
+        self.failures = 0  # reports that fail the run, for -x and --maxfail
         self.began = _now()  # the run's start, for each report's `started`
         self.selector = selectors.DefaultSelector()
         self.stopping = False  # no new workers: -x saw a failure, or the run was interrupted
@@ -413,7 +432,7 @@ class Supervisor:
         os.close(write_end)
         lane.pid, lane.fd, lane.buffer = pid, read_end, bytearray()
         lane.running, lane.kill_at, lane.finished, lane.progressed = None, None, False, False
-        lane.planned = False
+        lane.planned, lane.paused = False, None
         # The run's plan is lane 1's: what loading printed then comes before the header, as in one process. The
         # other workers' messages wait in their pipes until then.
         lane.held = self.plan is None and not assignment.announces
@@ -446,6 +465,8 @@ class Supervisor:
             self._report(message[1], lane)
         elif kind == "output":
             self._print(message[1], message[2])
+        elif kind in ("debugging", "debugged"):
+            self._debugging(lane, kind == "debugging", message[1])
         elif kind == "done":
             lane.finished, lane.stopped_early = True, message[1]
             if message[2] and not self.interrupted:  # a test raised KeyboardInterrupt itself: stop as on Ctrl-C
@@ -503,6 +524,16 @@ class Supervisor:
         _kill(lane.pid)
         self._report(TestReport(id=f"worker {lane.number}", outcome="error", duration=0.0, message=message), lane)
 
+    def _debugging(self, lane: _Lane, started: bool, test_id: str) -> None:
+        """breakpoint() in a test: its time limit waits while the debugger has the terminal."""
+        if started and lane.paused is None:
+            lane.paused, lane.kill_at = (_now(), lane.kill_at), None
+            self.reporter.debugger_started(test_id)
+        elif not started and lane.paused is not None:
+            began, kill_at = lane.paused
+            lane.paused, lane.kill_at = None, None if kill_at is None else kill_at + _now() - began
+            self.reporter.debugger_ended(test_id)
+
     def _print(self, name: str, text: str) -> None:
         stream = self.streams[name]
         try:
@@ -533,9 +564,12 @@ class Supervisor:
             lane.running, lane.kill_at = None, None
         self.reports.append(report)
         self.reporter.test_finished(report)
-        if self.config.failfast and not report.ok and not self.stopping:
-            self.stopping = True
-            self._signal_all(_STOP_SIGNAL)
+        if not report.ok:
+            self.failures += 1
+            limit = self.config.failure_limit
+            if limit is not None and self.failures >= limit and not self.stopping:  # -x, --maxfail N, across workers
+                self.stopping = True
+                self._signal_all(_STOP_SIGNAL)
 
     def _stamped(self, report: TestReport, lane: _Lane | None) -> TestReport:
         """`report` with its start (from the runner's one clock, so lanes line up) and its worker's number."""
@@ -680,6 +714,8 @@ class Supervisor:
         """Ctrl-C: the first lets the running tests finish (the workers got it too, from the terminal), the
         second stops them at once. SIGTERM stops them at once. Reports are written either way."""
         signals, now = self.signals, _now()
+        if signals.interrupts and any(lane.paused is not None for lane in self.lanes):
+            signals.interrupts = 0  # Ctrl-C while a worker's debugger has the terminal: it cancels pdb's command
         if not (signals.interrupts or signals.terminated):
             return
         if self.plan is None:  # still loading: the run ends as a Ctrl-C while loading in one process would end it
@@ -745,7 +781,8 @@ def supervise(config: Config, seed: int, reporter: Reporter, measure: Measuremen
     started = _now()
     interrupted = False
     with tempfile.TemporaryDirectory(prefix="harness-workers-") as folder:
-        count = 1 if config.worker is not None else config.jobs  # --worker K/N: one worker runs lane K
+        # --worker K/N: one worker runs lane K; --collect-only: one worker loads the tests and reports what did not load
+        count = 1 if config.worker is not None or config.collect_only else config.jobs
         lanes = [_Lane(number, _folder(folder, number)) for number in range(1, count + 1)]
         supervisor = Supervisor(config, seed, lanes, reporter, measure)
         try:

@@ -107,6 +107,23 @@ class SettingsFileTests(unittest.TestCase):
         ):
             config.read_files(self.root)
 
+    def test_failure_settings_apply_and_refuse_bad_values(self):
+        self.write("pyproject.toml", '[tool.harness]\nmaxfail = 3\ntb = "line"\ntb_locals = true\n')
+        found = config.read_files(self.root)
+        self.assertEqual((found.maxfail, found.tb, found.tb_locals), (3, "line", True))
+        for text, message in (
+            ("maxfail = 0", r"^bad value for 'maxfail' in pyproject\.toml \[tool\.harness\]: 0 would stop the run "
+                            r"before any test; use 1 or more \(1 is the same as -x\), or leave it out to run every "
+                            r"test$"),
+            ('tb = "wide"', r"^bad value for 'tb' in pyproject\.toml \[tool\.harness\]: unknown traceback form "
+                            r"'wide'; choose one of: long, short, line, no$"),
+            ('pdb = true', r"^unknown setting 'pdb' in pyproject\.toml \[tool\.harness\]"),
+            ('collect_only = true', r"^unknown setting 'collect_only' in pyproject\.toml \[tool\.harness\]"),
+        ):
+            self.write("pyproject.toml", f"[tool.harness]\n{text}\n")
+            with self.assertRaisesRegex(UsageError, message):
+                config.read_files(self.root)
+
     def test_a_backend_setting_takes_a_name_only(self):
         self.write("setup.cfg", "[harness]\nbackend = trio\n")
         self.assertEqual(config.read_files(self.root).backend, "trio")
@@ -133,3 +150,19 @@ class SettingsFileTests(unittest.TestCase):
         self.write("pyproject.toml", "[tool.harness\n")
         with self.assertRaisesRegex(UsageError, r"^cannot read pyproject\.toml: "):
             config.read_files(self.root)
+
+
+class FailureSettingsRunTests(unittest.TestCase):
+    def test_maxfail_tb_and_tb_locals_in_setup_cfg_shape_a_run_and_the_command_line_wins(self):
+        from tests.support import start
+
+        runs = {"file": start("failure_settings", "--seed", "1"),
+                "flag": start("failure_settings", "--seed", "1", "--tb", "long", "--maxfail", "3")}
+        file, flag = runs["file"].result(), runs["flag"].result()
+        self.assertEqual(len(file.outcomes), 2, file.describe())
+        self.assertIn("stopped after 2 failures", file.stdout)
+        self.assertRegex(file.stdout, r"\ntest_three_failures\.py:\d+ in test_\w: self\.assertEqual\(value, "
+                                      r"\"\w\"\)\n    self = <[^\n]*>\n    value = '\w'\n")
+        self.assertEqual(len(flag.outcomes), 3, flag.describe())
+        self.assertIn("Traceback (most recent call last):", flag.stdout)
+        self.assertIn("    value = '", flag.stdout, "tb_locals still applies")
