@@ -64,6 +64,12 @@ class PrivateNameCanaryTests(unittest.TestCase):
             text = result._exc_info_to_string((ValueError, exc, exc.__traceback__), self)
         self.assertIn("ValueError: canary", text)
 
+    def test_result_traceback_cleaning_hooks_exist(self):
+        # harness.runner._Result calls the first two (--locals, --tb) and replaces the third, which unittest calls from
+        # the first for a failure's traceback
+        for name in ("_clean_tracebacks", "_is_relevant_tb_level", "_remove_unittest_tb_frames"):
+            self.assertTrue(callable(getattr(unittest.TestResult, name, None)), name)
+
     def test_event_loop_attributes_for_the_fast_teardown_path_exist(self):
         # harness reads them with a fallback (the slow path), so losing them costs speed, not correctness
         loop = asyncio.new_event_loop()
