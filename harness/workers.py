@@ -171,7 +171,7 @@ def unavailable() -> str | None:
 def debugged(config: Config) -> str | None:
     """Why --pdb keeps the tests in this process: the debugger needs the terminal, which a worker may not be able to
     read (a process group of its own), and its time, which the runner would count against the test's limit."""
-    if not config.pdb:
+    if not config.pdb or config.collect_only:  # --collect-only runs no test: nothing to debug
         return None
     ignored = f" (-j {config.jobs} is ignored)" if config.jobs > 1 and config.worker is None else ""
     return f"--pdb debugs the failures here, with the terminal{ignored}"
@@ -185,7 +185,7 @@ def run(config: Config, seed: int, reporter: Reporter, measure: Measurement) -> 
     for the end of the run) measures coverage where the tests run, from before they are loaded.
     """
     refusal = debugged(config) or unavailable()
-    if config.pdb and config.jobs > 1:
+    if refusal is not None and config.pdb and config.jobs > 1:
         config = dataclasses.replace(config, jobs=1)
     try:
         if refusal is None:
