@@ -250,7 +250,8 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
 
 
 def _say_stopping() -> None:
-    os.write(2, (workers.STOPPING + "\n").encode())  # from a signal handler: straight to the descriptor
+    # From a signal handler: straight to the descriptor, the terminal's even while a test's output is captured.
+    os.write(capture.terminal(2), (workers.STOPPING + "\n").encode())
 
 
 class _Current:
@@ -294,8 +295,9 @@ class _Result(unittest.TestResult):
         self.last_started = test_id
         self.reporter.test_started(test_id)
         random.seed(order.random_seed_for(self.seed, test_id))
-        # The capture files first: one that the last test closed is opened again before the probes look (the fds
-        # probe must not blame this test for it), but the streams are swapped after, so a test replacing them is seen.
+        # The capture first: a file that the last test closed is opened again before the probes look (the fds probe
+        # must not blame this test for it), and descriptors 1 and 2 point at the files; but sys.stdout and sys.stderr
+        # are swapped after, so a test replacing them is seen.
         streams = self.capture.begin() if self.capture is not None else None
         # What runs between two tests (a class's loop opening, for one) happens only where unittest sees another class,
         # or where a class fanned out over backends moves to the next backend.
@@ -381,6 +383,23 @@ class _Result(unittest.TestResult):
         elif self.reports and self.reports[-1].id == self.last_started:
             # unittest reported the test before the interrupt left it: it did not pass, it was stopped
             self.reports[-1] = dataclasses.replace(self.reports[-1], outcome="error", message=message)
+
+    @contextlib.contextmanager
+    def capture_suspended(self) -> Iterator[None]:
+        """The terminal back for a while in the middle of a test (a debugger at a failure): descriptors 1 and 2, and
+        sys.stdout and sys.stderr, are what they were before the test inside, and the capture's again after."""
+        current = self.current
+        if self.capture is None or current is None or current.streams is None:
+            yield
+            return
+        found = (sys.stdout, sys.stderr)
+        self.capture.suspend()
+        sys.stdout, sys.stderr = self._real_streams
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = found
+            self.capture.resume()
 
     def _restore_streams(self, current: _Current) -> tuple[StateChange, ...]:
         """Put the real streams back; a test that replaced the capture's stream is told so."""
