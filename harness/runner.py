@@ -29,6 +29,7 @@ from harness import (
     cover,
     crossloop,
     loader,
+    memory,
     order,
     probes,
     shards,
@@ -245,6 +246,7 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
         result.interrupted(_how(exc))
     finally:
         result.watch.close()
+        result.peak.close()
         if streams is not None:
             streams.close()
 
@@ -287,6 +289,7 @@ class _Result(unittest.TestResult):
         self.current: _Current | None = None
         self.last_started = ""
         self._real_streams = (sys.stdout, sys.stderr)
+        self.peak = memory.Peak()  # opened now, before the first test: the fds probe sees its descriptor as ours
 
     # -- watch ---------------------------------------------------------------------------------------
     def startTest(self, test: unittest.TestCase) -> None:  # noqa: N802
@@ -303,6 +306,7 @@ class _Result(unittest.TestResult):
         # or where a class fanned out over backends moves to the next backend.
         self.watch.before((type(test), getattr(test, "_harness_backend", None)))
         self.current = _Current(test=test, started=_clock())
+        self.peak.reset()
         if streams is not None:
             self.current.streams = streams
             self._real_streams = (sys.stdout, sys.stderr)
@@ -444,6 +448,7 @@ class _Result(unittest.TestResult):
             started=round(current.started - self.began, 6),
             file=file,
             line=line,
+            peak_memory=self.peak.read(),
         )
 
     def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
