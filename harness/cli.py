@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     checks.add_argument("--timeout", type=_typed(settings.parse_timeout), metavar="SECONDS",
                         help="time limit of each test, unless its method or class sets one "
                         "(default 300; 0: none)")
+    checks.add_argument("--max-memory", type=_typed(settings.parse_size), metavar="SIZE",
+                        help="stop a worker whose resident memory passes SIZE (512M, 2G; 0: no limit), its running "
+                        "test an error (default: half of the machine's memory shared by the workers, at most 4G each)")
     checks.add_argument("--no-restore", dest="restore", action="store_false", default=None,
                         help="leave global state a test changed as it is (it is still reported)")
     checks.add_argument("--probes", type=_typed(settings.parse_names), metavar="CLASSES",
@@ -215,6 +218,7 @@ _TO_ARGV: dict[str, Any] = {
     "strict": lambda on: ["--strict"] if on else [],
     "teardown_timeout": _valued("--teardown-timeout"),
     "timeout": _valued("--timeout"),
+    "max_memory": lambda size: ["--max-memory", f"{size // 1024}K" if size else "0"],
     "jobs": _valued("--jobs"),
     "worker": lambda pair: ["--worker", f"{pair[0]}/{pair[1]}"],
     "restore": lambda on: [] if on else ["--no-restore"],

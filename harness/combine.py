@@ -163,6 +163,7 @@ def report_from_json(entry: dict[str, Any]) -> TestReport:
         id=str(entry["id"]), outcome=outcome, duration=float(entry["duration"]), backend=entry.get("backend"),
         message=entry.get("message", ""), longrepr=entry.get("longrepr", ""),
         stdout=entry.get("stdout", ""), stderr=entry.get("stderr", ""),
+        peak_memory=int(entry.get("peak_memory") or 0),
         findings=Findings(
             residual_tasks=tuple(ResidualTask(
                 name=task["name"], coro=task["coro"], created_at=task["created_at"],

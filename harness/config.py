@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from harness.memory import parse_size
 from harness.order import BUCKETS, Bucket
 from harness.timeouts import DEFAULT_TIMEOUT
 
@@ -46,6 +47,7 @@ class Config:
     durations: int | None = None
     teardown_timeout: float = 1.0
     timeout: float = DEFAULT_TIMEOUT  # seconds a test may take; 0: no limit
+    max_memory: int | None = None  # bytes of resident memory a worker may hold; 0: no limit; None: the default
     capture: bool = True
     restore: bool = True  # put back what probes saw a test change
     probes: tuple[str, ...] = ()  # extra probes, as "module:Class"
@@ -342,6 +344,7 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "durations": parse_count,
     "teardown_timeout": parse_seconds,
     "timeout": parse_timeout,
+    "max_memory": parse_size,
     "capture": parse_bool,
     "restore": parse_bool,
     "probes": parse_names,

@@ -13,6 +13,7 @@ from json import dumps as _json_dumps  # bound now, as in reporters: a test that
 from typing import Any
 
 from harness.html_assets import SCRIPT, STYLE
+from harness.memory import size_text
 from harness.outcome import OUTCOMES, Outcome, RunPlan, Summary, TestReport
 from harness.report_text import TERMINAL_LIMIT, clipped, cut, json_text, xml_text
 from harness.reporters import FileReporter, python_version
@@ -20,6 +21,7 @@ from harness.reporters import FileReporter, python_version
 FULL_LIMIT = 200  # failures shown with their traceback and output; the rest by id and message only
 FINDINGS_LIMIT = 500  # tests listed in each findings section
 SLOWEST = 20  # tests in the table of the slowest
+BIGGEST = 10  # tests in the table of the largest peak memory
 MESSAGE_LIMIT = 300  # characters of a test's message in the data for the table
 _WORD: dict[Outcome, str] = {
     "passed": "passed", "failed": "failed", "error": "error", "skipped": "skipped",
@@ -65,6 +67,7 @@ def page(summary: Summary, plan: RunPlan, rerun: str) -> str:
         _leftovers(summary.reports),
         _state_changes(summary.reports),
         _slowest(summary.reports),
+        _biggest(summary.reports),
         _timeline(),
         _table(),
         _data(summary, {index for index, _ in failed[:FULL_LIMIT]}),
@@ -203,6 +206,22 @@ def _slowest(reports: Sequence[TestReport]) -> str:
     )
     return (f'<section id="slowest"><h2>The {_plural(len(slowest), "slowest test")}</h2>\n<table>'
             f"<thead><tr><th>duration</th><th>outcome</th><th>worker</th><th>test</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></section>\n")
+
+
+def _biggest(reports: Sequence[TestReport]) -> str:
+    """The tests whose worker held the most memory while they ran; nothing when no peak was measured."""
+    measured = sorted((r for r in reports if r.peak_memory), key=lambda r: r.peak_memory, reverse=True)[:BIGGEST]
+    if not measured:
+        return ""
+    rows = "".join(
+        f"<tr><td class=\"num\">{size_text(r.peak_memory)}</td><td>{_outcome(r.outcome)}</td>"
+        f"<td class=\"num\">{r.worker or '-'}</td><td class=\"id\">{_text(r.id)}</td></tr>"
+        for r in measured
+    )
+    return (f'<section id="memory"><h2>The {_plural(len(measured), "test")} with the largest peak memory</h2>\n'
+            "<p>The most memory resident in the worker while each test ran.</p>\n<table>"
+            f"<thead><tr><th>peak memory</th><th>outcome</th><th>worker</th><th>test</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></section>\n")
 
 

@@ -87,6 +87,7 @@ class TestReport:
     line: int = 0
     # The failure as `--tb short` or `--tb line` shows it in the terminal (the reports keep `longrepr`); empty otherwise
     terminal_repr: str = ""
+    peak_memory: int = 0  # bytes: the most memory resident in the process while the test ran; 0 when not measured
 
     @property
     def ok(self) -> bool:
@@ -140,6 +141,14 @@ class Shard:
 
 
 @dataclass(frozen=True)
+class MemoryLimit:
+    """The resident memory each worker may hold (harness.memory), and where that figure comes from."""
+
+    size: int  # bytes
+    source: str  # "--max-memory or the max_memory setting", or how the default was made
+
+
+@dataclass(frozen=True)
 class RunPlan:
     """What is about to run, in order, and how to run it again."""
 
@@ -151,3 +160,4 @@ class RunPlan:
     backend: str | None = None  # --backend: what every async class that does not pin its backend runs on
     shard: Shard | None = None  # --shard K/N: this run's share of the whole order
     notes: tuple[str, ...] = ()  # what --lf or --ff did to the selection and the order, a line each
+    memory_limit: MemoryLimit | None = None  # what each worker may hold (set by the runner); None: not watched

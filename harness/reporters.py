@@ -11,7 +11,8 @@ from json import dumps as _json_dumps  # bound now: a test that replaces json.du
 from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.color import TONES, Tone, paint
-from harness.outcome import Outcome, RunPlan, Shard, Summary, TestReport
+from harness.memory import size_text
+from harness.outcome import MemoryLimit, Outcome, RunPlan, Shard, Summary, TestReport
 from harness.progress import Progress
 from harness.report_text import REPORT_LIMIT, TERMINAL_LIMIT, clipped, json_text, without_surrogates, xml_text
 
@@ -101,6 +102,11 @@ _WORD: dict[Outcome, str] = {
 }
 _RECAP: dict[Outcome, str] = {"failed": "FAIL", "error": "ERROR", "xpassed": "UNEXPECTED SUCCESS"}
 _WIDTH = 100
+
+
+def _memory(size: int) -> str:
+    """A test's peak memory in the --durations list: `-` when it was not measured."""
+    return size_text(size) if size else "-"
 
 
 def _rule(title: str, char: str = "=") -> str:
@@ -273,8 +279,10 @@ class TextReporter(Reporter):
         if self.durations:
             slowest = slowest[: self.durations]
         self._write("\n" + _rule(f"slowest {len(slowest)} test{'s' if len(slowest) != 1 else ''}") + "\n")
+        measured = any(report.peak_memory for report in slowest)
         for report in slowest:
-            self._write(f"{report.duration:9.3f} s  {report.id}\n")
+            peak = f"{_memory(report.peak_memory):>10}  " if measured else ""
+            self._write(f"{report.duration:9.3f} s  {peak}{report.id}\n")
 
     def _summary(self, summary: Summary) -> None:
         details = [_counted(summary.count(o), *_DETAIL[o]) for o in ("error", "xfailed", "xpassed") if summary.count(o)]
@@ -508,6 +516,7 @@ def report_to_json(report: TestReport) -> dict[str, Any]:
         "longrepr": report.longrepr,
         "stdout": report.stdout,
         "stderr": report.stderr,
+        "peak_memory": report.peak_memory or None,
         "residual_tasks": [
             {"name": t.name, "coro": t.coro, "created_at": t.created_at, "suspended_at": t.suspended_at,
              "refused_cancel": t.refused_cancel}
@@ -541,12 +550,14 @@ class JsonReporter(FileReporter):
         self.workers: tuple[tuple[str, ...], ...] = ()
         self.jobs = 1
         self.shard: Shard | None = None
+        self.memory_limit: MemoryLimit | None = None
         self.python = python_version()  # harness combine gives the shards' own
 
     def start_run(self, plan: RunPlan) -> None:
         self.order = plan.order
         self.workers, self.jobs = plan.workers, plan.jobs
         self.shard = plan.shard
+        self.memory_limit = plan.memory_limit
 
     def render(self, summary: Summary) -> str:
         from harness import __version__
@@ -570,6 +581,8 @@ class JsonReporter(FileReporter):
             "workers": [list(sequence) for sequence in self.workers],
             "shard": [self.shard.index, self.shard.count] if self.shard else None,
             "shard_plan": shard_plan_to_json(self.shard) if self.shard else None,
+            "memory_limit": {"bytes": self.memory_limit.size, "source": self.memory_limit.source}
+            if self.memory_limit else None,
             "tests": [report_to_json(r) for r in summary.reports],
         }
 

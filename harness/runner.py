@@ -30,6 +30,7 @@ from harness import (
     crossloop,
     debugging,
     loader,
+    memory,
     order,
     probes,
     shards,
@@ -255,12 +256,14 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
         result.interrupted(_how(exc))
     finally:
         result.watch.close()
+        result.peak.close()
         if streams is not None:
             streams.close()
 
 
 def _say_stopping() -> None:
-    os.write(2, (workers.STOPPING + "\n").encode())  # from a signal handler: straight to the descriptor
+    # From a signal handler: straight to the descriptor, the terminal's even while a test's output is captured.
+    os.write(capture.terminal(2), (workers.STOPPING + "\n").encode())
 
 
 class _Current:
@@ -301,6 +304,7 @@ class _Result(unittest.TestResult):
         self.current: _Current | None = None
         self.last_started = ""
         self._real_streams = (sys.stdout, sys.stderr)
+        self.peak = memory.Peak()  # opened now, before the first test: the fds probe sees its descriptor as ours
 
     # -- watch ---------------------------------------------------------------------------------------
     def startTest(self, test: unittest.TestCase) -> None:  # noqa: N802
@@ -309,13 +313,15 @@ class _Result(unittest.TestResult):
         self.last_started = test_id
         self.reporter.test_started(test_id)
         random.seed(order.random_seed_for(self.seed, test_id))
-        # The capture files first: one that the last test closed is opened again before the probes look (the fds
-        # probe must not blame this test for it), but the streams are swapped after, so a test replacing them is seen.
+        # The capture first: a file that the last test closed is opened again before the probes look (the fds probe
+        # must not blame this test for it), and descriptors 1 and 2 point at the files; but sys.stdout and sys.stderr
+        # are swapped after, so a test replacing them is seen.
         streams = self.capture.begin() if self.capture is not None else None
         # What runs between two tests (a class's loop opening, for one) happens only where unittest sees another class,
         # or where a class fanned out over backends moves to the next backend.
         self.watch.before((type(test), getattr(test, "_harness_backend", None)))
         self.current = _Current(test=test, started=_clock())
+        self.peak.reset()
         if streams is not None:
             self.current.streams = streams
             self._real_streams = (sys.stdout, sys.stderr)
@@ -429,6 +435,8 @@ class _Result(unittest.TestResult):
 
     def interrupted(self, how: str) -> None:
         """Ctrl-C or SIGTERM: the running test, if any, is reported as interrupted."""
+        if self.debugger is not None:  # a breakpoint() session ends with its test
+            self.debugger.test_done()
         current, self.current = self.current, None
         message = f"{how} while this test ran"
         if current is not None:
@@ -439,6 +447,23 @@ class _Result(unittest.TestResult):
         elif self.reports and self.reports[-1].id == self.last_started:
             # unittest reported the test before the interrupt left it: it did not pass, it was stopped
             self.reports[-1] = dataclasses.replace(self.reports[-1], outcome="error", message=message)
+
+    @contextlib.contextmanager
+    def capture_suspended(self) -> Iterator[None]:
+        """The terminal back for a while in the middle of a test (a debugger at a failure): descriptors 1 and 2, and
+        sys.stdout and sys.stderr, are what they were before the test inside, and the capture's again after."""
+        current = self.current
+        if self.capture is None or current is None or current.streams is None:
+            yield
+            return
+        found = (sys.stdout, sys.stderr)
+        self.capture.suspend()
+        sys.stdout, sys.stderr = self._real_streams
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = found
+            self.capture.resume()
 
     def _restore_streams(self, current: _Current) -> tuple[StateChange, ...]:
         """Put the real streams back; a test that replaced the capture's stream is told so."""
@@ -484,6 +509,7 @@ class _Result(unittest.TestResult):
             started=round(current.started - self.began, 6),
             file=file,
             line=line,
+            peak_memory=self.peak.read(),
         )
 
     def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
@@ -508,16 +534,11 @@ class _Result(unittest.TestResult):
         return self.current.test if self.current is not None else None
 
     def suspend_capture(self) -> Callable[[], None]:
-        current = self.current
-        if current is None or current.streams is None:  # -s, or a class fixture: nothing is captured
-            return _nothing
-        during = (sys.stdout, sys.stderr)
-        sys.stdout, sys.stderr = self._real_streams
-
-        def resume() -> None:
-            sys.stdout, sys.stderr = during
-
-        return resume
+        """`capture_suspended` from now until the function returned is called (pdb holds the terminal from the
+        moment it stops to `c`, which is not one block of code)."""
+        held = contextlib.ExitStack()
+        held.enter_context(self.capture_suspended())
+        return held.close
 
     def captured(self) -> capture.Captured | None:
         if self.capture is None or self.current is None or self.current.streams is None:
@@ -525,10 +546,6 @@ class _Result(unittest.TestResult):
         read = (capture.read_file(path).decode("utf-8", "surrogateescape")
                 for path in (capture.stdout_path(self.capture.folder), capture.stderr_path(self.capture.folder)))
         return capture.Captured(*read)
-
-
-def _nothing() -> None:
-    """Nothing to take back."""
 
 
 def _definition(test: unittest.TestCase) -> tuple[str, int]:

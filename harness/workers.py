@@ -38,7 +38,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from harness import capture, timeouts
+from harness import capture, memory, timeouts
 from harness.config import Config, NoTests, UsageError
 from harness.order import Placement
 from harness.outcome import RunPlan, Summary, TestReport, reduce_by_fields
@@ -59,6 +59,7 @@ _GRACE = 2.0  # seconds past an async test's timeout before the runner kills it 
 # write to a pipe nobody is waiting on does not have to wake the runner (about 10 us a message on a VM).
 _BATCH = 0.002
 _DUMP_WAIT = 1.0  # seconds to let faulthandler write the stacks of a hung worker
+_MEMORY_EVERY = 0.1  # seconds between two reads of the workers' memory, when a limit is set
 _STOP_SIGNAL = signal.SIGUSR2  # runner to worker: stop after the running test (-x saw a failure elsewhere)
 _DUMP_SIGNAL = signal.SIGUSR1  # runner to worker: write every thread's stack to the dump file
 STOPPING = "harness: stopping after the running test (its teardown runs); press Ctrl-C again to stop at once"
@@ -284,6 +285,8 @@ class _Lane:
     planned: bool = False  # the worker sent its plan (it loaded the tests)
     held: bool = False  # its pipe is not read until the run has a plan (lane 1's): see Supervisor._fork
     dropped: bool = False  # the lane is given up: its worker planned other tests, or could not find its own
+    resident: memory.Resident | None = None  # its worker's memory, read by the runner (when a limit is set)
+    over_memory: str = ""  # why the runner stopped its worker: it passed the memory limit (the words of the report)
 
     @property
     def dump_path(self) -> str:
@@ -374,6 +377,8 @@ class Supervisor:
         self._relayed_term = False
         self._relayed_stop = False
         self.streams = {"stdout": sys.stdout, "stderr": sys.stderr}  # where the workers' own output goes
+        self.memory_limit = memory.limit_for(config.max_memory, len(self.lanes))
+        self._memory_read = 0.0
 
     # -- the loop ----------------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -391,6 +396,7 @@ class Supervisor:
                     else:
                         self._read(key.data)
                 self._check_deadlines()
+                self._check_memory()
                 if any(lane.pid for lane in self.lanes):
                     time.sleep(_BATCH)
             for pid in self._exiting:
@@ -402,8 +408,9 @@ class Supervisor:
 
     def _wait(self) -> float:
         deadlines = [lane.kill_at for lane in self.lanes if lane.pid and lane.kill_at is not None]
-        wait = 0.25 if not deadlines else max(0.0, min(deadlines) - _now())
-        return min(wait, 0.25)
+        most = 0.25 if self.memory_limit is None else _MEMORY_EVERY
+        wait = most if not deadlines else max(0.0, min(deadlines) - _now())
+        return min(wait, most)
 
     # -- starting and following workers -----------------------------------------------------------------------
     def _start(self, lane: _Lane) -> None:
@@ -432,7 +439,9 @@ class Supervisor:
         os.close(write_end)
         lane.pid, lane.fd, lane.buffer = pid, read_end, bytearray()
         lane.running, lane.kill_at, lane.finished, lane.progressed = None, None, False, False
-        lane.planned, lane.paused = False, None
+        lane.planned, lane.paused, lane.over_memory = False, None, ""
+        if self.memory_limit is not None:
+            lane.resident = memory.Resident(pid)
         # The run's plan is lane 1's: what loading printed then comes before the header, as in one process. The
         # other workers' messages wait in their pipes until then.
         lane.held = self.plan is None and not assignment.announces
@@ -487,7 +496,7 @@ class Supervisor:
             for each in self.lanes:
                 positions = plan.lanes[each.number - 1] if each.number <= len(plan.lanes) else ()
                 each.ids = tuple(plan.tests[position].id for position in positions)
-            self.reporter.start_run(plan.run_plan)
+            self.reporter.start_run(dataclasses.replace(plan.run_plan, memory_limit=self.memory_limit))
             for each in self.lanes:
                 if each.held:
                     each.held = False
@@ -584,6 +593,8 @@ class Supervisor:
         """The worker's end of the pipe closed: it exited or died."""
         self.selector.unregister(lane.fd)
         os.close(lane.fd)
+        if lane.resident is not None:
+            lane.resident.close()
         status = _reap(lane.pid, wait=not lane.finished)
         if status is None:
             # It said it was done and closed its pipe: it is on its way out (freeing its memory takes a few ms).
@@ -614,7 +625,7 @@ class Supervisor:
         It is not replaced: the next one would load the same module."""
         if self._stopped_by_signal(status) or self.unplanned is not None:
             return
-        how = _status(status, between=True)
+        how = _between(lane, status)
         if self.plan is None:
             stacks = _stacks(lane)
             self._end_unplanned(LoadFailed(
@@ -639,6 +650,8 @@ class Supervisor:
     def _crash_report(self, lane: _Lane, status: int) -> TestReport:
         test_id = lane.running or "?"
         how = _status(status)
+        if lane.over_memory:
+            how = f"{lane.over_memory} and was stopped"
         details = [f"the worker process running {test_id} {how}"]
         stacks = _stacks(lane)
         if stacks:
@@ -648,7 +661,9 @@ class Supervisor:
         test = self.tests.get(test_id)
         return TestReport(
             id=test_id, outcome="error", duration=_now() - lane.started, backend=_backend(test),
-            message=f"crashed: {how}", longrepr="\n".join(d for d in details if d),
+            message=f"{lane.over_memory}; its worker process was stopped" if lane.over_memory else f"crashed: {how}",
+            longrepr="\n".join(d for d in details if d),
+            peak_memory=lane.resident.peak if lane.over_memory and lane.resident is not None else 0,
         )
 
     def _past_class(self, lane: _Lane) -> int:
@@ -664,15 +679,37 @@ class Supervisor:
             test = self.tests[lane.ids[lane.next]]
             name = f"{test.module}.{test.cls}"
             skipped = self._past_class(lane) - lane.next
-            message = (f"worker {lane.number} {_status(status, between=True)} before {lane.ids[lane.next]} "
+            message = (f"worker {lane.number} {_between(lane, status)} before {lane.ids[lane.next]} "
                        f"started (in setUpModule or setUpClass?); {skipped} test{'s' if skipped != 1 else ''} "
                        f"of {name} did not run")
         else:
-            message = f"worker {lane.number} {_status(status, between=True)} after {lane.ids[lane.next - 1]}"
+            message = f"worker {lane.number} {_between(lane, status)} after {lane.ids[lane.next - 1]}"
         return TestReport(
             id=f"worker {lane.number}", outcome="error", duration=0.0, message=message,
-            longrepr=capture.last_output(lane.folder) if self.config.capture else "",
+            longrepr=_with_details(message, _stacks_part(lane),
+                                   capture.last_output(lane.folder) if self.config.capture else ""),
         )
+
+    def _check_memory(self) -> None:
+        """Stop a worker whose resident memory passed the limit, at most every _MEMORY_EVERY seconds."""
+        now = _now()
+        if self.memory_limit is None or now - self._memory_read < _MEMORY_EVERY:
+            return
+        self._memory_read = now
+        for lane in self.lanes:
+            if lane.pid and lane.resident is not None and not lane.over_memory and not lane.killed:
+                if lane.resident.read() > self.memory_limit.size:
+                    self._stop_for_memory(lane)
+
+    def _stop_for_memory(self, lane: _Lane) -> None:
+        """Past the limit: its stacks dumped, the worker killed; the death is reported as any crash is (the running
+        test an error, with its last output), with these words, and a fresh worker runs the rest of the lane."""
+        limit = self.memory_limit
+        assert limit is not None
+        lane.over_memory = f"used more than {memory.size_text(limit.size)} of memory (limit from {limit.source})"
+        _dump_stacks(lane)
+        _kill(lane.pid)
+        self._drain(lane)
 
     def _check_deadlines(self) -> None:
         now = _now()
@@ -771,6 +808,8 @@ class Supervisor:
             self.selector.unregister(lane.fd)
         os.close(lane.fd)
         _reap(lane.pid)
+        if lane.resident is not None:
+            lane.resident.close()
         lane.pid, lane.fd, lane.held = 0, -1, False
 
 
@@ -1001,6 +1040,23 @@ def _status(status: int, between: bool = False) -> str:
     if between:
         return f"exited with status {code}"
     return f"exited with status {code} in the middle of the test (os._exit, or a library that calls exit())"
+
+
+def _stacks_part(lane: _Lane) -> str:
+    """The stacks faulthandler wrote for the lane's last worker (a fatal signal, or the runner's request), headed."""
+    stacks = _stacks(lane)
+    return f"--- stacks (faulthandler) ---\n{stacks}" if stacks else ""
+
+
+def _with_details(message: str, *details: str) -> str:
+    """A report's longrepr: the message, then the details there are; empty when there are none."""
+    found = [detail for detail in details if detail]
+    return "\n".join([message, *found]) if found else ""
+
+
+def _between(lane: _Lane, status: int) -> str:
+    """How a worker ended outside a test (loading, or in a fixture between two tests), in words."""
+    return f"{lane.over_memory} and was stopped" if lane.over_memory else _status(status, between=True)
 
 
 def _same_class(test: PlannedTest, other: PlannedTest) -> bool:

@@ -30,6 +30,12 @@ USAGE_ERRORS: dict[tuple[str, ...], str] = {
     ("--json", ""): r"argument --json: the path is empty; give a file path such as 'report\.json'",
     ("--junit-xml", " "): r"argument --junit-xml: the path is empty; give a file path such as 'report\.json'",
     ("--repeat", "0"): r"argument --repeat: '0' is too small; use 1 or more",
+    ("--max-memory", "2048"): r"argument --max-memory: '2048' has no unit; write 512M or 2G \(K, M, G and T are "
+                              r"powers of 1024\), or 0 for no limit",
+    ("--max-memory", "lots"): r"argument --max-memory: 'lots' is not a size; use a number with a unit, such as 512M "
+                              r"or 2G \(0: no limit\)",
+    ("--max-memory", "100K"): r"argument --max-memory: '100K' is less than 1 MiB: a Python process needs more; use "
+                              r"for example 512M \(0: no limit\)",
     ("--repeat", "x"): r"argument --repeat: 'x' is not a whole number",
     ("--repeat", "10001"): r"argument --repeat: '10001' is more than 10000 runs of each test; to keep trying longer, "
                            r"use --until-failure",

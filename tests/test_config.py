@@ -124,6 +124,23 @@ class SettingsFileTests(unittest.TestCase):
             with self.assertRaisesRegex(UsageError, message):
                 config.read_files(self.root)
 
+    def test_max_memory_takes_a_size_with_a_unit(self):
+        self.write("setup.cfg", "[harness]\nmax_memory = 1.5G\n")
+        self.assertEqual(config.read_files(self.root).max_memory, 3 << 29)
+        self.write("setup.cfg", "[harness]\nmax-memory = 512MiB\n")
+        self.assertEqual(config.read_files(self.root).max_memory, 512 << 20)
+        self.write("pyproject.toml", '[tool.harness]\nmax_memory = "2g"\n')
+        os.remove(os.path.join(self.root, "setup.cfg"))
+        self.assertEqual(config.read_files(self.root).max_memory, 2 << 30)
+        self.write("pyproject.toml", "[tool.harness]\nmax_memory = 0\n")
+        self.assertEqual(config.read_files(self.root).max_memory, 0)
+        self.write("pyproject.toml", '[tool.harness]\nmax_memory = "2X"\n')
+        with self.assertRaisesRegex(
+            UsageError, r"^bad value for 'max_memory' in pyproject\.toml \[tool\.harness\]: '2X' is not a size; use a "
+            r"number with a unit, such as 512M or 2G \(0: no limit\)$"
+        ):
+            config.read_files(self.root)
+
     def test_a_backend_setting_takes_a_name_only(self):
         self.write("setup.cfg", "[harness]\nbackend = trio\n")
         self.assertEqual(config.read_files(self.root).backend, "trio")

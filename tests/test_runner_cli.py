@@ -115,7 +115,7 @@ class ExitCodeTests(unittest.TestCase):
         self.assertEqual(run.code, 1, run.describe())
         self.assertIn(" FAIL: test_mixed.OutcomeTests.test_fails ", run.stdout)
         self.assertIn("AssertionError: 1 != 2", run.stdout)
-        self.assertRegex(run.stdout, r"\n +\d+\.\d{3} s  test_mixed\.OutcomeTests\.test_fails\n")
+        self.assertRegex(run.stdout, r"\n +\d+\.\d{3} s +\d+\.\d MiB  test_mixed\.OutcomeTests\.test_fails\n")
         self.assertEqual(run.lines()[-1], "0 passed, 1 failed, 0 skipped")
 
     def test_an_empty_folder_exits_5(self):
@@ -179,7 +179,7 @@ class SelectionTests(unittest.TestCase):
         run = self.runs["durations"]
         lines = run.lines()
         title = next(i for i, line in enumerate(lines) if " slowest 2 tests " in line)
-        row = r"^ +(\d+\.\d{3}) s  (test_mixed\.\w+\.test_\w+)$"
+        row = r"^ +(\d+\.\d{3}) s +\d+\.\d MiB  (test_mixed\.\w+\.test_\w+)$"
         listed = [re.match(row, line) for line in lines[title + 1:title + 3]]
         self.assertTrue(all(listed), lines)
         slowest = sorted(run.tests, key=lambda test_id: run.tests[test_id]["duration"], reverse=True)[:2]
