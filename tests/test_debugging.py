@@ -227,6 +227,13 @@ class BreakpointTests(unittest.TestCase):
         self.assertNotIn("running in this process", output)
         self.assertIn("printed before the breakpoint", output)
 
+    def test_in_a_worker_with_its_output_captured_the_capture_waits_too(self):
+        terminal, output = self._debug_every_breakpoint()
+        self.assertEqual(terminal.code, 0, output)
+        self.assertEqual(_json(self.report)["test_breakpoints.BreakpointTests.test_breakpoint"]["stdout"],
+                         "printed before the breakpoint\nprinted after the breakpoint\n")
+        self.assertNotIn("printed before the breakpoint", output)
+
     def test_without_a_terminal_it_is_an_error_that_says_what_to_do(self):
         run = start("debugging", "--seed", "1", "-k", "test_breakpoint").result()
         self.assertEqual(run.code, 1, run.describe())
