@@ -52,6 +52,7 @@ class Config:
     restore: bool = True  # put back what probes saw a test change
     probes: tuple[str, ...] = ()  # extra probes, as "module:Class"
     disable_probes: tuple[str, ...] = ()  # built-in probes turned off, by name ("all" for every one)
+    watch: tuple[str, ...] = ()  # packages whose module globals and classes are watched wherever they are installed
     bisect: str | None = None  # a test id whose polluters to find (command line only)
     jobs: int = 1  # worker processes
     worker: tuple[int, int] | None = None  # (K, N): replay worker K of a -j N run, alone (command line only)
@@ -298,6 +299,16 @@ def parse_names(value: Any) -> tuple[str, ...]:
     return parse_paths(value)
 
 
+def parse_packages(value: Any) -> tuple[str, ...]:
+    """Importable names separated by commas or spaces (or a TOML list): packages or modules to watch."""
+    names = parse_paths(value)
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise ValueError(f"{_short(name)!r} is not a package name; give importable names such as mypackage or "
+                             "mypackage.plugins, separated by commas or spaces")
+    return names
+
+
 def parse_coverage_report(value: Any) -> str:
     """A coverage report: term, term-missing, or html, xml or json with an optional :PATH."""
     text = parse_text(value)
@@ -349,6 +360,7 @@ FILE_KEYS: dict[str, Callable[[Any], Any]] = {
     "restore": parse_bool,
     "probes": parse_names,
     "disable_probes": parse_names,
+    "watch": parse_packages,
     "jobs": parse_jobs,
     "backend": parse_backend,
     "coverage": parse_bool,

@@ -18,6 +18,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import types
 import warnings
 from _locale import setlocale as _read_locale
@@ -111,6 +112,8 @@ class EnvironProbe(Probe):
         for key, value in old.items():
             if new.get(key) != value:
                 os.environ[key] = value
+        if old.get("TZ") != new.get("TZ"):
+            time.tzset()  # the C library read TZ when the test called tzset: it reads it again (harmless if not)
 
 
 def _decoded(data: dict[Any, Any]) -> dict[str, str]:
@@ -355,11 +358,12 @@ def _handler(handler: Any) -> str:
 
 
 # -- logging and warnings -----------------------------------------------------------------------------
-_LoggerState = tuple[int, list[logging.Handler], bool, bool]
+_LoggerState = tuple[int, list[logging.Handler], bool, bool, list[Any]]
+_UNTOUCHED: _LoggerState = (logging.NOTSET, [], False, True, [])  # a logger made during the test, as it was made
 
 
 class LoggingProbe(Probe):
-    """Loggers: handlers added or removed, levels, `disabled`, `propagate`, and `logging.disable`."""
+    """Loggers: handlers and filters added or removed, levels, `disabled`, `propagate`, and `logging.disable`."""
 
     reusable = True
 
@@ -377,7 +381,8 @@ class LoggingProbe(Probe):
                 name: logger for name, logger in registry.items() if isinstance(logger, logging.Logger)
             }}
         return logging.root.manager.disable, {
-            name: (logger, (logger.level, list(logger.handlers), logger.disabled, logger.propagate))
+            name: (logger, (logger.level, list(logger.handlers), logger.disabled, logger.propagate,
+                            list(logger.filters)))
             for name, logger in self._loggers.items()
         }
 
@@ -386,7 +391,7 @@ class LoggingProbe(Probe):
         if before[0] != after[0]:
             lines.append(f"logging.disable({logging.getLevelName(after[0])}) called (was {before[0]})")
         for name, (logger, new) in after[1].items():
-            old = before[1].get(name, (logger, (logging.NOTSET, [], False, True)))[1]
+            old = before[1].get(name, (logger, _UNTOUCHED))[1]
             if new != old:
                 lines.extend(_logger_changes(name, old, new))
         return lines
@@ -394,10 +399,12 @@ class LoggingProbe(Probe):
     def restore(self, before: Any, after: Any) -> None:
         logging.disable(before[0])
         for name, (logger, new) in after[1].items():
-            level, handlers, disabled, propagate = before[1].get(name, (logger, (logging.NOTSET, [], False, True)))[1]
-            if new != (level, handlers, disabled, propagate):
-                logger.setLevel(level)
+            old = before[1].get(name, (logger, _UNTOUCHED))[1]
+            if new != old:
+                level, handlers, disabled, propagate, filters = old
+                logger.setLevel(level)  # (which also empties the level cache of every logger)
                 logger.handlers[:] = handlers
+                logger.filters[:] = filters
                 logger.disabled, logger.propagate = disabled, propagate
 
 
@@ -411,6 +418,8 @@ def _logger_changes(name: str, old: _LoggerState, new: _LoggerState) -> list[str
         lines.append(f"{label}: {'disabled' if new[2] else 'enabled'}")
     if new[3] != old[3]:
         lines.append(f"{label}: propagate set to {new[3]}")
+    lines += [f"{label}: filter {describe(f)} added" for f in new[4] if f not in old[4]]
+    lines += [f"{label}: filter {describe(f)} removed" for f in old[4] if f not in new[4]]
     return lines
 
 
@@ -453,31 +462,74 @@ def _filter(entry: tuple[Any, ...]) -> str:
 
 # -- asyncio -----------------------------------------------------------------------------------------------
 class AsyncioProbe(Probe):
-    """The asyncio event loop policy, and a current event loop left set."""
+    """The asyncio event loop policy, and its current event loop: the loop, and whether one was ever set.
+
+    A policy keeps, per thread, the current loop and whether `set_event_loop` was ever called: until it is,
+    `asyncio.get_event_loop()` makes a loop, after it raises. Both are part of the state, and both are restored.
+    """
 
     reusable = True
 
     name = "asyncio"
 
-    def snapshot(self) -> tuple[Any, Any]:
+    def snapshot(self) -> tuple[Any, Any, Any]:
         policy = asyncio.events._event_loop_policy  # type: ignore[attr-defined]  # get_* would create one
         local = getattr(policy, "_local", None)
-        return policy, getattr(local, "_loop", None)
+        return policy, getattr(local, "_loop", None), getattr(local, "_set_called", None)
 
-    def diff(self, before: tuple[Any, Any], after: tuple[Any, Any]) -> list[str]:
-        lines = []
-        if after[0] is not before[0] and None not in (before[0], after[0]):  # None: the stdlib's default one
-            lines.append(f"asyncio event loop policy set to {describe(after[0])}")
-        elif after[1] is not before[1] and after[1] is not None:
+    def diff(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> list[str]:
+        # No policy yet stands for the default one asyncio makes on first use; a default policy for another
+        # default one is no change of policy (a test putting back a fresh default), only their loops may differ.
+        if after[0] is not before[0] and not (_default_policy(before[0]) and _default_policy(after[0])):
+            return [f"asyncio event loop policy set to {describe(after[0])}"]
+        if after[1] is not before[1] and after[1] is not None:
             state = "closed" if after[1].is_closed() else "still open"
-            lines.append(f"asyncio current event loop set to {describe(after[1])} ({state}) and left set")
-        return lines
+            return [f"asyncio current event loop set to {describe(after[1])} ({state}) and left set"]
+        if after[1] is not before[1]:
+            return [f"asyncio current event loop unset (was {describe(before[1])})"]
+        return []  # only "set_event_loop was called", with no loop either side: every stdlib runner does that
 
-    def restore(self, before: tuple[Any, Any], after: tuple[Any, Any]) -> None:
-        if after[0] is not before[0] and None not in (before[0], after[0]):
-            asyncio.set_event_loop_policy(before[0])
-        else:
-            asyncio.set_event_loop(before[1])
+    def restore(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> None:
+        policy, loop, set_called = before
+        if after[0] is not policy and not (_default_policy(policy) and _default_policy(after[0])):
+            asyncio.set_event_loop_policy(policy)
+        else:  # the same policy, or a default one for another: the one in place gets the loop state back
+            policy = after[0]
+        local = getattr(policy, "_local", None)
+        if local is not None:  # the fields themselves: set_event_loop would also note that it was called
+            local._loop, local._set_called = loop, bool(set_called)
+        _close_dropped(after[1], loop)
+
+
+def _default_policy(policy: Any) -> bool:
+    return policy is None or type(policy) is asyncio.DefaultEventLoopPolicy
+
+
+
+
+def _close_dropped(loop: Any, kept: Any) -> None:
+    """Close a loop that the restore unset and that nothing else holds, as its garbage collection would.
+
+    Left to the garbage collector it would say "unclosed event loop" during some later test. A loop anything
+    else still holds (a module global, an object of the suite) is left open: whoever holds it may use it again.
+    """
+    if loop is None or loop is kept or loop.is_closed() or loop.is_running():
+        return
+    referrers = gc.get_referrers(loop)
+    for ref in referrers:  # a loop, not a generator: a generator's frame would hold `ref` itself
+        if _holds(ref, referrers):
+            return
+    loop.close()
+
+
+def _holds(ref: Any, referrers: list[Any]) -> bool:
+    """Whether `ref` keeps the loop for someone: not the probe's snapshots or frames, nor the loop's own parts."""
+    if type(ref) is tuple or isinstance(ref, types.FrameType | asyncio.Handle):
+        return False
+    if isinstance(ref, types.MethodType):  # the self-pipe's reader, held by its handle: the loop's own
+        return any(holder is not referrers and not isinstance(holder, asyncio.Handle)
+                   for holder in gc.get_referrers(ref))
+    return True
 
 
 # -- threads, processes, descriptors: reported, never restored ----------------------------------------
@@ -497,10 +549,42 @@ class ThreadsProbe(Probe):
         return frozenset(threading.enumerate())
 
     def diff(self, before: frozenset[threading.Thread], after: frozenset[threading.Thread]) -> list[str]:
+        new = [t for t in after - before if t.is_alive() and not t.name.startswith(_POOLED_THREADS)]
+        _let_leave([t for t in new if _leaving(t)])
         return sorted(
             f"thread {t.name!r} ({describe(getattr(t, '_target', None) or type(t))}) is still running"
-            for t in after - before if t.is_alive() and not t.name.startswith(_POOLED_THREADS)
+            for t in new if t.is_alive()
         )
+
+
+_GRACE = 1.0  # seconds, in all, that the threads on their way out of one test get to finish
+
+
+def _leaving(thread: threading.Thread) -> bool:
+    """A worker of an executor that was shut down or dropped: it exits once it wakes (as a loop's default
+    executor's idle threads do a moment after the loop closed)."""
+    if getattr(thread, "_target", None) is not _EXECUTOR_WORKER or _EXECUTOR_WORKER is None:
+        return False
+    args = getattr(thread, "_args", ())
+    executor = args[0]() if args and callable(args[0]) else None  # the worker holds its executor weakly
+    return executor is None or bool(getattr(executor, "_shutdown", False))
+
+
+def _let_leave(threads: list[threading.Thread]) -> None:
+    deadline = time.monotonic() + _GRACE
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _executor_worker() -> Any:
+    try:
+        from concurrent.futures import thread
+    except ImportError:  # pragma: no cover  # a Python without threads
+        return None
+    return thread._worker  # type: ignore[attr-defined]
+
+
+_EXECUTOR_WORKER = _executor_worker()
 
 
 def _proc_listing(path: str) -> frozenset[str]:

@@ -21,6 +21,7 @@ import dis
 import os
 import sys
 import types
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from harness import projectcode
@@ -45,20 +46,36 @@ class _WatchedModule(types.ModuleType):
         super().__delattr__(name)
 
 
+# Named as the type it stands in for: tests see `type(json).__name__ == "module"`, and messages that name the type
+# ("cannot pickle 'module' object", "Object of type module is not JSON serializable") read as without harness.
+_WatchedModule.__name__ = _WatchedModule.__qualname__ = "module"
+_WatchedModule.__module__ = "builtins"
+
+# Attributes the interpreter itself writes on modules: the warnings registry (`assertWarns` empties every module's),
+# and what `importlib.reload` sets again. Not a test's doing.
+_INTERPRETER_WRITES = frozenset({
+    "__warningregistry__", "__spec__", "__loader__", "__package__", "__path__", "__file__", "__cached__",
+    "__builtins__", "__name__", "__doc__",
+})
+
+
 _notes: dict[tuple[int, str], tuple[Any, str, Any]] = {}
 _watched: list[types.ModuleType] = []
 _modules_seen = 0
 _classes: list[type] = []
 _stored: set[str] = set()  # attribute names some project code assigns or deletes
-_pairs: list[tuple[type, str]] = []  # (project class, attribute name) worth comparing around each test
+_globals: list[tuple[types.ModuleType, str]] = []  # (project module, a global its functions assign or delete)
+_pairs: list[tuple[Any, str]] = []  # (project class or module, attribute name) worth comparing around each test
+_packages: tuple[str, ...] = ()  # installed packages watched as the project's own (`watch_packages`)
 _WRITES = frozenset(dis.opmap[name] for name in ("STORE_ATTR", "DELETE_ATTR"))
+_GLOBAL_WRITES = frozenset(dis.opmap[name] for name in ("STORE_GLOBAL", "DELETE_GLOBAL"))
 _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
 _root = os.path.join(os.getcwd(), "")
 
 
 def _note(owner: Any, name: str) -> None:
     key = (id(owner), name)
-    if key not in _notes and sys._getframe(2).f_code.co_name != "<module>":
+    if key not in _notes and name not in _INTERPRETER_WRITES and sys._getframe(2).f_code.co_name != "<module>":
         # (a module's top-level code patching another module as it is imported is the library's design)
         _notes[key] = (owner, name, owner.__dict__.get(name, MISSING))
 
@@ -70,7 +87,7 @@ class Snapshot(NamedTuple):
     """
 
     notes: dict[tuple[int, str], tuple[Any, str, Any]]
-    pairs: list[tuple[type, str]]
+    pairs: list[tuple[Any, str]]
     values: tuple[Any, ...]
 
 
@@ -89,6 +106,8 @@ class Change:
         label = f"{_owner_name(self.owner)}.{self.name}"
         if self.after is MISSING:
             return f"{label} deleted"
+        if self.before is MISSING:
+            return f"{label} created ({describe(self.after)})"
         return f"{label} replaced by {describe(self.after)}"
 
     def undo(self) -> None:
@@ -122,12 +141,25 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
     # (a test that imported modules rebuilt the pairs: compare what was watched when it started)
     now = after.values if after.pairs is before.pairs else tuple([vars(c).get(n, MISSING) for c, n in before.pairs])
     if now != before.values:
+        noted = before.notes
         found.extend(
-            Change(cls, name, old, new)
-            for (cls, name), old, new in zip(before.pairs, before.values, now, strict=True)
-            if old is not new and old is not MISSING
+            Change(owner, name, old, new)
+            for (owner, name), old, new in zip(before.pairs, before.values, now, strict=True)
+            if old is not new and _worth(owner, name, old, noted)
         )
     return found
+
+
+def _worth(owner: Any, name: str, old: Any, noted: dict[tuple[int, str], Any]) -> bool:
+    """Whether a watched pair that holds another value is a change to report (and undo).
+
+    A class attribute that did not exist is a lazy cache; a module global that was None is one being filled
+    (`global _cache; _cache = build()`); a module global the notes already hold was set from outside the module,
+    and is reported from the notes.
+    """
+    if not isinstance(owner, types.ModuleType):
+        return old is not MISSING
+    return old is not None and (id(owner), name) not in noted
 
 
 def _watch_new_modules() -> None:
@@ -141,10 +173,10 @@ def _watch_new_modules() -> None:
         if type(module) is types.ModuleType and _watchable(name):
             module.__class__ = _WatchedModule
             _watched.append(module)
-            grew = _read_project_module(module) or grew
+            grew = _read_project_module(name, module) or grew
     if grew:
         global _pairs
-        _pairs = [(cls, name) for cls in _classes for name in _stored.intersection(vars(cls))]
+        _pairs = [(cls, name) for cls in _classes for name in _stored.intersection(vars(cls))] + _globals
 
 
 def _watchable(name: str) -> bool:
@@ -158,25 +190,57 @@ def _watchable(name: str) -> bool:
     return top not in _OTHER_PROBES and not (dot and top in _HOT_PACKAGES and name not in _WATCHED_SUBMODULES)
 
 
-def _read_project_module(module: types.ModuleType) -> bool:
-    """Collect a project module's classes and the attribute names its code writes; False if not the project's."""
-    if not projectcode.is_project(module) or not module.__file__.startswith(_root):  # type: ignore[union-attr]
+def _read_project_module(name: str, module: types.ModuleType) -> bool:
+    """Collect a project module's classes, the attribute names its code writes and the globals its functions
+    assign; False if not the project's.
+
+    The project: modules under the working directory that are not installed code, and the packages
+    `watch_packages` names, wherever they are installed (a suite testing its package as installed, from a wheel).
+    """
+    if not (_in_packages(name) or projectcode.is_project(module)
+            and module.__file__.startswith(_root)):  # type: ignore[union-attr]
         return False
     found = projectcode.reading(module)
     _classes.extend(found.classes)
+    assigned: set[str] = set()
     for code in found.codes:
-        _read_names(code)
+        _read_names(code, _WRITE_MARKERS, _stored)
+        _read_names(code, _GLOBAL_MARKERS, assigned)
+    _globals.extend((module, global_name) for global_name in sorted(assigned))
     return True
 
 
-def _read_names(code: types.CodeType) -> None:
-    """The attribute names one code object writes (its nested code is read on its own: projectcode lists it)."""
+def _in_packages(name: str) -> bool:
+    return any(name == package or name.startswith(package + ".") for package in _packages)
+
+
+def watch_packages(names: Iterable[str]) -> None:
+    """Watch these packages (and modules) as the project's own, installed or not: the top-level packages of the
+    test modules, and the `watch` setting. Modules already watched are read again at the next snapshot."""
+    global _packages, _modules_seen, _pairs
+    packages = tuple(sorted(set(names)))
+    if packages != _packages:
+        _packages = packages
+        _modules_seen = 0
+        _pairs = []
+        for module in _watched:  # read at the next snapshot, as modules new to the watch
+            if type(module) is _WatchedModule:
+                module.__class__ = types.ModuleType
+        _watched.clear()
+        _classes.clear()
+        _globals.clear()
+        _stored.clear()
+
+
+def _read_names(code: types.CodeType, markers: tuple[bytes, ...], into: set[str]) -> None:
+    """The names one code object's instructions of `markers` write (its nested code is read on its own:
+    projectcode lists it)."""
     raw = code.co_code
-    for marker in _WRITE_MARKERS:  # bytes.find runs in C: only the few places holding the opcode's byte are looked at
+    for marker in markers:  # bytes.find runs in C: only the few places holding the opcode's byte are looked at
         index = raw.find(marker)
         while index != -1:
             if index % 2 == 0:  # an instruction, not an argument (every instruction is two bytes)
-                _stored.add(code.co_names[_argument(raw, index)])
+                into.add(code.co_names[_argument(raw, index)])
             index = raw.find(marker, index + 1)
 
 
@@ -191,6 +255,7 @@ def _argument(raw: bytes, index: int) -> int:
 
 
 _WRITE_MARKERS = tuple(bytes([op]) for op in sorted(_WRITES))
+_GLOBAL_MARKERS = tuple(bytes([op]) for op in sorted(_GLOBAL_WRITES))
 
 
 def unwatch() -> None:
@@ -202,5 +267,6 @@ def unwatch() -> None:
     _watched.clear()
     _classes.clear()
     _stored.clear()
+    _globals.clear()
     _pairs.clear()
     _modules_seen = 0

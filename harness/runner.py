@@ -240,6 +240,7 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     """
     streams = capture.Capture(folder) if config.capture else None
     result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
+    result.watch.watch_packages(config.watch, tests)
     result.reports = collected.reports
     result.debugger = debugging.Debugger(result, config.pdb and not config.collect_only, lanes)
     if on_result is not None:

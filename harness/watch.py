@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from harness.config import UsageError
@@ -66,6 +66,15 @@ class Watch:
     def has(self, name: str) -> bool:
         """Whether the probe of this name is on."""
         return any(probe.name == name for probe in self.probes)
+
+    def watch_packages(self, packages: Sequence[str], tests: Iterable[object]) -> None:
+        """Watch the module globals and classes of the packages under test, wherever they are installed: the
+        top-level packages of the test modules, and `packages` (the `watch` setting)."""
+        if self.has("attributes"):
+            from harness import rebinding
+
+            tops = {type(test).__module__.partition(".")[0] for test in tests}
+            rebinding.watch_packages([*packages, *(top for top in tops if top not in _NOT_PACKAGES)])
 
     def before(self, key: object = None) -> None:
         """Take every probe's snapshot; a probe that fails is reported with the test, not raised.
@@ -145,6 +154,9 @@ class Watch:
 
 
 _FAILED = object()
+# Where a test's class may come from without being a package under test: unittest's own (a module that failed to
+# load) and harness's.
+_NOT_PACKAGES = frozenset({"unittest", "harness", "builtins", "__main__"})
 
 
 def _same(before: Any, after: Any) -> bool:

@@ -192,6 +192,10 @@ BAD_SETTINGS: dict[str, tuple[dict[str, bytes], str]] = {
     "tool is not a table": ({"pyproject.toml": b"tool = 3\n"},
                             r"pyproject\.toml: 'tool' must be a table, not 3; write \[tool\.harness\] settings under "
                             r"a \[tool\.harness\] header"),
+    "a path for a package to watch": ({"setup.cfg": b"[harness]\nwatch = mylib, src/mylib\n"},
+                                      r"bad value for 'watch' in setup\.cfg \[harness\]: 'src/mylib' is not a package "
+                                      r"name; give importable names such as mypackage or mypackage\.plugins, separated "
+                                      r"by commas or spaces"),
     "repeat is command line only": ({"setup.cfg": b"[harness]\nrepeat = 3\n"},
                                     r"unknown setting 'repeat' in setup\.cfg \[harness\]; known settings: .+"),
 }

@@ -35,6 +35,10 @@ def custom_hook(*args):
     pass
 
 
+class UvloopLikePolicy(asyncio.DefaultEventLoopPolicy):
+    pass
+
+
 class PollutingTests(unittest.TestCase):
     def test_environ(self):
         os.environ["APP_MODE"] = "debug"
@@ -73,7 +77,7 @@ class PollutingTests(unittest.TestCase):
         warnings.simplefilter("ignore", DeprecationWarning)
 
     def test_asyncio_policy(self):
-        asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
+        asyncio.set_event_loop_policy(UvloopLikePolicy())
 
     def test_socket_timeout(self):
         socket.setdefaulttimeout(5.0)

@@ -1,0 +1,174 @@
+"""A restore is exact, or it is not done: with restore on, no test fails that passes with --no-restore in the same
+order; and what the interpreter does by design is no finding."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import unittest
+import zipfile
+
+from tests.support import TIMEOUT, environment, start
+
+SAMPLE = "restore_fidelity"
+SEEDS = ("1", "2", "3")
+FAILING = ("failed", "error")
+
+# test -> the one finding it makes, restored
+FINDINGS = {
+    "test_polluters.Polluters.test_time_zone": "os.environ['TZ'] added ('EST5EDT')",
+    "test_polluters.Polluters.test_logging_filter": "logger 'app': filter drop_everything (test_polluters.py:16) added",
+    "test_polluters.Polluters.test_switch": "mylib._use_x replaced by True",
+    "test_polluters.Polluters.test_plugin": "mylib._plugin created ('fast')",
+}
+ONE_LOOP = ("asyncio current event loop set to asyncio.unix_events._UnixSelectorEventLoop object (still open) and "
+            "left set")
+
+
+class RestoreFidelityTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        started = {(seed, restore): start(SAMPLE, "--seed", seed, *([] if restore else ["--no-restore"]))
+                   for seed in SEEDS for restore in (True, False)}
+        cls.runs = {key: run.result() for key, run in started.items()}
+
+    def test_with_restore_no_test_fails_that_passes_without_it_in_the_same_order(self):
+        for seed in SEEDS:
+            restored, raw = self.runs[seed, True], self.runs[seed, False]
+            self.assertEqual(restored.order, raw.order)
+            broken = {test for test, outcome in restored.outcomes.items()
+                      if outcome in FAILING and raw.outcomes[test] not in FAILING}
+            self.assertEqual(broken, set(), restored.describe())
+
+    def test_every_polluter_is_put_back_before_its_victims_run(self):
+        for seed in SEEDS:
+            run = self.runs[seed, True]
+            self.assertEqual(run.code, 0, run.describe())
+            self.assertEqual(set(run.outcomes.values()), {"passed"})
+        victims = {test for seed in SEEDS for test, outcome in self.runs[seed, False].outcomes.items()
+                   if outcome in FAILING}
+        self.assertTrue(victims, "without restore, some victim should fail in some seed")
+
+    def test_each_change_is_named_once_and_restored(self):
+        run = self.runs["1", True]
+        for test, detail in FINDINGS.items():
+            with self.subTest(test):
+                self.assertEqual(run.tests[test]["state_changes"],
+                                 [{"probe": self._probe(detail), "detail": detail, "restored": True}])
+
+    def test_one_loop_for_the_process_keeps_working_and_each_loop_left_set_is_closed_by_the_restore(self):
+        run = self.runs["1", True]
+        one_loop = {test: entry for test, entry in run.tests.items() if test.startswith("test_one_loop.")}
+        self.assertEqual(len(one_loop), 5)
+        for test, entry in one_loop.items():
+            with self.subTest(test):
+                self.assertEqual(entry["outcome"], "passed")
+                # closed by the restore: its descriptors are not left open, and no ResourceWarning comes later
+                self.assertEqual(entry["state_changes"], [{"probe": "asyncio", "detail": ONE_LOOP, "restored": True}])
+
+    def test_what_the_interpreter_writes_and_threads_on_their_way_out_are_not_findings(self):
+        for seed in SEEDS:
+            run = self.runs[seed, True]
+            for name in ("test_lazy_cache", "test_warning_registry", "test_reload", "test_executor_shut_down",
+                         "test_own_loop_closed"):
+                with self.subTest(seed=seed, test=name):
+                    entry = run.tests[f"test_polluters.Quiet.{name}"]
+                    self.assertEqual((entry["outcome"], entry["state_changes"]), ("passed", []))
+
+    def test_a_watched_module_looks_like_any_module_to_the_tests(self):
+        run = self.runs["1", True]
+        for name in ("test_type_name", "test_json_error", "test_pickle_error"):
+            with self.subTest(name):
+                self.assertEqual(run.tests[f"test_module_type.ModuleTypeTests.{name}"]["outcome"], "passed")
+
+    @staticmethod
+    def _probe(detail: str) -> str:
+        return {"os.": "environ", "log": "logging"}.get(detail[:3], "attributes")
+
+
+# A package tested as installed: its tests inside it, the package in site-packages (from a wheel, as tox and nox
+# install it).
+PACKAGE = {
+    "toggles/__init__.py": "_use_x = False\n\n\ndef use_x():\n    global _use_x\n    _use_x = True\n\n\n"
+                           "def uses_x():\n    return _use_x\n",
+    "toggles/tests/__init__.py": "",
+    "toggles/tests/test_toggles.py": (
+        "import unittest\n\nimport toggles\n\n\nclass TogglesTests(unittest.TestCase):\n"
+        "    def test_a_switch_on(self):\n        toggles.use_x()\n\n"
+        "    def test_b_switch_is_off(self):\n        self.assertFalse(toggles.uses_x())\n"
+    ),
+}
+
+
+def _wheel(folder: str) -> str:
+    """A wheel of PACKAGE, written by hand (no build backend needed): the files, METADATA, WHEEL and RECORD."""
+    path = os.path.join(folder, "toggles-1.0-py3-none-any.whl")
+    files = {**PACKAGE, "toggles-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: toggles\nVersion: 1.0\n",
+             "toggles-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
+                                           "Tag: py3-none-any\n"}
+    record = []
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name, text in files.items():
+            data = text.encode()
+            wheel.writestr(name, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{name},sha256={digest},{len(data)}")
+        wheel.writestr("toggles-1.0.dist-info/RECORD", "\n".join([*record, "toggles-1.0.dist-info/RECORD,,"]) + "\n")
+    return path
+
+
+OUTSIDE = (  # a suite outside the package, testing it as installed
+    "import unittest\n\nimport toggles\n\n\nclass OutsideTests(unittest.TestCase):\n"
+    "    def test_switch_on(self):\n        toggles.use_x()\n"
+)
+
+
+class InstalledPackageTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory(prefix="harness-installed-")
+        venv = os.path.join(cls.folder.name, "venv")
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, timeout=TIMEOUT)
+        cls.python = os.path.join(venv, "bin", "python")
+        site = subprocess.run([cls.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              check=True, capture_output=True, text=True, timeout=TIMEOUT).stdout.strip()
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", site,
+                        _wheel(cls.folder.name)], check=True, timeout=TIMEOUT)
+        # harness's own dependencies, from the venv running these tests
+        with open(os.path.join(site, "harness-deps.pth"), "w", encoding="utf-8") as file:
+            file.write(sysconfig.get_paths()["purelib"] + "\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def _run(self, target: str, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        work = tempfile.mkdtemp(dir=self.folder.name)
+        for name, text in files.items():
+            with open(os.path.join(work, name), "w", encoding="utf-8") as file:
+                file.write(text)
+        return subprocess.run([self.python, "-m", "harness", "--seed", "1", target], cwd=work, env=environment(),
+                              capture_output=True, text=True, timeout=TIMEOUT)
+
+    def test_a_global_rebound_by_an_installed_package_under_test_is_reported_and_restored(self):
+        done = self._run("toggles.tests.test_toggles", {})
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("toggles.tests.test_toggles.TogglesTests.test_a_switch_on:\n"
+                      "    - toggles._use_x replaced by True (attributes; restored)\n", done.stdout)
+
+    def test_the_watch_setting_names_installed_packages_tested_from_outside(self):
+        watched = self._run("test_outside.py",
+                            {"test_outside.py": OUTSIDE, "setup.cfg": "[harness]\nwatch = toggles\n"})
+        self.assertIn("test_outside.OutsideTests.test_switch_on:\n"
+                      "    - toggles._use_x replaced by True (attributes; restored)\n", watched.stdout)
+        unwatched = self._run("test_outside.py", {"test_outside.py": OUTSIDE})
+        self.assertEqual(unwatched.returncode, 0, unwatched.stdout + unwatched.stderr)
+        self.assertNotIn("toggles._use_x", unwatched.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
