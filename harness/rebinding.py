@@ -4,14 +4,15 @@ Scanning every module's namespace around every test would cost milliseconds in a
 modules. Instead each plain module's type is swapped, once, for a subclass whose `__setattr__` and
 `__delattr__` note the first value of what they are about to change: a clean test pays nothing, and a
 test that rebinds `json.dumps` pays one dict insert. Assignments a module makes to its own globals
-(`global x; x = 1`) do not go through `__setattr__`: those are a module's own caches, not a test's doing.
+(`global x; x = 1`) do not go through `__setattr__`: outside the project they are that module's own business.
 
-Classes cannot be watched that way (their type is `type`). For the classes defined in the project's own
-modules (the ones under the working directory), harness reads the bytecode of the project's functions
-once, collects every attribute name a `x.name = ...` or `del x.name` can write, and around each test
-compares only those attributes of those classes, by identity: a clean test pays for the few class
-attributes that some project code assigns, not for every class. Classes of the standard library and of
-installed packages are covered when they are patched with `unittest.mock` (the mock probe), and
+Classes cannot be watched that way (their type is `type`), nor globals a module's functions rebind. For the
+project's own modules (the ones under the working directory, and the packages under test wherever they are
+installed: `watch_packages`), harness reads the bytecode of their functions once, collects every attribute name
+a `x.name = ...` or `del x.name` can write and every global a `global x; x = ...` can, and around each test
+compares only those attributes of those classes and those globals, by identity: a clean test pays for the few
+names that some project code assigns, not for every class and module. Classes of the standard library and of
+other installed packages are covered when they are patched with `unittest.mock` (the mock probe), and
 `setattr(cls, computed_name, value)` is not seen.
 """
 from __future__ import annotations
@@ -66,7 +67,7 @@ _classes: list[type] = []
 _stored: set[str] = set()  # attribute names some project code assigns or deletes
 _globals: list[tuple[types.ModuleType, str]] = []  # (project module, a global its functions assign or delete)
 _pairs: list[tuple[Any, str]] = []  # (project class or module, attribute name) worth comparing around each test
-_packages: tuple[str, ...] = ()  # installed packages watched as the project's own (`watch_packages`)
+_packages: frozenset[str] = frozenset()  # packages watched as the project's own wherever installed (`watch_packages`)
 _WRITES = frozenset(dis.opmap[name] for name in ("STORE_ATTR", "DELETE_ATTR"))
 _GLOBAL_WRITES = frozenset(dis.opmap[name] for name in ("STORE_GLOBAL", "DELETE_GLOBAL"))
 _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
@@ -211,14 +212,22 @@ def _read_project_module(name: str, module: types.ModuleType) -> bool:
 
 
 def _in_packages(name: str) -> bool:
-    return any(name == package or name.startswith(package + ".") for package in _packages)
+    """Whether `name` is one of the packages under test, or inside one (a set lookup per dotted prefix)."""
+    if not _packages:
+        return False
+    end = name.find(".")
+    while end != -1:
+        if name[:end] in _packages:
+            return True
+        end = name.find(".", end + 1)
+    return name in _packages
 
 
 def watch_packages(names: Iterable[str]) -> None:
     """Watch these packages (and modules) as the project's own, installed or not: the top-level packages of the
     test modules, and the `watch` setting. Modules already watched are read again at the next snapshot."""
     global _packages, _modules_seen, _pairs
-    packages = tuple(sorted(set(names)))
+    packages = frozenset(names)
     if packages != _packages:
         _packages = packages
         _modules_seen = 0
