@@ -154,13 +154,14 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
 def _worth(owner: Any, name: str, old: Any, noted: dict[tuple[int, str], Any]) -> bool:
     """Whether a watched pair that holds another value is a change to report (and undo).
 
-    A class attribute that did not exist is a lazy cache; a module global that was None is one being filled
-    (`global _cache; _cache = build()`); a module global the notes already hold was set from outside the module,
-    and is reported from the notes.
+    A class attribute that did not exist is a lazy cache. A module global that was None, or is None now, is a
+    cache being filled (`global _cache; _cache = build()`) or emptied (`_client.close(); _client = None`): putting
+    back a client the test closed would break the next test, where leaving it lets the module make a new one. A
+    module global the notes already hold was set from outside the module, and is reported from the notes.
     """
     if not isinstance(owner, types.ModuleType):
         return old is not MISSING
-    return old is not None and (id(owner), name) not in noted
+    return old is not None and owner.__dict__.get(name) is not None and (id(owner), name) not in noted
 
 
 def _watch_new_modules() -> None:

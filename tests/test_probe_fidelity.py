@@ -73,7 +73,8 @@ class RestoreFidelityTests(unittest.TestCase):
     def test_what_the_interpreter_writes_and_threads_on_their_way_out_are_not_findings(self):
         for seed in SEEDS:
             run = self.runs[seed, True]
-            for name in ("test_lazy_cache", "test_warning_registry", "test_reload", "test_executor_shut_down",
+            for name in ("test_lazy_cache", "test_client_used_and_shut_down", "test_client_open",
+                         "test_warning_registry", "test_reload", "test_executor_shut_down",
                          "test_own_loop_closed"):
                 with self.subTest(seed=seed, test=name):
                     entry = run.tests[f"test_polluters.Quiet.{name}"]

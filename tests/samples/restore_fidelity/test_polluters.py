@@ -54,6 +54,13 @@ class Quiet(unittest.TestCase):
     def test_lazy_cache(self):
         self.assertIs(mylib.cached(), mylib.cached())
 
+    def test_client_used_and_shut_down(self):  # the next test makes a new client, as it would under unittest
+        self.assertFalse(mylib.client().closed)
+        mylib.shutdown()
+
+    def test_client_open(self):
+        self.assertFalse(mylib.client().closed)
+
     def test_warning_registry(self):
         mylib.old_api()
         with self.assertWarns(UserWarning):  # empties the warnings registry of every module

@@ -29,3 +29,26 @@ def cached():
 
 def old_api():
     warnings.warn("old_api is deprecated", UserWarning, stacklevel=1)
+
+
+_client = None
+
+
+class Client:
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def client():
+    global _client
+    if _client is None:
+        _client = Client()
+    return _client
+
+
+def shutdown():
+    global _client
+    _client.close()
+    _client = None
