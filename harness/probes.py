@@ -491,10 +491,10 @@ class AsyncioProbe(Probe):
 
     def restore(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> None:
         policy, loop, set_called = before
-        if after[0] is not policy and not (_default_policy(policy) and _default_policy(after[0])):
+        if policy is None and _default_policy(after[0]):
+            policy = after[0]  # the default one made since stands for none: it gets a fresh one's state below
+        if asyncio.events._event_loop_policy is not policy:  # type: ignore[attr-defined]
             asyncio.set_event_loop_policy(policy)
-        else:  # the same policy, or a default one for another: the one in place gets the loop state back
-            policy = after[0]
         local = getattr(policy, "_local", None)
         if local is not None:  # the fields themselves: set_event_loop would also note that it was called
             local._loop, local._set_called = loop, bool(set_called)
@@ -503,8 +503,6 @@ class AsyncioProbe(Probe):
 
 def _default_policy(policy: Any) -> bool:
     return policy is None or type(policy) is asyncio.DefaultEventLoopPolicy
-
-
 
 
 def _close_dropped(loop: Any, kept: Any) -> None:

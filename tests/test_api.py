@@ -135,3 +135,16 @@ class PrivateNameCanaryTests(unittest.TestCase):
     def test_default_event_loop_policy_keeps_its_loop_in_local(self):
         policy = asyncio.DefaultEventLoopPolicy()
         self.assertTrue(hasattr(policy._local, "_loop"))  # AsyncioProbe reads the current loop there
+        # and whether set_event_loop was ever called, which AsyncioProbe.restore puts back as it was
+        self.assertIs(policy._local._set_called, False)
+        policy.set_event_loop(None)
+        self.assertIs(policy._local._set_called, True)
+
+    def test_executor_workers_run_the_function_the_threads_probe_knows(self):
+        from concurrent.futures import ThreadPoolExecutor, thread
+
+        with ThreadPoolExecutor() as executor:
+            executor.submit(int).result()
+            [worker] = executor._threads
+            self.assertIs(worker._target, thread._worker)  # ThreadsProbe: a shut-down executor's threads
+            self.assertIs(worker._args[0](), executor)
