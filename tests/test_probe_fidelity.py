@@ -70,11 +70,11 @@ class RestoreFidelityTests(unittest.TestCase):
                 # closed by the restore: its descriptors are not left open, and no ResourceWarning comes later
                 self.assertEqual(entry["state_changes"], [{"probe": "asyncio", "detail": ONE_LOOP, "restored": True}])
 
-    def test_what_the_interpreter_writes_and_threads_on_their_way_out_are_not_findings(self):
+    def test_interpreter_writes_a_fresh_default_policy_and_threads_on_their_way_out_are_not_findings(self):
         for seed in SEEDS:
             run = self.runs[seed, True]
             for name in ("test_lazy_cache", "test_client_used_and_shut_down", "test_client_open",
-                         "test_warning_registry", "test_reload", "test_executor_shut_down",
+                         "test_warning_registry", "test_reload", "test_fresh_default_policy", "test_executor_shut_down",
                          "test_own_loop_closed"):
                 with self.subTest(seed=seed, test=name):
                     entry = run.tests[f"test_polluters.Quiet.{name}"]

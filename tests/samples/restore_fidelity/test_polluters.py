@@ -69,6 +69,9 @@ class Quiet(unittest.TestCase):
     def test_reload(self):
         importlib.reload(reloadable)
 
+    def test_fresh_default_policy(self):  # as test bases do to start clean
+        asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
+
     def test_executor_shut_down(self):
         executor = ThreadPoolExecutor(thread_name_prefix="asyncio")
         executor.submit(time.sleep, 0.2)  # its thread leaves once this is done
