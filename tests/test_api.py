@@ -56,6 +56,15 @@ class PrivateNameCanaryTests(unittest.TestCase):
     def test_loader_failed_test_exists(self):
         self.assertTrue(issubclass(unittest.loader._FailedTest, unittest.TestCase))
 
+    def test_loader_makes_a_skipped_test_for_a_module(self):
+        # harness.loader turns a module that raises SkipTest at import into unittest's own stand-in, as discovery does
+        suite = unittest.loader._make_skipped_test("mod", unittest.SkipTest("why"), unittest.TestSuite)
+        (test,) = list(suite)
+        self.assertEqual((type(test).__name__, type(test).__module__), ("ModuleSkipped", "unittest.loader"))
+        result = unittest.TestResult()
+        suite.run(result)
+        self.assertEqual(result.skipped, [(test, "why")])
+
     def test_result_exc_info_to_string_exists(self):
         result = unittest.TestResult()
         try:
