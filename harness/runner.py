@@ -490,7 +490,7 @@ class _Result(unittest.TestResult):
         if current.state_changes:
             findings = dataclasses.replace(findings, state_changes=current.state_changes)
         outcome, message = current.outcome, current.message
-        if self.config.strict and outcome == "passed" and (findings.residual_tasks or _made(findings.state_changes)):
+        if self.config.strict and outcome == "passed" and (findings.left_behind or _made(findings.state_changes)):
             outcome, message = "failed", _strict_message(findings, loader.test_id(current.test))
             if self.failfast:
                 self.stop()
@@ -639,6 +639,11 @@ def _made(changes: tuple[StateChange, ...]) -> tuple[StateChange, ...]:
 
 def _strict_message(findings: Findings, test_id: str) -> str:
     count = len(findings.residual_tasks)
+    if not count and findings.pending_callbacks:
+        pending = len(findings.pending_callbacks)
+        callbacks, pronoun = ("1 callback", "it") if pending == 1 else (f"{pending} callbacks", "them")
+        return (f"{callbacks} still scheduled on the loop after {test_id} (strict mode): cancel {pronoun} before "
+                "the test returns")
     if not count:
         made = _made(findings.state_changes)
         change = made[0].detail
