@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import sysconfig
+import types
 import warnings
 import weakref
 from collections.abc import Coroutine, Generator
@@ -221,6 +222,9 @@ class TaskSites:
 # anyio's, uvloop's, harness's), never what a test scheduled.
 _OWN_PACKAGES = frozenset({"asyncio", "_asyncio", "uvloop", "anyio", "harness", "concurrent"})
 _quick_kinds: set[type] = set()  # callback types the hooks pass over at once: a task's steps (nearly every call)
+# call_soon passes over builtin methods too: a C task's wake-ups are; a test's `call_soon(future.set_result, x)` then
+# has no recorded site, and runs in the next turn of the loop anyway (a timer's is recorded)
+_quick_soon: set[type] = {types.BuiltinMethodType}
 _HANDLE_KINDS = ("Handle", "TimerHandle")  # the handles of a loop without _ready and _scheduled (uvloop's)
 
 
@@ -232,6 +236,7 @@ def own_callback(callback: Any) -> bool:
     kind = type(callback)
     if kind in _quick_kinds or kind.__name__ == "TaskStepMethWrapper":
         _quick_kinds.add(kind)
+        _quick_soon.add(kind)
         return True
     while isinstance(callback, functools.partial):
         callback = callback.func
@@ -278,11 +283,11 @@ class CallbackSites:
     def hook(self, loop: asyncio.AbstractEventLoop) -> None:
         """Record where every callback the test schedules on `loop` was scheduled."""
         soon, at, note = loop.call_soon, loop.call_at, self._note
-        quick = _quick_kinds
+        quick, quick_soon = _quick_kinds, _quick_soon
 
         def call_soon(callback: Any, *args: Any, context: Any = None) -> Any:
             handle = soon(callback, *args, context=context)
-            if type(callback) not in quick:
+            if type(callback) not in quick_soon:
                 note(handle, callback)
             return handle
 
@@ -299,8 +304,11 @@ class CallbackSites:
         self.hooked = True
 
     def _note(self, handle: Any, callback: Any) -> None:
-        if own_callback(callback):
-            return
+        try:
+            if own_callback(callback):
+                return
+        except Exception:  # noqa: BLE001 (an odd callable's attributes raised: the test's call_soon must not)
+            pass
         sites, key = self.sites, id(handle)
         sites[key] = (caller_site(), weakref.ref(handle, lambda _, key=key: sites.pop(key, None)))
 
@@ -336,7 +344,11 @@ class CallbackSites:
         entry = self.sites.get(id(handle))
         site = entry[0] if entry is not None and entry[1]() is handle else None
         due = round(max(0.0, handle.when() - now), 3) if hasattr(handle, "when") else None
-        return PendingCallback(callback_name(_callback_of(handle)), format_site(site), due)
+        try:
+            name = callback_name(_callback_of(handle))
+        except Exception:  # noqa: BLE001 (a callable whose attributes raise: name it by its type)
+            name = f"{type(_callback_of(handle)).__qualname__} object"
+        return PendingCallback(name, format_site(site), due)
 
 
 def _pending(loop: asyncio.AbstractEventLoop) -> list[Any]:
@@ -345,7 +357,14 @@ def _pending(loop: asyncio.AbstractEventLoop) -> list[Any]:
     if ready is None or scheduled is None:
         ready, scheduled = _held_by(loop)
     timers = sorted((h for h in scheduled if not h.cancelled()), key=lambda h: h.when())
-    return [h for h in (*ready, *timers) if not h.cancelled() and not own_callback(_callback_of(h))]
+    return [h for h in (*ready, *timers) if not h.cancelled() and not _own(h)]
+
+
+def _own(handle: Any) -> bool:
+    try:
+        return own_callback(_callback_of(handle))
+    except Exception:  # noqa: BLE001 (a callable whose attributes raise: the test's all the same)
+        return False
 
 
 def _held_by(loop: object) -> tuple[list[Any], list[Any]]:
