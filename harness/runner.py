@@ -515,7 +515,8 @@ class _Result(unittest.TestResult):
     def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
         terminal = self._terminal_form(err, holder) if err and self.config.tb in ("short", "line") else ""
         self._emit(TestReport(
-            id=str(holder.id()), outcome=outcome, duration=0.0, message=message or (_first_line(err) if err else ""),
+            id=loader.test_id(holder), outcome=outcome, duration=0.0,
+            message=message or (_first_line(err) if err else ""),
             longrepr=self._exc_info_to_string(err, holder) if err else "", started=round(_clock() - self.began, 6),
             terminal_repr=terminal,
         ))
