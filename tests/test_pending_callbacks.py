@@ -51,6 +51,14 @@ class PendingCallbackTests(unittest.TestCase):
         }], self.lenient.describe())
         self.assertGreater(self.pending(LEFT + "test_call_later")[0]["due_in"], 3500)
 
+    def test_workers_send_them_to_the_runner(self):
+        for test in ("test_call_later", "test_call_soon_again_and_again"):
+            with self.subTest(test=test):
+                sent = self.parallel.tests[LEFT + test]["pending_callbacks"]
+                named = [(c["callback"], c["scheduled_at"]) for c in sent]
+                self.assertEqual(named, [(c["callback"], c["scheduled_at"]) for c in self.pending(LEFT + test)])
+                self.assertEqual(len(named), 1)
+
     def test_partials_bound_methods_and_lambdas_get_readable_names(self):
         cases = {
             "test_call_at_partial": ("functools.partial(refresh)", where('LEFT["b"]', "test_call_at_partial")),
@@ -121,3 +129,14 @@ class PendingCallbackTests(unittest.TestCase):
                                            "(strict mode): cancel it before the test returns")
         self.assertEqual(self.strict.tests[CLEAN[0]]["outcome"], "passed")
         self.assertEqual(self.strict.code, 1)
+
+
+class PendingCallbackRecordTests(unittest.TestCase):
+    def test_a_report_read_back_by_combine_keeps_them(self):
+        from harness.combine import report_from_json
+        from harness.outcome import Findings, PendingCallback, TestReport
+        from harness.reporters import report_to_json
+
+        callbacks = (PendingCallback("refresh", "t.py:3 in test_x", 3600.0), PendingCallback("poll", "<unknown>"))
+        report = TestReport("t.T.test_x", "passed", 0.1, findings=Findings(pending_callbacks=callbacks))
+        self.assertEqual(report_from_json(report_to_json(report)).findings.pending_callbacks, callbacks)
