@@ -258,7 +258,8 @@ def callback_name(callback: Any) -> str:
         return f"lambda at {format_location(code.co_filename, code.co_firstlineno)}"
     if isinstance(qualname, str):
         owner = getattr(callback, "__self__", None)
-        if code is None and owner is not None and not isinstance(owner, type) and "." not in qualname:
+        bound = owner is not None and not isinstance(owner, type | types.ModuleType)  # not a module's function
+        if code is None and bound and "." not in qualname:
             return f"{type(owner).__qualname__}.{qualname}"  # a builtin method: its __qualname__ may lack the class
         return qualname
     if callable(callback):
