@@ -31,6 +31,10 @@ CACHE = REPO / "bench" / ".compat"
 PYTHONS = {"3.11": "/root/.pyenv/versions/3.11.*", "3.12": "/root/.pyenv/versions/3.12.*",
            "3.13": "/root/.pyenv/versions/3.13.*"}
 EXIT_SAME, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
+
+
+class CompatError(Exception):
+    """A bad argument, or a suite that could not be set up: one line, exit 2."""
 # Worst last, as harness ranks a test's several results (docs/reports.md).
 RANK = ("passed", "xfailed", "skipped", "xpassed", "failed", "error")
 
@@ -40,7 +44,8 @@ RANK = ("passed", "xfailed", "skipped", "xpassed", "failed", "error")
 class Suite:
     """One suite of the corpus: what to install, where to run, and the two commands' arguments.
 
-    Arguments may hold `{site}` (the venv's site-packages) and `{src}` (the unpacked sdist); `unittest` is
+    Arguments may hold `{site}` (the venv's site-packages), `{src}` (the unpacked sdist) and, as a whole argument,
+    `{modules:REL}` (the test*.py modules under {site}/REL, by dotted name); `unittest` is
     what follows `python -m unittest -v`, `harness` what follows `python -m harness`.
     """
 
@@ -68,8 +73,9 @@ SUITES: tuple[Suite, ...] = (
           ("discover", "-s", "{site}/simplejson/tests", "-t", "{site}"), ("{site}/simplejson/tests",),
           note="wheel, tests inside the package; C speedups toggled by a module global"),
     Suite("zope.interface", "8.7", ("zope.interface==8.7",),
-          ("discover", "-s", "{site}/zope/interface", "-t", "{site}"), ("{site}/zope/interface",),
-          note="wheel, tests inside the package (zope/interface/tests, zope/interface/common/tests)"),
+          ("discover", "-s", "{site}/zope/interface", "-t", "{site}"), ("{modules:zope/interface}",),
+          note="wheel, tests inside the package; harness is given each test module by its dotted name, since a "
+               "directory target would take the namespace folder zope/ (no __init__.py) as its top level"),
     Suite("aioitertools", "0.13.0", ("aioitertools==0.13.0",), ("aioitertools.tests",), ("aioitertools.tests",),
           is_async=True, note="wheel, tests inside the package; IsolatedAsyncioTestCase-free async helpers"),
     Suite("slixmpp", "1.8.6", ("slixmpp==1.8.6", "aiohttp", "cryptography"),
@@ -82,10 +88,11 @@ SUITES: tuple[Suite, ...] = (
 
 # -- parsing plain unittest's -v output ---------------------------------------------------------------------
 # `test_x (pkg.mod.Class.test_x) ... ok`; 3.10 and doctests print `name (pkg.mod.Class)`; subtests add
-# ` (i=1)` or ` [msg]`, and print indented; a docstring's first line comes on a line of its own before ` ... `.
-_START = re.compile(r"^\s*(?P<name>\w+) \((?P<where>[\w.]+)\)(?P<sub>(?: \[.*?\])?(?: \(.*?\))?)(?P<rest>.*)$")
-_STATUS = {"ok": "passed", "FAIL": "failed", "ERROR": "error", "expected failure": "xfailed",
-           "unexpected success": "xpassed"}
+# ` (i=1)` or ` [msg]`, and print indented; a module that failed to import is `pkg.test_x (unittest.loader...)`;
+# a docstring's first line comes on a line of its own before ` ... `.
+_START = re.compile(r"^\s*(?P<name>\w[\w.]*) \((?P<where>[\w.]+)\)(?P<sub>(?: \[.*?\])?(?: \(.*?\))?)(?P<rest>.*)$")
+_STATUS = {"unexpected success": "xpassed", "expected failure": "xfailed", "ok": "passed", "FAIL": "failed",
+           "ERROR": "error"}
 _SUMMARY = re.compile(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): (?P<what>.+)$")
 _FIXTURES = {"setUpClass", "tearDownClass", "setUpModule", "tearDownModule"}
 # unittest's stand-ins for a module that failed to import / raised SkipTest at import: harness names the module.
@@ -104,12 +111,12 @@ def test_id(name: str, where: str) -> str:
 
 
 def status_of(text: str) -> str | None:
-    """The outcome a status word at the end of `text` means, if any."""
+    """The outcome a status word at the end of `text` means, if any (output the test wrote may come before)."""
     text = text.strip()
-    if re.match(r"^skipped\b", text) or re.search(r"\.\.\. skipped\b", text):
+    if re.search(r"skipped(?: (['\"]).*\1)?$", text):
         return "skipped"
     for word, outcome in _STATUS.items():
-        if text == word or text.endswith(" " + word):
+        if text.endswith(word):
             return outcome
     return None
 
@@ -122,15 +129,11 @@ def parse_unittest(output: str) -> dict[str, str]:
     """Outcome per test id from `python -m unittest -v` output (stderr and stdout merged)."""
     outcomes: dict[str, str] = {}
     pending: str | None = None
-    for line in output.splitlines():
-        if line.startswith(("=====", "-----")):
-            pending = None
-            summary = None
-        else:
-            summary = _SUMMARY.match(line)
-        if summary:
-            _record_summary(outcomes, summary["what"], summary[1])
-            continue
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if line == "=" * 70 and index + 1 < len(lines) and _SUMMARY.match(lines[index + 1]):
+            _read_summary(outcomes, lines[index:])
+            break
         start = _START.match(line)
         if start and (" ... " in start["rest"] or not start["rest"]):
             pending = test_id(start["name"], start["where"])
@@ -144,6 +147,14 @@ def parse_unittest(output: str) -> dict[str, str]:
             outcomes[pending] = worse(outcomes.get(pending), outcome)
             pending = None
     return outcomes
+
+
+def _read_summary(outcomes: dict[str, str], lines: list[str]) -> None:
+    """The closing `FAIL: name (where)` blocks, each after a line of `=`: authoritative for what they name."""
+    for before, line in zip(lines, lines[1:], strict=False):
+        summary = _SUMMARY.match(line) if before == "=" * 70 else None
+        if summary:
+            _record_summary(outcomes, summary["what"], summary[1])
 
 
 def _record_summary(outcomes: dict[str, str], what: str, word: str) -> None:
@@ -222,10 +233,15 @@ class Difference:
 
 def compare(plain: dict[str, str], harness: dict[str, str], messages: dict[str, str] | None = None,
             ) -> list[Difference]:
-    """Every test id whose outcome differs, including ids only one side has, sorted by id."""
+    """Every test id whose outcome differs, including ids only one side has, sorted by id.
+
+    A test harness planned but did not run, and unittest never printed, is the same: both leave out the tests
+    of a class or module whose fixture failed (the fixture's own error is compared).
+    """
     messages = messages or {}
     return [Difference(test, plain.get(test, "absent"), harness.get(test, "absent"), messages.get(test, ""))
-            for test in sorted(plain.keys() | harness.keys()) if plain.get(test) != harness.get(test)]
+            for test in sorted(plain.keys() | harness.keys())
+            if plain.get(test, "not run") != harness.get(test, "absent")]
 
 
 # -- running a command with a time limit ----------------------------------------------------------------------
@@ -301,8 +317,15 @@ class Cell:
 
 def run_unittest(python: str, args: Sequence[str], cwd: str | Path, env: dict[str, str], timeout: float,
                  ) -> tuple[Finished, dict[str, str]]:
-    finished = run([python, "-m", "unittest", "-v", *args], cwd, env, timeout)
+    finished = run([python, "-m", "unittest", *unittest_args(args)], cwd, env, timeout)
     return finished, parse_unittest(finished.output)
+
+
+def unittest_args(args: Sequence[str]) -> list[str]:
+    """`-v` goes after `discover`: unittest reads `discover` only as its first argument."""
+    if args and args[0] == "discover":
+        return ["discover", "-v", *args[1:]]
+    return ["-v", *args]
 
 
 def run_harness(python: str, args: Sequence[str], cwd: str | Path, env: dict[str, str], timeout: float,
@@ -349,7 +372,7 @@ def find_python(version: str) -> str:
     found = sorted(glob.glob(os.path.join(PYTHONS.get(version, f"/root/.pyenv/versions/{version}*"), "bin",
                                           "python3")))
     if not found:
-        raise SystemExit(f"compat: no Python {version!r} found (looked for {PYTHONS.get(version, version)}); "
+        raise CompatError(f"no Python {version!r} found (looked for {PYTHONS.get(version, version)}); "
                          f"give one of {', '.join(PYTHONS)} or a path to a python executable")
     return found[-1]
 
@@ -357,7 +380,8 @@ def find_python(version: str) -> str:
 def check(argv: Sequence[str], cwd: Path | None = None) -> None:
     done = subprocess.run(list(argv), cwd=cwd, env=clean_env(), capture_output=True, text=True)
     if done.returncode:
-        raise SystemExit(f"compat: {shlex.join(argv)} failed with exit {done.returncode}:\n{done.stderr[-3000:]}")
+        raise CompatError(f"{shlex.join(argv)} failed with exit {done.returncode}: "
+                         f"{(done.stderr.strip().splitlines() or ['no output'])[-1]}")
 
 
 def venv_for(python: str, version: str, suite: Suite) -> Path:
@@ -388,7 +412,7 @@ def sdist_for(venv: Path, spec: str) -> Path:
     archives = [p for p in downloads.glob("*.tar.gz")
                 if re.fullmatch(rf"{re.escape(project)}-{re.escape(version)}\.tar\.gz", p.name, re.IGNORECASE)]
     if not archives:
-        raise SystemExit(f"compat: pip downloaded no sdist for {spec!r} into {downloads}")
+        raise CompatError(f"pip downloaded no sdist for {spec!r} into {downloads}")
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archives[0]) as archive:
         archive.extractall(target, filter="data")
@@ -407,7 +431,18 @@ def site_packages(venv: Path) -> str:
 
 
 def fill(args: Sequence[str], **places: str) -> list[str]:
-    return [arg.format(**places) for arg in args]
+    """Placeholders filled in; `{modules:REL}` becomes the dotted names of the test*.py files under {site}/REL."""
+    filled: list[str] = []
+    for arg in args:
+        found = re.fullmatch(r"\{modules:(.+)\}", arg)
+        filled.extend(test_modules(places["site"], found[1]) if found else [arg.format(**places)])
+    return filled
+
+
+def test_modules(site: str, relative: str) -> list[str]:
+    root = Path(site)
+    files = sorted((root / relative).rglob("test*.py"))
+    return [".".join(f.relative_to(root).with_suffix("").parts) for f in files]
 
 
 # -- the whole run --------------------------------------------------------------------------------------------
@@ -426,17 +461,18 @@ def run_suite(suite: Suite, version: str, seeds: Sequence[int], jobs: Sequence[i
     places = {"site": site_packages(venv), "src": str(src or "")}
     venv_python = str(venv / "bin" / "python")
     return run_pair(suite.name, version, venv_python, cwd, fill(suite.unittest, **places),
-                    fill(suite.harness, **places), seeds, jobs, timeout, clean_env())
+                    fill(suite.harness, **places), seeds, jobs, timeout, clean_env(), CACHE / "logs")
 
 
-def run_pair(name: str, version: str, python: str, cwd: Path, unittest_args: Sequence[str],
+def run_pair(name: str, version: str, python: str, cwd: Path, plain_args: Sequence[str],
              harness_args: Sequence[str], seeds: Sequence[int], jobs: Sequence[int], timeout: float,
-             env: dict[str, str]) -> list[Cell]:
+             env: dict[str, str], logs: Path | None = None) -> list[Cell]:
     """unittest once, then harness for every seed and -j; each cell compared with unittest's outcomes."""
     stamp = {"commit": head_commit(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    shown = f"cd {shlex.quote(str(cwd))} && {shlex.quote(python)} -m unittest -v {shlex.join(unittest_args)}"
+    shown = f"cd {shlex.quote(str(cwd))} && {shlex.quote(python)} -m unittest {shlex.join(unittest_args(plain_args))}"
     print(f"\n== {name} on {version}: {shown}", flush=True)
-    finished, plain = run_unittest(python, unittest_args, cwd, env, timeout)
+    finished, plain = run_unittest(python, plain_args, cwd, env, timeout)
+    save_log(logs, name, version, "unittest", finished.output)
     cells = [unittest_cell(name, version, finished, plain, shown)]
     report_cell(cells[0], timeout)
     for seed in seeds:
@@ -445,11 +481,20 @@ def run_pair(name: str, version: str, python: str, cwd: Path, unittest_args: Seq
                      f"{shlex.join(harness_args)} --seed {seed} -j {j} --json report.json")
             print(f"-- {shown}", flush=True)
             finished, result = run_harness(python, harness_args, cwd, env, timeout, seed, j)
+            save_log(logs, name, version, f"harness-s{seed}-j{j}", finished.output)
             cells.append(harness_cell(name, version, seed, j, finished, result, plain, shown))
             report_cell(cells[-1], timeout)
     for cell in cells:
         cell.commit, cell.date = stamp["commit"], stamp["date"]
     return cells
+
+
+def save_log(folder: Path | None, name: str, version: str, runner: str, output: str) -> None:
+    """The run's whole output, for triage: bench/.compat/logs/3.11-NAME-RUNNER.log."""
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{version}-{name}-{runner}.log").write_text(output)
 
 
 def report_cell(cell: Cell, timeout: float) -> None:
@@ -547,7 +592,7 @@ def select_suites(names: Sequence[str] | None) -> list[Suite]:
     known = {s.name: s for s in SUITES}
     unknown = [n for n in names or () if n not in known]
     if unknown:
-        raise SystemExit(f"compat: unknown suite {unknown[0]!r}; choose from: {', '.join(known)}")
+        raise CompatError(f"unknown suite {unknown[0]!r}; choose from: {', '.join(known)}")
     return [known[n] for n in names] if names else list(SUITES)
 
 
@@ -557,7 +602,7 @@ def list_corpus() -> str:
         kind = "async" if s.is_async else "sync"
         lines.append(f"{s.name} {s.version} ({kind}): pip install {' '.join(s.requirements) or '(nothing)'}"
                      + (f"; tests from the sdist {s.sdist}" if s.sdist else "")
-                     + f"\n    python -m unittest -v {shlex.join(s.unittest)}"
+                     + f"\n    python -m unittest {shlex.join(unittest_args(s.unittest))}"
                      + f"\n    python -m harness {shlex.join(s.harness)} --seed S -j J --json F"
                      + f"\n    {s.note}")
     return "\n".join(lines)
@@ -565,6 +610,14 @@ def list_corpus() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return run_main(args)
+    except CompatError as error:
+        print(f"compat: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def run_main(args: argparse.Namespace) -> int:
     if args.list:
         print(list_corpus())
         return EXIT_SAME
