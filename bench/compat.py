@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -180,6 +181,7 @@ class HarnessResult:
     messages: dict[str, str]
     findings: list[tuple[str, str, str]]  # (kind, message, test id)
     summary: str
+    sequences: list[list[str]]  # the order each worker ran its tests in (one sequence for a serial run)
 
 
 def parse_harness(report: dict) -> HarnessResult:
@@ -199,7 +201,8 @@ def parse_harness(report: dict) -> HarnessResult:
     summary = f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
     if report.get("interrupted"):
         summary += ", interrupted"
-    return HarnessResult(outcomes, messages, findings, summary)
+    sequences = report.get("workers") or [report["order"]]
+    return HarnessResult(outcomes, messages, findings, summary, sequences)
 
 
 def _findings(entry: dict) -> Iterable[tuple[str, str, str]]:
@@ -213,10 +216,15 @@ def _findings(entry: dict) -> Iterable[tuple[str, str, str]]:
 
 
 def group_findings(findings: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, int, str]]:
-    """(kind, message, count, first test id), most frequent first."""
+    """(kind, message, count, first test id), most frequent first.
+
+    Numbers in messages (descriptors, inodes, line numbers, task numbers) are shown as N, so that one kind of
+    finding is one row.
+    """
     counts: Counter[tuple[str, str]] = Counter()
     first: dict[tuple[str, str], str] = {}
     for kind, message, test in findings:
+        message = re.sub(r"\d+", "N", message)
         counts[kind, message] += 1
         first.setdefault((kind, message), test)
     return [(kind, message, n, first[kind, message]) for (kind, message), n in counts.most_common()]
@@ -229,6 +237,7 @@ class Difference:
     unittest: str  # an outcome, or "absent"
     harness: str  # an outcome, "not run" or "absent"
     message: str = ""
+    triage: str = ""  # filled by replaying harness's order under plain unittest
 
 
 def compare(plain: dict[str, str], harness: dict[str, str], messages: dict[str, str] | None = None,
@@ -242,6 +251,30 @@ def compare(plain: dict[str, str], harness: dict[str, str], messages: dict[str, 
     return [Difference(test, plain.get(test, "absent"), harness.get(test, "absent"), messages.get(test, ""))
             for test in sorted(plain.keys() | harness.keys())
             if plain.get(test, "not run") != harness.get(test, "absent")]
+
+
+def replay_sequences(differences: Sequence[Difference], sequences: Sequence[Sequence[str]]) -> list[list[str]]:
+    """For each worker sequence holding a differing test: its prefix up to the last such test.
+
+    Run under plain unittest in that order, they tell the suite's own order dependence from harness's doing.
+    """
+    differing = {d.test for d in differences}
+    prefixes = []
+    for sequence in sequences:
+        last = max((i for i, test in enumerate(sequence) if test in differing), default=None)
+        if last is not None:
+            prefixes.append(list(sequence[:last + 1]))
+    return prefixes
+
+
+def triage(difference: Difference, in_order: dict[str, str]) -> str:
+    """What the outcome under plain unittest, in harness's order, says about one difference."""
+    again = in_order.get(difference.test)
+    if again is None:
+        return "not replayed"
+    if again == difference.harness:
+        return f"the suite's own order dependence: plain unittest in harness's order gives {again} too"
+    return f"harness: plain unittest in harness's order gives {again}"
 
 
 # -- running a command with a time limit ----------------------------------------------------------------------
@@ -329,7 +362,8 @@ def unittest_args(args: Sequence[str]) -> list[str]:
 
 
 def run_harness(python: str, args: Sequence[str], cwd: str | Path, env: dict[str, str], timeout: float,
-                seed: int, jobs: int) -> tuple[Finished, HarnessResult | None]:
+                seed: int, jobs: int, keep: Path | None = None) -> tuple[Finished, HarnessResult | None]:
+    """`keep`: where to copy the JSON report, for triage."""
     with tempfile.TemporaryDirectory(prefix="compat-") as folder:
         report = os.path.join(folder, "report.json")
         argv = [python, "-m", "harness", *args, "-q", "--seed", str(seed), "-j", str(jobs), "--json", report,
@@ -337,6 +371,9 @@ def run_harness(python: str, args: Sequence[str], cwd: str | Path, env: dict[str
         finished = run(argv, cwd, env, timeout)
         if not os.path.exists(report):
             return finished, None
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(report, keep)
         with open(report, encoding="utf-8") as file:
             return finished, parse_harness(json.load(file))
 
@@ -348,16 +385,34 @@ def unittest_cell(suite: str, python: str, finished: Finished, outcomes: dict[st
 
 
 def harness_cell(suite: str, python: str, seed: int, jobs: int, finished: Finished, result: HarnessResult | None,
-                 plain: dict[str, str], command: str) -> Cell:
+                 plain: dict[str, str], command: str, in_order: dict[str, str] | None = None) -> Cell:
+    """`in_order`: outcomes of plain unittest replaying harness's order, to triage each difference with."""
     status = "hang" if finished.hung else "ran" if result else "no report"
     cell = Cell(suite, python, "harness", seed, jobs, status, finished.elapsed, 0,
                 result.summary if result else _tail(finished.output), command=command, exit_code=finished.code)
     if result:
         cell.tests = len(result.outcomes)
         cell.outcomes = result.outcomes
-        cell.differences = [asdict(d) for d in compare(plain, result.outcomes, result.messages)]
+        differences = compare(plain, result.outcomes, result.messages)
+        if in_order is not None:
+            differences = [replace(d, triage=triage(d, in_order)) for d in differences]
+        cell.differences = [asdict(d) for d in differences]
         cell.findings = [list(f) for f in group_findings(result.findings)]
     return cell
+
+
+def replay(python: str, result: HarnessResult, plain: dict[str, str], cwd: str | Path, env: dict[str, str],
+           timeout: float) -> dict[str, str] | None:
+    """Plain unittest's outcomes for the worker sequences that hold a difference, run in harness's order."""
+    prefixes = replay_sequences(compare(plain, result.outcomes), result.sequences)
+    if not prefixes:
+        return None
+    outcomes: dict[str, str] = {}
+    for prefix in prefixes:
+        names = [test for test in prefix if " (" not in test]
+        print(f"   replaying {len(names)} tests under plain unittest in harness's order", flush=True)
+        outcomes.update(run_unittest(python, names, cwd, env, timeout)[1])
+    return outcomes
 
 
 def _tail(output: str) -> str:
@@ -480,9 +535,11 @@ def run_pair(name: str, version: str, python: str, cwd: Path, plain_args: Sequen
             shown = (f"cd {shlex.quote(str(cwd))} && {shlex.quote(python)} -m harness "
                      f"{shlex.join(harness_args)} --seed {seed} -j {j} --json report.json")
             print(f"-- {shown}", flush=True)
-            finished, result = run_harness(python, harness_args, cwd, env, timeout, seed, j)
+            keep = logs / f"{version}-{name}-harness-s{seed}-j{j}.json" if logs else None
+            finished, result = run_harness(python, harness_args, cwd, env, timeout, seed, j, keep)
             save_log(logs, name, version, f"harness-s{seed}-j{j}", finished.output)
-            cells.append(harness_cell(name, version, seed, j, finished, result, plain, shown))
+            in_order = replay(python, result, plain, cwd, env, timeout) if result and not finished.hung else None
+            cells.append(harness_cell(name, version, seed, j, finished, result, plain, shown, in_order))
             report_cell(cells[-1], timeout)
     for cell in cells:
         cell.commit, cell.date = stamp["commit"], stamp["date"]
@@ -490,7 +547,7 @@ def run_pair(name: str, version: str, python: str, cwd: Path, plain_args: Sequen
 
 
 def save_log(folder: Path | None, name: str, version: str, runner: str, output: str) -> None:
-    """The run's whole output, for triage: bench/.compat/logs/3.11-NAME-RUNNER.log."""
+    """The run's whole output, for triage: bench/.compat/logs/3.11-NAME-RUNNER.log (and harness's .json beside)."""
     if folder is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -503,7 +560,8 @@ def report_cell(cell: Cell, timeout: float) -> None:
     print(f"   {cell.runner}: {cell.summary}; {cell.tests} test ids; {cell.elapsed:.1f} s", flush=True)
     for diff in cell.differences[:50]:
         print(f"   DIFF {diff['test']}: unittest {diff['unittest']}, harness {diff['harness']}"
-              + (f" ({diff['message'][:160]})" if diff["message"] else ""))
+              + (f" ({diff['message'][:160]})" if diff["message"] else "")
+              + (f"\n        triage: {diff['triage']}" if diff["triage"] else ""))
     if len(cell.differences) > 50:
         print(f"   ... and {len(cell.differences) - 50} more differences (bench/.compat/results.json)")
     for kind, message, count, first in cell.findings[:40]:
@@ -536,8 +594,10 @@ def cell_text(cell: dict | None) -> str:
     if cell["status"] != "ran":
         return f"**no report**: {cell['summary']}"
     diffs = len(cell["differences"])
+    own = sum(d["triage"].startswith("the suite's own") for d in cell["differences"])
     findings = sum(f[2] for f in cell["findings"])
-    verdict = "same" if not diffs else f"**{diffs} differ**"
+    verdict = "same" if not diffs else f"**{diffs} differ**" + (f" ({own} the suite's own order dependence)"
+                                                                   if own else "")
     return f"{verdict}, {findings} findings, {cell['elapsed']:.1f} s"
 
 

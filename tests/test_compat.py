@@ -143,7 +143,7 @@ def _entry(test: str, outcome: str, **extra: object) -> dict:
 
 
 class HarnessReportTests(unittest.TestCase):
-    def test_a_planned_test_with_no_entry_is_not_run_and_findings_are_grouped(self):
+    def test_a_planned_test_with_no_entry_is_not_run_and_findings_are_grouped_with_numbers_as_n(self):
         change = {"probe": "environ", "detail": "os.environ['X'] added ('1')", "restored": True}
         task = {"coro": "Cache._expire()", "created_at": "cache.py:3 in start"}
         report = _report(
@@ -157,8 +157,8 @@ class HarnessReportTests(unittest.TestCase):
         self.assertEqual(result.messages, {"m.C.test_b": "OSError: gone"})
         self.assertEqual(result.summary, "1 passed, 1 failed, 0 skipped")
         self.assertEqual(compat.group_findings(result.findings), [
-            ("environ", "os.environ['X'] added ('1')", 2, "m.C.test_a"),
-            ("residual task", "Cache._expire() created at cache.py:3 in start", 1, "m.C.test_a"),
+            ("environ", "os.environ['X'] added ('N')", 2, "m.C.test_a"),
+            ("residual task", "Cache._expire() created at cache.py:N in start", 1, "m.C.test_a"),
             ("unhandled error", "coroutine 'f' was never awaited", 1, "m.C.test_b"),
         ])
 
@@ -180,6 +180,33 @@ class ComparisonTests(unittest.TestCase):
         plain = {"setUpClass (m.C)": "error", "m.D.test_d": "passed"}
         harness = {"setUpClass (m.C)": "error", "m.C.test_a": "not run", "m.D.test_d": "not run"}
         self.assertEqual(compat.compare(plain, harness), [compat.Difference("m.D.test_d", "passed", "not run")])
+
+
+class ReplayTests(unittest.TestCase):
+    def test_each_worker_sequence_with_a_difference_is_replayed_up_to_its_last_differing_test(self):
+        differences = [compat.Difference("m.C.test_b", "passed", "failed"),
+                       compat.Difference("m.D.test_y", "passed", "error")]
+        sequences = [["m.C.test_a", "m.C.test_b", "m.C.test_c"], ["m.E.test_q"], ["m.D.test_x", "m.D.test_y"]]
+        self.assertEqual(compat.replay_sequences(differences, sequences),
+                         [["m.C.test_a", "m.C.test_b"], ["m.D.test_x", "m.D.test_y"]])
+
+    def test_a_difference_plain_unittest_repeats_in_that_order_is_the_suites_own(self):
+        difference = compat.Difference("m.C.test_b", "passed", "failed")
+        self.assertEqual(compat.triage(difference, {"m.C.test_b": "failed"}),
+                         "the suite's own order dependence: plain unittest in harness's order gives failed too")
+        self.assertEqual(compat.triage(difference, {"m.C.test_b": "passed"}),
+                         "harness: plain unittest in harness's order gives passed")
+        self.assertEqual(compat.triage(difference, {}), "not replayed")
+
+
+class PlaceholderTests(unittest.TestCase):
+    def test_modules_under_a_namespace_folder_are_given_by_dotted_name(self):
+        with tempfile.TemporaryDirectory() as site:
+            for path in ("ns/pkg/tests/test_a.py", "ns/pkg/tests/helpers.py", "ns/pkg/sub/tests/test_b.py"):
+                Path(site, path).parent.mkdir(parents=True, exist_ok=True)
+                Path(site, path).touch()
+            self.assertEqual(compat.fill(["{site}/x", "{modules:ns/pkg}"], site=site, src=""),
+                             [f"{site}/x", "ns.pkg.sub.tests.test_b", "ns.pkg.tests.test_a"])
 
 
 class TableTests(unittest.TestCase):
@@ -223,6 +250,19 @@ class RunTests(unittest.TestCase):
                          [("harness", 1, 1, "ran", []), ("harness", 1, 2, "ran", [])])
         never_runs = "test_outcomes.BrokenFixture.test_never_runs"
         self.assertEqual(harness[0].outcomes, {**SAMPLE_OUTCOMES, never_runs: "not run"})
+
+    def test_a_difference_plain_unittest_shares_in_harness_order_is_triaged_as_the_suites_own(self):
+        # Seed 8 runs test_b before test_a; plain unittest runs them alphabetically, where both pass.
+        cells = compat.run_pair("compat_order", "this", sys.executable, Path(SAMPLES, "compat_order"),
+                                ["discover", "-s", ".", "-t", "."], ["."], [8], [1], 120, environment())
+        plain, harness = cells
+        self.assertEqual(plain.outcomes, {"test_order.OrderTests.test_a_registers": "passed",
+                                          "test_order.OrderTests.test_b_needs_the_registration": "passed"})
+        self.assertEqual(harness.differences, [{
+            "test": "test_order.OrderTests.test_b_needs_the_registration", "unittest": "passed",
+            "harness": "failed", "message": "AssertionError: Lists differ: [] != ['a']",
+            "triage": "the suite's own order dependence: plain unittest in harness's order gives failed too",
+        }])
 
 
 if __name__ == "__main__":
