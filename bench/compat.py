@@ -73,7 +73,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("simplejson", "4.3.0", ("simplejson==4.3.0",),
           ("discover", "-s", "{site}/simplejson/tests", "-t", "{site}"), ("{site}/simplejson/tests",),
           note="wheel, tests inside the package; C speedups toggled by a module global"),
-    Suite("zope.interface", "8.7", ("zope.interface==8.7",),
+    Suite("zope.interface", "8.7", ("zope.interface[test]==8.7",),
           ("discover", "-s", "{site}/zope/interface", "-t", "{site}"), ("{modules:zope/interface}",),
           note="wheel, tests inside the package; harness is given each test module by its dotted name, since a "
                "directory target would take the namespace folder zope/ (no __init__.py) as its top level"),
@@ -267,14 +267,40 @@ def replay_sequences(differences: Sequence[Difference], sequences: Sequence[Sequ
     return prefixes
 
 
-def triage(difference: Difference, in_order: dict[str, str]) -> str:
-    """What the outcome under plain unittest, in harness's order, says about one difference."""
+def triage(difference: Difference, in_order: dict[str, str], messages: dict[str, str] | None = None) -> str:
+    """What plain unittest, in harness's order, says about one difference (`messages`: its exception lines)."""
     again = in_order.get(difference.test)
     if again is None:
         return "not replayed"
-    if again == difference.harness:
-        return f"the suite's own order dependence: plain unittest in harness's order gives {again} too"
-    return f"harness: plain unittest in harness's order gives {again}"
+    if again != difference.harness:
+        return f"harness: plain unittest in harness's order gives {again}"
+    message = (messages or {}).get(difference.test, "")
+    if message[:60] != difference.message[:60]:
+        return (f"unclear: plain unittest in harness's order gives {again} too, but with another message: "
+                f"{message[:160]}")
+    return f"the suite's own order dependence: plain unittest in harness's order gives {again} too"
+
+
+def unittest_messages(output: str) -> dict[str, str]:
+    """The exception line of each failure and error in unittest's closing summary, by test id."""
+    messages: dict[str, str] = {}
+    blocks = re.split(r"^={70}$", output, flags=re.MULTILINE)[1:]
+    for block in blocks:
+        lines = block.strip("\n").splitlines()
+        start = _START.match(_SUMMARY.match(lines[0])["what"]) if lines and _SUMMARY.match(lines[0]) else None
+        if start:
+            body = lines[2:]
+            ends = [i for i, line in enumerate(body) if line == "-" * 70 or re.match(r"Ran \d+ tests? in ", line)]
+            body = body[:ends[0]] if ends else body  # the last block ends before `Ran N tests`
+            messages[test_id(start["name"], start["where"])] = _exception_line(body)
+    return messages
+
+
+def _exception_line(lines: list[str]) -> str:
+    """The first line at column 0 after the last `Traceback` line: the exception that ended the test."""
+    tracebacks = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    after = lines[tracebacks[-1] + 1:] if tracebacks else lines
+    return next((line for line in after if line and not line[0].isspace()), "")
 
 
 # -- running a command with a time limit ----------------------------------------------------------------------
@@ -385,8 +411,9 @@ def unittest_cell(suite: str, python: str, finished: Finished, outcomes: dict[st
 
 
 def harness_cell(suite: str, python: str, seed: int, jobs: int, finished: Finished, result: HarnessResult | None,
-                 plain: dict[str, str], command: str, in_order: dict[str, str] | None = None) -> Cell:
-    """`in_order`: outcomes of plain unittest replaying harness's order, to triage each difference with."""
+                 plain: dict[str, str], command: str,
+                 in_order: tuple[dict[str, str], dict[str, str]] | None = None) -> Cell:
+    """`in_order`: outcomes and messages of plain unittest replaying harness's order, to triage differences."""
     status = "hang" if finished.hung else "ran" if result else "no report"
     cell = Cell(suite, python, "harness", seed, jobs, status, finished.elapsed, 0,
                 result.summary if result else _tail(finished.output), command=command, exit_code=finished.code)
@@ -395,24 +422,27 @@ def harness_cell(suite: str, python: str, seed: int, jobs: int, finished: Finish
         cell.outcomes = result.outcomes
         differences = compare(plain, result.outcomes, result.messages)
         if in_order is not None:
-            differences = [replace(d, triage=triage(d, in_order)) for d in differences]
+            differences = [replace(d, triage=triage(d, *in_order)) for d in differences]
         cell.differences = [asdict(d) for d in differences]
         cell.findings = [list(f) for f in group_findings(result.findings)]
     return cell
 
 
 def replay(python: str, result: HarnessResult, plain: dict[str, str], cwd: str | Path, env: dict[str, str],
-           timeout: float) -> dict[str, str] | None:
-    """Plain unittest's outcomes for the worker sequences that hold a difference, run in harness's order."""
+           timeout: float) -> tuple[dict[str, str], dict[str, str]] | None:
+    """Plain unittest's outcomes and messages for the worker sequences that hold a difference, in harness's order."""
     prefixes = replay_sequences(compare(plain, result.outcomes), result.sequences)
     if not prefixes:
         return None
     outcomes: dict[str, str] = {}
+    messages: dict[str, str] = {}
     for prefix in prefixes:
         names = [test for test in prefix if " (" not in test]
         print(f"   replaying {len(names)} tests under plain unittest in harness's order", flush=True)
-        outcomes.update(run_unittest(python, names, cwd, env, timeout)[1])
-    return outcomes
+        finished, found = run_unittest(python, names, cwd, env, timeout)
+        outcomes.update(found)
+        messages.update(unittest_messages(finished.output))
+    return outcomes, messages
 
 
 def _tail(output: str) -> str:

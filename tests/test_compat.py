@@ -198,6 +198,21 @@ class ReplayTests(unittest.TestCase):
                          "harness: plain unittest in harness's order gives passed")
         self.assertEqual(compat.triage(difference, {}), "not replayed")
 
+    def test_the_same_outcome_with_another_message_is_left_unclear(self):
+        difference = compat.Difference("m.C.test_b", "passed", "failed", "AssertionError: 'type' != 'module'")
+        self.assertEqual(
+            compat.triage(difference, {"m.C.test_b": "failed"}, {"m.C.test_b": "AssertionError: 1 != 2"}),
+            "unclear: plain unittest in harness's order gives failed too, but with another message: "
+            "AssertionError: 1 != 2")
+
+    def test_the_exception_line_of_each_failure_is_read_from_the_summary(self):
+        self.assertEqual(compat.unittest_messages(VERBOSE_312), {
+            "test_import_error": "ModuleNotFoundError: No module named 'no_such_module_for_compat'",
+            "setUpClass (test_outcomes.BrokenFixture)": "OSError: database is down",
+            "test_outcomes.Outcomes.test_subtests": "AssertionError: 2 not less than 2",
+            "test_outcomes.Outcomes.test_unexpected_success": "",
+        })
+
 
 class PlaceholderTests(unittest.TestCase):
     def test_modules_under_a_namespace_folder_are_given_by_dotted_name(self):
