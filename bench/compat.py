@@ -454,11 +454,11 @@ def _tail(output: str) -> str:
 def find_python(version: str) -> str:
     if os.sep in version:
         return version
-    found = sorted(glob.glob(os.path.join(PYTHONS.get(version, f"/root/.pyenv/versions/{version}*"), "bin",
-                                          "python3")))
+    pattern = os.path.join(PYTHONS.get(version, f"/root/.pyenv/versions/{version}*"), "bin", "python3")
+    found = sorted(glob.glob(pattern))
     if not found:
-        raise CompatError(f"no Python {version!r} found (looked for {PYTHONS.get(version, version)}); "
-                         f"give one of {', '.join(PYTHONS)} or a path to a python executable")
+        raise CompatError(f"no Python {version!r} found (looked for {pattern}); give one of {', '.join(PYTHONS)} "
+                          "or a path to a python executable")
     return found[-1]
 
 
@@ -713,19 +713,29 @@ def run_main(args: argparse.Namespace) -> int:
         return EXIT_SAME
     suites = select_suites(args.suite)
     versions = args.python or list(PYTHONS)
+    for version in versions:
+        find_python(version)  # every Python is checked before anything runs
     cells: list[Cell] = []
-    if not args.table_only:
-        for version in versions:
-            for suite in suites:
+    not_set_up: list[str] = []
+    for version in [] if args.table_only else versions:
+        for suite in suites:
+            try:
                 found = run_suite(suite, version, args.seeds, args.jobs, args.timeout)
-                store_results(args.results, found)
-                cells.extend(found)
+            except CompatError as error:  # the other suites still run
+                print(f"compat: error: {suite.name} on {version} could not be set up: {error}", file=sys.stderr)
+                not_set_up.append(f"{suite.name} on {version}")
+                continue
+            store_results(args.results, found)
+            cells.extend(found)
     results = load_results(args.results)
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(markdown_table(results, [1, 2, 3], [1, 2]))
     print(f"\ncompat: table of every stored result written to {args.markdown}")
     bad = [c for c in cells if c.status != "ran" or c.differences]
     print(f"compat: {len(cells)} runs, {len(bad)} with a difference, a hang or no report")
+    if not_set_up:
+        print(f"compat: not set up, so not run: {', '.join(not_set_up)}")
+        return EXIT_USAGE
     return EXIT_DIFFERENT if bad else EXIT_SAME
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -239,6 +240,30 @@ class TableTests(unittest.TestCase):
     def test_a_bad_list_of_seeds_is_one_line(self):
         with self.assertRaisesRegex(Exception, r"^'1,x' is not a comma-separated list of integers \(e\.g\. 1,2,3\)$"):
             compat.int_list("1,x")
+
+
+class BadInputTests(unittest.TestCase):
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, os.path.join(REPO, "bench", "compat.py"), *args],
+                              capture_output=True, text=True, timeout=60)
+
+    def test_an_unknown_suite_or_python_is_one_line_and_exit_2_before_anything_runs(self):
+        for args, pattern in [
+            (("--suite", "nope"),
+             r"^compat: error: unknown suite 'nope'; choose from: test\.test_asyncio, .*, markdown\n$"),
+            (("--python", sys.executable, "--python", "2.1", "--suite", "simplejson"),
+             r"^compat: error: no Python '2\.1' found \(looked for /root/\.pyenv/versions/2\.1\*/bin/python3\); "
+             r"give one of 3\.11, 3\.12, 3\.13 or a path to a python executable\n$"),
+        ]:
+            with self.subTest(args=args):
+                done = self._run(*args)
+                self.assertEqual((done.returncode, done.stdout), (2, ""))
+                self.assertRegex(done.stderr, pattern)
+
+    def test_a_bad_seed_list_is_argparses_usage_error(self):
+        done = self._run("--seeds", "1,x")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("argument --seeds: '1,x' is not a comma-separated list of integers (e.g. 1,2,3)", done.stderr)
 
 
 class RunTests(unittest.TestCase):
