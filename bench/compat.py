@@ -36,6 +36,8 @@ EXIT_SAME, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
 
 class CompatError(Exception):
     """A bad argument, or a suite that could not be set up: one line, exit 2."""
+
+
 # Worst last, as harness ranks a test's several results (docs/reports.md).
 RANK = ("passed", "xfailed", "skipped", "xpassed", "failed", "error")
 
@@ -78,7 +80,8 @@ SUITES: tuple[Suite, ...] = (
           note="wheel, tests inside the package; harness is given each test module by its dotted name, since a "
                "directory target would take the namespace folder zope/ (no __init__.py) as its top level"),
     Suite("aioitertools", "0.13.0", ("aioitertools==0.13.0",), ("aioitertools.tests",), ("aioitertools.tests",),
-          is_async=True, note="wheel, tests inside the package; IsolatedAsyncioTestCase-free async helpers"),
+          is_async=True, note="wheel, tests inside the package; plain TestCase, each async test on a new loop "
+                             "of its own (an async_test decorator)"),
     Suite("slixmpp", "1.8.6", ("slixmpp==1.8.6", "aiohttp", "cryptography"),
           ("discover", "-s", "tests", "-t", "."), ("tests",), sdist="slixmpp==1.8.6", is_async=True,
           note="sdist's tests/ (1.17 ships none); one loop per process via slixmpp.test.SlixTest"),
