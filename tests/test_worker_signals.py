@@ -1,0 +1,96 @@
+"""What a worker looks like to its tests as far as signals go, and what a test's signals, timers and children may
+not do to the run: SIGINT as under plain unittest, timers put back with their handlers, no process left behind."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from tests.support import SAMPLES, TIMEOUT, environment, start
+
+SIGINT = "test_sigint."
+TIMERS = "test_timers."
+ALARM = "timer left armed (signal.alarm or setitimer(ITIMER_REAL)): SIGALRM in 1 s"
+
+
+class SigintTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.run_ = start("signals", "--seed", "1", "--bucket", "none", "-j", "2", targets=("test_sigint",)).result()
+
+    def test_asyncio_runner_and_loop_signal_handlers_get_sigint_as_under_unittest(self):
+        done = subprocess.run([sys.executable, "-m", "unittest", "test_sigint.ASigintTests"],
+                              cwd=os.path.join(SAMPLES, "signals"), env=environment(), capture_output=True, text=True,
+                              timeout=TIMEOUT)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        for name in ("test_sigint_has_pythons_default_handler", "test_loop_signal_handler_gets_sigint",
+                     "test_asyncio_runner_turns_sigint_into_keyboard_interrupt"):
+            self.assertEqual(self.run_.test(f"ASigintTests.{name}")["outcome"], "passed", self.run_.describe())
+
+    def test_a_test_that_interrupts_itself_is_its_error_and_the_run_goes_on(self):
+        self.assertEqual(self.run_.code, 1, self.run_.describe())
+        self.assertFalse(self.run_.report["interrupted"])
+        entry = self.run_.test("BInterruptsItselfTests.test_sends_itself_sigint")
+        self.assertEqual(entry["outcome"], "error")
+        self.assertEqual(entry["message"], "KeyboardInterrupt raised by the test itself (not a Ctrl-C; a SIGINT it "
+                                           "sent its own process?): the run goes on, in a fresh worker")
+        self.assertEqual(self.run_.test("CAfterTests.test_runs_after_it")["outcome"], "passed")
+        self.assertEqual(self.run_.lines()[-1], "4 passed, 1 failed, 0 skipped")
+
+    def test_no_finding_names_harnesss_own_handlers(self):
+        for test_id, entry in self.run_.tests.items():
+            self.assertEqual(entry["state_changes"], [], test_id)
+        self.assertNotIn("harness's", self.run_.stdout)
+
+
+class TimerTests(unittest.TestCase):
+    def test_an_alarm_left_armed_is_reported_and_disarmed_with_its_handler_put_back(self):
+        run = start("signals", "--seed", "1", "--bucket", "none", targets=("test_timers",)).result()
+        self.assertEqual(run.code, 0, run.describe())
+        self.assertEqual(set(run.outcomes.values()), {"passed"})
+        changes = run.test("AIgnoredAlarmTests.test_arms_an_alarm_with_sigalrm_ignored")["state_changes"]
+        self.assertEqual([(change["detail"], change["restored"]) for change in changes], [
+            ("signal handler for SIGALRM set to SIG_IGN (was SIG_DFL)", True), (ALARM, True)])
+        self.assertEqual([change["detail"] for change in run.test("BBareAlarmTests.test_arms_an_alarm")
+                          ["state_changes"]], [ALARM])
+
+    def test_a_worker_killed_by_a_timer_says_what_the_signal_means_and_which_test_armed_it(self):
+        run = start("signals", "--seed", "1", "--bucket", "none", "--no-restore",
+                    targets=(TIMERS + "BBareAlarmTests", TIMERS + "CInnocentTests")).result()
+        self.assertEqual(run.code, 1, run.describe())
+        self.assertEqual(run.test("CInnocentTests.test_sleeps_past_the_alarm")["message"], (
+            "crashed: was killed by signal SIGALRM (an alarm timer fired with no handler: signal.alarm or "
+            f"setitimer(ITIMER_REAL)); {TIMERS}BBareAlarmTests.test_arms_an_alarm ran earlier in this worker and "
+            f"armed its timer ({ALARM})"))
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie nobody reaped has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as file:
+            return file.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@unittest.skipUnless(sys.platform.startswith("linux"), "reads /proc")
+class ChildrenTests(unittest.TestCase):
+    def test_processes_a_test_left_do_not_outlive_its_killed_worker(self):
+        with tempfile.TemporaryDirectory(prefix="harness-children-") as folder:
+            pids_file = os.path.join(folder, "pids")
+            run = start("signals", "--seed", "1", "--bucket", "none", targets=("test_children",),
+                        env={"HARNESS_SAMPLE_PIDS": pids_file}).result()
+            with open(pids_file, encoding="ascii") as file:
+                pids = [int(line) for line in file]
+        self.assertEqual(run.outcomes, {
+            "test_children.ALeavesChildrenTests.test_leaves_a_sleep": "passed",
+            "test_children.ALeavesChildrenTests.test_leaves_a_grandchild": "passed",
+            "test_children.BKillsItsWorkerTests.test_worker_is_killed": "error"}, run.describe())
+        self.assertEqual(len(pids), 2)
+        deadline = time.monotonic() + 5  # the run has ended: this only waits for the kernel to finish the kills
+        while any(map(_alive, pids)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual([pid for pid in pids if _alive(pid)], [])
