@@ -388,6 +388,7 @@ class Supervisor:
         self._relayed_stop = False
         self.streams = {"stdout": sys.stdout, "stderr": sys.stderr}  # where the workers' own output goes
         self.memory_limit = memory.limit_for(config.max_memory, len(self.lanes))
+        self.pid = _getpid()
         self._memory_read = 0.0
 
     # -- the loop ----------------------------------------------------------------------------------------
@@ -472,8 +473,8 @@ class Supervisor:
 
     def _handle(self, lane: _Lane, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        if lane.dropped:
-            return
+        if lane.dropped and kind != "output":  # what it printed before it was dropped is shown whole (print's "\n"
+            return  # comes as a message of its own)
         if kind == "plan":
             self._planned(lane, message[1])
         elif kind == "refused":
@@ -846,6 +847,7 @@ def supervise(config: Config, seed: int, reporter: Reporter, measure: Measuremen
     LoadFailed, or KeyboardInterrupt for Ctrl-C while loading."""
     started = _now()
     interrupted = False
+    _load_prctl()
     with tempfile.TemporaryDirectory(prefix="harness-workers-") as folder:
         # --worker K/N: one worker runs lane K; --collect-only: one worker loads the tests and reports what did not load
         count = 1 if config.worker is not None or config.collect_only else config.jobs
@@ -924,6 +926,7 @@ def _detach(supervisor: Supervisor, lane: _Lane) -> None:
     without the runner's descriptors, with faulthandler writing to the lane's dump file."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(supervisor.pid)
     supervisor.selector.close()
     signal.set_wakeup_fd(-1)
     for own in (supervisor.signals.wakeup, supervisor.signals._writer):
@@ -958,6 +961,30 @@ def _work(supervisor: Supervisor, lane: _Lane, assignment: Assignment, channel: 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the tests are over: a Ctrl-C now is the runner's to handle
     stopped = collected.interrupted or any(result.shouldStop for result in results)
     channel.send(("done", stopped, collected.interrupted))
+
+
+_prctl: Any = None  # Linux's prctl(2), through ctypes: loaded by the runner once, before it forks
+
+
+def _load_prctl() -> None:
+    global _prctl
+    if _prctl is None and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (ImportError, OSError, AttributeError):
+            _prctl = False
+
+
+def _die_with(runner: int) -> None:
+    """Linux: this worker gets SIGKILL when the runner ends, however it ends (SIGKILL too): in a process group of
+    its own, it would not hear the terminal's Ctrl-C or hang-up. Elsewhere, a worker whose runner is gone ends when
+    it next writes to its pipe."""
+    if _prctl:
+        _prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != runner:  # the runner ended before the line above
+        _exit(70)
 
 
 def _own_group(pid: int) -> None:

@@ -2,6 +2,7 @@
 not do to the run: SIGINT as under plain unittest, timers put back with their handlers, no process left behind."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -44,6 +45,31 @@ class SigintTests(unittest.TestCase):
         for test_id, entry in self.run_.tests.items():
             self.assertEqual(entry["state_changes"], [], test_id)
         self.assertNotIn("harness's", self.run_.stdout)
+
+
+def _has_cpython_tests() -> bool:
+    try:
+        import test.test_asyncio.test_runners  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@unittest.skipUnless(_has_cpython_tests(), "this Python has no test package (test.test_asyncio)")
+class CPythonRunnerTests(unittest.TestCase):
+    def test_cpythons_own_asyncio_runner_tests_pass_as_under_unittest(self):
+        with tempfile.TemporaryDirectory(prefix="harness-cpython-") as folder:
+            report = os.path.join(folder, "report.json")
+            done = subprocess.run(
+                [sys.executable, "-m", "harness", "--seed", "1", "--json", report, "test.test_asyncio.test_runners"],
+                cwd=folder, env=environment(), capture_output=True, text=True, timeout=TIMEOUT)
+            with open(report, encoding="utf-8") as file:
+                entries = json.load(file)["tests"]
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("test.test_asyncio.test_runners.RunnerTests.test_interrupt_cancelled_task",
+                      {entry["id"] for entry in entries})
+        self.assertEqual([entry["id"] for entry in entries if entry["outcome"] != "passed"], [])
+        self.assertEqual([entry["state_changes"] for entry in entries if entry["state_changes"]], [])
 
 
 class TimerTests(unittest.TestCase):
