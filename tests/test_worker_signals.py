@@ -120,3 +120,23 @@ class ChildrenTests(unittest.TestCase):
         while any(map(_alive, pids)) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertEqual([pid for pid in pids if _alive(pid)], [])
+
+    def test_a_worker_does_not_outlive_its_runner_killed_by_sigkill(self):
+        with tempfile.TemporaryDirectory(prefix="harness-orphan-") as folder:
+            pids_file = os.path.join(folder, "pids")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "harness", "--seed", "1", "test_runner_killed"],
+                cwd=os.path.join(SAMPLES, "signals"), env=environment({"HARNESS_SAMPLE_PIDS": pids_file}),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + TIMEOUT
+            while not os.path.exists(pids_file) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.1)
+            process.kill()
+            process.wait()
+            with open(pids_file, encoding="ascii") as file:
+                worker = int(file.read())
+        deadline = time.monotonic() + 5
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(_alive(worker), "the worker outlived its runner")
