@@ -216,8 +216,29 @@ class Channel(Reporter):
         self.pid = _getpid()
         self.muted = muted  # what the worker prints is dropped (until its plan is sent: see Assignment.announces)
         self.planned = False
+        self._partial: tuple[str, str] | None = None  # a stream's text that does not end a line yet
+
+    def output(self, name: str, text: str) -> None:
+        """Text written to the worker's sys.stdout or sys.stderr: sent by whole lines (print writes its text and its
+        newline apart), so that the runner never puts another worker's line between them."""
+        if self._partial is not None and self._partial[0] != name:
+            self.flush_output()
+        joined = self._partial[1] + text if self._partial is not None else text
+        self._partial = None
+        if joined.endswith("\n") or len(joined) > 8192:
+            self.send(("output", name, joined))
+        else:
+            self._partial = (name, joined)
+
+    def flush_output(self) -> None:
+        if self._partial is not None:
+            name, text = self._partial
+            self._partial = None
+            self.send(("output", name, text))
 
     def send(self, message: tuple[Any, ...]) -> None:
+        if self._partial is not None and message[0] != "output":
+            self.flush_output()
         if _getpid() != self.pid:  # a test forked, and its child ran on into harness instead of exiting
             _write(2, b"harness: a process forked by a test went on to run harness's own code; it stops here "
                       b"(end forked children with os._exit)\n")
@@ -1044,7 +1065,7 @@ class _ToRunner:
 
     def write(self, text: str) -> int:
         if not self._channel.muted:
-            self._channel.send(("output", self._name, str(text)))
+            self._channel.output(self._name, str(text))
         return len(text)
 
     def writelines(self, lines: Any) -> None:
@@ -1052,7 +1073,7 @@ class _ToRunner:
             self.write(line)
 
     def flush(self) -> None:
-        pass
+        self._channel.flush_output()
 
     def __getattr__(self, name: str) -> Any:  # fileno, encoding, isatty: the real stream's
         return getattr(self._stream, name)
