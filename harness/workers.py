@@ -641,8 +641,8 @@ class Supervisor:
         lane.pid, lane.fd = 0, -1
         if (lane.finished and status == 0) or lane.dropped:
             return
-        if lane.restart and not self.stopping:
-            self._start(lane)
+        if lane.restart and lane.progressed and not self.stopping:  # (not progressed: a fixture raised it, and
+            self._start(lane)  # would again in a fresh worker: reported below, its class skipped)
             return
         if not lane.planned:
             self._died_loading(lane, status)
@@ -716,6 +716,8 @@ class Supervisor:
 
     def _between_tests_report(self, lane: _Lane, status: int) -> TestReport:
         how = _between(lane, status, _culprit(self.reports, lane, status))
+        if lane.restart:
+            how = "stopped: KeyboardInterrupt raised outside a test, not a Ctrl-C,"
         if not lane.progressed and lane.next < len(lane.ids):
             test = self.tests[lane.ids[lane.next]]
             name = f"{test.module}.{test.cls}"

@@ -41,6 +41,15 @@ class SigintTests(unittest.TestCase):
         self.assertEqual(self.run_.test("CAfterTests.test_runs_after_it")["outcome"], "passed")
         self.assertEqual(self.run_.lines()[-1], "4 passed, 1 failed, 0 skipped")
 
+    def test_a_fixture_that_raises_keyboard_interrupt_skips_its_class_and_the_run_goes_on(self):
+        run = start("signals", "--seed", "1", "--bucket", "none", targets=("test_sigint_fixture",)).result()
+        self.assertEqual(run.code, 1, run.describe())
+        self.assertEqual(run.outcomes, {"worker 1": "error", "test_sigint_fixture.BAfterTests.test_runs": "passed"})
+        self.assertEqual(run.tests["worker 1"]["message"], (
+            "worker 1 stopped: KeyboardInterrupt raised outside a test, not a Ctrl-C, before test_sigint_fixture."
+            "AInterruptingFixtureTests.test_never_runs started (in setUpModule or setUpClass?); 1 test of "
+            "test_sigint_fixture.AInterruptingFixtureTests did not run"))
+
     def test_no_finding_names_harnesss_own_handlers(self):
         for test_id, entry in self.run_.tests.items():
             self.assertEqual(entry["state_changes"], [], test_id)
