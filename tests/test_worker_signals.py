@@ -92,6 +92,15 @@ class TimerTests(unittest.TestCase):
         self.assertEqual([change["detail"] for change in run.test("BBareAlarmTests.test_arms_an_alarm")
                           ["state_changes"]], [ALARM])
 
+    def test_an_alarm_armed_before_the_test_and_set_again_is_left_as_the_test_left_it(self):
+        run = start("signals", "--seed", "1", "--bucket", "none", targets=("test_timers",)).result()
+        changes = run.test("DRearmsAnArmedAlarmTests.test_sets_the_alarm_again")["state_changes"]
+        self.assertEqual(len(changes), 2, run.describe())
+        self.assertTrue(changes[0]["detail"].startswith("signal handler for SIGALRM set to SIG_IGN (was _quiet "))
+        self.assertRegex(changes[1]["detail"], r"^timer left armed \(signal\.alarm or setitimer\(ITIMER_REAL\)\): "
+                                               r"SIGALRM in 2\d\d s$")
+        self.assertEqual([change["restored"] for change in changes], [False, False])
+
     def test_a_worker_killed_by_a_timer_says_what_the_signal_means_and_which_test_armed_it(self):
         run = start("signals", "--seed", "1", "--bucket", "none", "--no-restore",
                     targets=(TIMERS + "BBareAlarmTests", TIMERS + "CInnocentTests")).result()

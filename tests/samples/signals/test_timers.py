@@ -19,3 +19,25 @@ class BBareAlarmTests(unittest.TestCase):
 class CInnocentTests(unittest.TestCase):
     def test_sleeps_past_the_alarm(self):
         time.sleep(1.5)
+
+
+def _quiet(signum, frame):
+    pass
+
+
+class DRearmsAnArmedAlarmTests(unittest.TestCase):
+    """The class arms a long alarm; its test sets it again: how long it had left cannot be put back exactly."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.handler = signal.signal(signal.SIGALRM, _quiet)
+        signal.setitimer(signal.ITIMER_REAL, 100)
+
+    @classmethod
+    def tearDownClass(cls):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, cls.handler)
+
+    def test_sets_the_alarm_again(self):
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        signal.alarm(200)
