@@ -14,7 +14,8 @@ from tests.support import SAMPLES, TIMEOUT, environment, start
 
 SIGINT = "test_sigint."
 TIMERS = "test_timers."
-ALARM = "timer left armed (signal.alarm or setitimer(ITIMER_REAL)): SIGALRM in 1 s"
+# An alarm(1) seen at the test's end: "in 1 s", or a little less on a loaded machine
+ALARM = r"timer left armed \(signal\.alarm or setitimer\(ITIMER_REAL\)\): SIGALRM in (1|0\.\d+) s"
 
 
 class SigintTests(unittest.TestCase):
@@ -87,10 +88,13 @@ class TimerTests(unittest.TestCase):
         self.assertEqual(run.code, 0, run.describe())
         self.assertEqual(set(run.outcomes.values()), {"passed"})
         changes = run.test("AIgnoredAlarmTests.test_arms_an_alarm_with_sigalrm_ignored")["state_changes"]
-        self.assertEqual([(change["detail"], change["restored"]) for change in changes], [
-            ("signal handler for SIGALRM set to SIG_IGN (was SIG_DFL)", True), (ALARM, True)])
-        self.assertEqual([change["detail"] for change in run.test("BBareAlarmTests.test_arms_an_alarm")
-                          ["state_changes"]], [ALARM])
+        self.assertEqual(len(changes), 2, run.describe())
+        self.assertEqual(changes[0]["detail"], "signal handler for SIGALRM set to SIG_IGN (was SIG_DFL)")
+        self.assertRegex(changes[1]["detail"], f"^{ALARM}$")
+        self.assertEqual([change["restored"] for change in changes], [True, True])
+        bare = run.test("BBareAlarmTests.test_arms_an_alarm")["state_changes"]
+        self.assertEqual(len(bare), 1, run.describe())
+        self.assertRegex(bare[0]["detail"], f"^{ALARM}$")
 
     def test_an_alarm_armed_before_the_test_and_set_again_is_left_as_the_test_left_it(self):
         run = start("signals", "--seed", "1", "--bucket", "none", targets=("test_timers",)).result()
@@ -105,10 +109,10 @@ class TimerTests(unittest.TestCase):
         run = start("signals", "--seed", "1", "--bucket", "none", "--no-restore",
                     targets=(TIMERS + "BBareAlarmTests", TIMERS + "CInnocentTests")).result()
         self.assertEqual(run.code, 1, run.describe())
-        self.assertEqual(run.test("CInnocentTests.test_sleeps_past_the_alarm")["message"], (
-            "crashed: was killed by signal SIGALRM (an alarm timer fired with no handler: signal.alarm or "
-            f"setitimer(ITIMER_REAL)); {TIMERS}BBareAlarmTests.test_arms_an_alarm ran earlier in this worker and "
-            f"armed its timer ({ALARM})"))
+        self.assertRegex(run.test("CInnocentTests.test_sleeps_past_the_alarm")["message"], (
+            r"^crashed: was killed by signal SIGALRM \(an alarm timer fired with no handler: signal\.alarm or "
+            rf"setitimer\(ITIMER_REAL\)\); {TIMERS}BBareAlarmTests\.test_arms_an_alarm ran earlier in this worker "
+            rf"and armed its timer \({ALARM}\)$"))
 
 
 def _alive(pid: int) -> bool:
