@@ -57,6 +57,7 @@ class _Held:
     resume: Callable[[], None]
     sigint: Any
     started: float
+    lender: int | None  # the process group that had the terminal's foreground (a worker borrows it from the runner)
 
 
 class Debugger:
@@ -91,8 +92,9 @@ class Debugger:
         sigint = None
         if threading.current_thread() is threading.main_thread():  # Ctrl-C cancels the debugger's command
             sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
+        lender = _borrow_terminal() if self.worker_jobs is not None else None
         self.host.reporter.debugger_started(test_id)
-        self.held = _Held(self.host.running(), test_id, resume, sigint, timeouts.now())
+        self.held = _Held(self.host.running(), test_id, resume, sigint, timeouts.now(), lender)
 
     def release(self) -> None:
         held, self.held = self.held, None
@@ -101,6 +103,8 @@ class Debugger:
         paused = timeouts.now() - held.started
         if held.sigint is not None:
             signal.signal(signal.SIGINT, held.sigint)
+        if held.lender is not None:
+            _foreground(held.lender)
         if sys.gettrace() is None:  # pdb stopped tracing (`c` with no breakpoint set): give coverage its tracer back
             sys.settrace(self.tracer_before)
         held.resume()
@@ -170,8 +174,8 @@ class Debugger:
         if not os.isatty(0):
             return (f"breakpoint() in {test_id}: there is no terminal to debug on (standard input is not one); remove "
                     "the call, or run in a terminal")
-        try:
-            foreground = os.tcgetpgrp(0) == os.getpgrp()
+        try:  # a worker has a process group of its own: it borrows the terminal from the runner's
+            foreground = os.tcgetpgrp(0) in (os.getpgrp(), _runner_group())
         except OSError:
             foreground = False
         if not foreground:
@@ -205,6 +209,38 @@ class _Pdb(pdb.Pdb):
     def set_quit(self) -> None:
         super().set_quit()
         self.owner.release()
+
+
+def _runner_group() -> int:
+    """The process group of the runner, this worker's parent (-1 when it cannot be told)."""
+    try:
+        return os.getpgid(os.getppid())
+    except OSError:
+        return -1
+
+
+def _borrow_terminal() -> int | None:
+    """Put this worker's process group in the terminal's foreground, so that pdb can read it and Ctrl-C comes here;
+    returns the group to give it back to (None when this group had it, or there is no terminal)."""
+    try:
+        lender = os.tcgetpgrp(0)
+    except OSError:
+        return None
+    if lender == os.getpgrp():
+        return None
+    return lender if _foreground(os.getpgrp()) else None
+
+
+def _foreground(group: int) -> bool:
+    """Make `group` the terminal's foreground process group; a background process may, while it blocks SIGTTOU."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})
+    try:
+        os.tcsetpgrp(0, group)
+        return True
+    except OSError:
+        return False
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _banner(test_id: str, shown: str, captured: capture.Captured | None) -> str:

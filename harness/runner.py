@@ -154,9 +154,10 @@ def _handed_over(tests: list[unittest.TestCase]) -> list[unittest.TestCase]:
 
 def work(config: Config, seed: int, measure: cover.Measurement, assignment: workers.Assignment,
          channel: workers.Channel, folder: str, collected: workers.Collected,
-         on_result: Callable[[unittest.TestResult], None], on_ctrl_c: Callable[[], None]) -> None:
+         on_result: Callable[[unittest.TestResult], None], requested: Callable[[], int]) -> None:
     """A worker's run: load and plan the whole run as the runner would, send it the plan, then run this worker's
-    tests (its lane, or what a worker that died left of it). Their reports go to `channel` and into `collected`."""
+    tests (its lane, or what a worker that died left of it). Their reports go to `channel` and into `collected`.
+    `requested` reads what the runner asks of this worker (harness.workers.STOP, INTERRUPT, TERMINATE; 0: nothing)."""
     chosen = _prepare(config, measure, warn=assignment.announces)
     run_plan, tests, lanes = plan_run(config, seed)
     plan = workers.Plan(run_plan, tuple(_planned(test, config) for test in tests), lanes)
@@ -168,8 +169,8 @@ def work(config: Config, seed: int, measure: cover.Measurement, assignment: work
     if chosen:
         backends.prime()
     with measure.measuring() as counting:  # its own data file, saved as its tests go
-        execute(config, seed, mine, Reporters([channel, counting]), chosen, folder, collected, on_result, on_ctrl_c,
-                lanes=len(plan.lanes))
+        execute(config, seed, mine, Reporters([channel, counting]), chosen, folder, collected, on_result,
+                lanes=len(plan.lanes), requested=requested)
 
 
 def _prepare(config: Config, measure: cover.Measurement, warn: bool) -> list[probes.Probe]:
@@ -238,14 +239,16 @@ def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unitte
 def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter: Reporter,
             chosen: list[probes.Probe], folder: str, collected: workers.Collected,
             on_result: Callable[[unittest.TestResult], None] | None = None,
-            on_ctrl_c: Callable[[], None] | None = None, lanes: int | None = None) -> None:
+            on_ctrl_c: Callable[[], None] | None = None, lanes: int | None = None,
+            requested: Callable[[], int] | None = None) -> None:
     """Run `tests` in this process, in this order; the reports go to `reporter` and into `collected`.
 
     Output is captured into files under `folder` (see harness.capture). `on_result` sees the result
     object before the first test (a worker uses it to stop the run on request); `on_ctrl_c` is called
     from the signal handler at the first Ctrl-C (a worker tells the runner it has it). `lanes`: how many worker
     processes run the tests, one of them this one (None: the tests run in the process the user started); a worker
-    may not have the terminal for the debugger.
+    may not have the terminal for the debugger. `requested` (a worker): what the runner asks of it; a worker
+    installs no signal handler of its own, so its tests see SIGINT and SIGTERM as a plain unittest run has them.
     """
     streams = capture.Capture(folder) if config.capture else None
     result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
@@ -253,6 +256,8 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     result.reports = collected.reports
     result.last_only = collected.last_only
     result.debugger = debugging.Debugger(result, config.pdb and not config.collect_only, lanes)
+    if requested is not None:
+        result.requested = requested
     if on_result is not None:
         on_result(result)
     case.set_default_teardown_timeout(config.teardown_timeout)
@@ -261,12 +266,13 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     suite = unittest.TestSuite(tests)  # which drops each test once it has run (TestSuite._removeTestAtIndex) ...
     tests.clear()  # ... when nothing else holds it: a worker's gc-tracked objects stay flat over a run
     try:
-        with stdlib, terminate_as_interrupt(), ctrl_c.watching(result, on_ctrl_c), result.debugger.installed():
+        terminating = terminate_as_interrupt() if requested is None else contextlib.nullcontext()
+        with stdlib, terminating, ctrl_c.watching(result, on_ctrl_c, requested), result.debugger.installed():
             suite.run(result)
         collected.interrupted = ctrl_c.count > 0  # the first Ctrl-C let the running test finish, then stopped
     except KeyboardInterrupt as exc:
         collected.interrupted = True
-        result.interrupted(_how(exc))
+        result.interrupted(_stopped(exc))
     finally:
         result.watch.close()
         result.peak.close()
@@ -314,6 +320,19 @@ class _Counted(list):  # type: ignore[type-arg]
 
 class _Result(unittest.TestResult):
     """Turns unittest's callbacks into one TestReport per test, handed to the reporter when it stops."""
+
+    # In a worker, what the runner asks (a byte it writes in memory shared with the worker): any request stops the
+    # run before the next test, as unittest's `stop()` does, without a signal handler in the worker.
+    requested: Callable[[], int] = staticmethod(lambda: 0)  # type: ignore[assignment]
+    _stop = False
+
+    @property
+    def shouldStop(self) -> bool:  # type: ignore[override]  # noqa: N802 (unittest's name)
+        return self._stop or self.requested() != 0
+
+    @shouldStop.setter
+    def shouldStop(self, value: bool) -> None:  # noqa: N802
+        self._stop = value
 
     def __init__(self, config: Config, seed: int, reporter: Reporter, watcher: watch.Watch,
                  streams: capture.Capture | None) -> None:
@@ -461,16 +480,15 @@ class _Result(unittest.TestResult):
         current.state_changes = self._restore_streams(current) + self.watch.after()
         stopping = sys.exc_info()[1]  # unittest calls stopTest in a `finally` as Ctrl-C or SIGTERM unwinds
         if isinstance(stopping, KeyboardInterrupt):
-            current.outcome, current.message = "error", f"{_how(stopping)} while this test ran"
+            current.outcome, current.message = "error", _stopped(stopping)
             current.state_changes = ()  # a test stopped midway leaves its loop open: not its fault
         self._emit(self._report(current))
 
-    def interrupted(self, how: str) -> None:
+    def interrupted(self, message: str) -> None:
         """Ctrl-C or SIGTERM: the running test, if any, is reported as interrupted."""
         if self.debugger is not None:  # a breakpoint() session ends with its test
             self.debugger.test_done()
         current, self.current = self.current, None
-        message = f"{how} while this test ran"
         if current is not None:
             self._restore_streams(current)
             self.watch.after()  # put back what it can; a test stopped midway is not blamed for its state
@@ -603,29 +621,54 @@ def _definition(test: unittest.TestCase) -> tuple[str, int]:
 _definitions: dict[Any, tuple[str, int]] = {}  # by test method: a method's place does not move during a run
 
 
-def _how(stopping: KeyboardInterrupt) -> str:
-    if isinstance(stopping, Terminated):
-        return "terminated (SIGTERM)"
-    if ctrl_c.count == 0:  # no Ctrl-C came: the test (or code it called) raised it
-        return "KeyboardInterrupt raised by the test itself, taken as Ctrl-C: the run stopped"
-    return "interrupted (KeyboardInterrupt)"
+def _stopped(stopping: KeyboardInterrupt) -> str:
+    """The message of a test that KeyboardInterrupt (or SIGTERM) left midway."""
+    if isinstance(stopping, Terminated) or ctrl_c.terminated:
+        return "terminated (SIGTERM) while this test ran"
+    if ctrl_c.count:
+        return "interrupted (KeyboardInterrupt) while this test ran"
+    if ctrl_c.relayed:  # a worker: no Ctrl-C came from the runner, so the test (or code it called) raised it
+        return ("KeyboardInterrupt raised by the test itself (not a Ctrl-C; a SIGINT it sent its own process?): "
+                "the run goes on, in a fresh worker")
+    return "KeyboardInterrupt raised by the test itself, taken as Ctrl-C: the run stopped while this test ran"
 
 
 class CtrlC:
     """Ctrl-C while tests run, as unittest's --catch has it: the first stops the run after the running test
-    (its tearDown and cleanups run, and its outcome stands), the second raises KeyboardInterrupt at once."""
+    (its tearDown and cleanups run, and its outcome stands), the second raises KeyboardInterrupt at once.
+
+    In a worker, Ctrl-C is the runner's (the worker has a process group of its own): no handler here, the tests
+    see SIGINT's default one. The runner's request is read instead (`relayed`), and for its second Ctrl-C it sends
+    SIGINT to the worker's group, which raises KeyboardInterrupt by Python's default handler."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self._count = 0
         self._result: unittest.TestResult | None = None
         self._on_first: Callable[[], None] | None = None
+        self.relayed: Callable[[], int] | None = None
+
+    @property
+    def count(self) -> int:
+        """The Ctrl-Cs that came (in a worker: 1 for a stop request or more, 0 for none)."""
+        if self.relayed is not None:
+            return int(self.relayed() in (workers.STOP, workers.INTERRUPT))
+        return self._count
+
+    @property
+    def terminated(self) -> bool:
+        return self.relayed is not None and self.relayed() == workers.TERMINATE
 
     @contextlib.contextmanager
-    def watching(self, result: unittest.TestResult, on_first: Callable[[], None] | None) -> Iterator[None]:
+    def watching(self, result: unittest.TestResult, on_first: Callable[[], None] | None,
+                 relayed: Callable[[], int] | None = None) -> Iterator[None]:
+        if relayed is not None:
+            self.relayed = relayed
+            yield
+            return
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        self.count, self._result, self._on_first = 0, result, on_first
+        self._count, self._result, self._on_first = 0, result, on_first
         previous = signal.signal(signal.SIGINT, self._handle)
         try:
             yield
@@ -634,8 +677,8 @@ class CtrlC:
             self._result = self._on_first = None
 
     def _handle(self, signum: int, frame: object) -> None:
-        self.count += 1
-        if self.count > 1 or self._result is None:
+        self._count += 1
+        if self._count > 1 or self._result is None:
             raise KeyboardInterrupt
         self._result.stop()
         if self._on_first is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.config import UsageError
 from harness.outcome import StateChange
-from harness.probes import BUILTIN, Probe
+from harness.probes import BUILTIN, NotRestored, Probe
 
 
 def builtin_names() -> tuple[str, ...]:
@@ -146,6 +146,8 @@ class Watch:
         if restored:
             try:
                 probe.restore(before, after)
+            except NotRestored:
+                return [StateChange(probe.name, line, False) for line in lines]
             except Exception as exc:
                 return [StateChange(probe.name, line, False) for line in lines] + [
                     _probe_failed(probe, "restore", exc)

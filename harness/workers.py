@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import faulthandler
 import gc
+import mmap
 import os
 import pickle
 import selectors
@@ -60,7 +61,13 @@ _GRACE = 2.0  # seconds past an async test's timeout before the runner kills it 
 _BATCH = 0.002
 _DUMP_WAIT = 1.0  # seconds to let faulthandler write the stacks of a hung worker
 _MEMORY_EVERY = 0.1  # seconds between two reads of the workers' memory, when a limit is set
-_STOP_SIGNAL = signal.SIGUSR2  # runner to worker: stop after the running test (-x saw a failure elsewhere)
+# What the runner asks of a worker: a byte in memory they share (a signal handler of the worker's would be seen by
+# the tests). The worker reads it before each test; for INTERRUPT and TERMINATE the runner also sends SIGINT to the
+# worker's process group, which Python's default handler turns into KeyboardInterrupt in the running test.
+STOP = 1  # stop after the running test (Ctrl-C once, or -x saw a failure elsewhere)
+INTERRUPT = 2  # stop at once (Ctrl-C twice)
+TERMINATE = 3  # stop at once (SIGTERM)
+_GROUP_GRACE = 0.5  # seconds a worker's leftover processes get between SIGTERM and SIGKILL
 _DUMP_SIGNAL = signal.SIGUSR1  # runner to worker: write every thread's stack to the dump file
 STOPPING = "harness: stopping after the running test (its teardown runs); press Ctrl-C again to stop at once"
 
@@ -209,8 +216,29 @@ class Channel(Reporter):
         self.pid = _getpid()
         self.muted = muted  # what the worker prints is dropped (until its plan is sent: see Assignment.announces)
         self.planned = False
+        self._partial: tuple[str, str] | None = None  # a stream's text that does not end a line yet
+
+    def output(self, name: str, text: str) -> None:
+        """Text written to the worker's sys.stdout or sys.stderr: sent by whole lines (print writes its text and its
+        newline apart), so that the runner never puts another worker's line between them."""
+        if self._partial is not None and self._partial[0] != name:
+            self.flush_output()
+        joined = self._partial[1] + text if self._partial is not None else text
+        self._partial = None
+        if joined.endswith("\n") or len(joined) > 8192:
+            self.send(("output", name, joined))
+        else:
+            self._partial = (name, joined)
+
+    def flush_output(self) -> None:
+        if self._partial is not None:
+            name, text = self._partial
+            self._partial = None
+            self.send(("output", name, text))
 
     def send(self, message: tuple[Any, ...]) -> None:
+        if self._partial is not None and message[0] != "output":
+            self.flush_output()
         if _getpid() != self.pid:  # a test forked, and its child ran on into harness instead of exiting
             _write(2, b"harness: a process forked by a test went on to run harness's own code; it stops here "
                       b"(end forked children with os._exit)\n")
@@ -288,6 +316,9 @@ class _Lane:
     dropped: bool = False  # the lane is given up: its worker planned other tests, or could not find its own
     resident: memory.Resident | None = None  # its worker's memory, read by the runner (when a limit is set)
     over_memory: str = ""  # why the runner stopped its worker: it passed the memory limit (the words of the report)
+    request: mmap.mmap = dataclasses.field(default_factory=lambda: mmap.mmap(-1, 1))  # shared with its workers
+    restart: bool = False  # a test raised KeyboardInterrupt itself: a fresh worker runs the rest of the lane
+    first_report: int = 0  # where the reports of its current worker begin in the run's (for a death's culprit)
 
     @property
     def dump_path(self) -> str:
@@ -379,6 +410,7 @@ class Supervisor:
         self._relayed_stop = False
         self.streams = {"stdout": sys.stdout, "stderr": sys.stderr}  # where the workers' own output goes
         self.memory_limit = memory.limit_for(config.max_memory, len(self.lanes))
+        self.pid = _getpid()
         self._memory_read = 0.0
 
     # -- the loop ----------------------------------------------------------------------------------------
@@ -402,6 +434,7 @@ class Supervisor:
                     time.sleep(_BATCH)
             for pid in self._exiting:
                 _reap(pid)
+                _end_group(pid)
             self._exiting.clear()
             if self.signals.wakeup >= 0:
                 self.selector.unregister(self.signals.wakeup)
@@ -429,18 +462,17 @@ class Supervisor:
         sys.stdout.flush()
         sys.stderr.flush()
         gc.freeze()  # what the runner holds is never collected in a worker, so its pages are never copied
-        # A stop request (SIGUSR2) may come before the worker has its handler: blocked across the fork, it
-        # waits in the worker until the handler is there (unblocked, it would kill it: the default action).
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {_STOP_SIGNAL})
         pid = os.fork()
         if pid == 0:  # the worker
+            _own_group(0)
             os.close(read_end)
-            _serve(self, lane, assignment, write_end, mask)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            _serve(self, lane, assignment, write_end)
+        _own_group(pid)  # in both processes: whichever comes first, the group exists before the runner signals it
         os.close(write_end)
         lane.pid, lane.fd, lane.buffer = pid, read_end, bytearray()
         lane.running, lane.kill_at, lane.finished, lane.progressed = None, None, False, False
         lane.planned, lane.paused, lane.over_memory = False, None, ""
+        lane.restart, lane.first_report = False, len(self.reports)
         if self.memory_limit is not None:
             lane.resident = memory.Resident(pid)
         # The run's plan is lane 1's: what loading printed then comes before the header, as in one process. The
@@ -463,8 +495,8 @@ class Supervisor:
 
     def _handle(self, lane: _Lane, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        if lane.dropped:
-            return
+        if lane.dropped and kind != "output":  # what it printed before it was dropped is shown whole (print's "\n"
+            return  # comes as a message of its own)
         if kind == "plan":
             self._planned(lane, message[1])
         elif kind == "refused":
@@ -478,10 +510,10 @@ class Supervisor:
         elif kind in ("debugging", "debugged"):
             self._debugging(lane, kind == "debugging", message[1])
         elif kind == "done":
+            if message[2] and not lane.request[0]:  # a test raised KeyboardInterrupt itself: that test's error
+                lane.restart = True
+                return
             lane.finished, lane.stopped_early = True, message[1]
-            if message[2] and not self.interrupted:  # a test raised KeyboardInterrupt itself: stop as on Ctrl-C
-                self.interrupted = self.stopping = True
-                self._signal_all(_STOP_SIGNAL)
 
     def _planned(self, lane: _Lane, plan: Plan) -> None:
         """A worker loaded and ordered the tests: the first plan is the run's (its header is printed now), the others
@@ -579,7 +611,7 @@ class Supervisor:
             limit = self.config.failure_limit
             if limit is not None and self.failures >= limit and not self.stopping:  # -x, --maxfail N, across workers
                 self.stopping = True
-                self._signal_all(_STOP_SIGNAL)
+                self._request_all(STOP)
 
     def _stamped(self, report: TestReport, lane: _Lane | None) -> TestReport:
         """`report` with its start (from the runner's one clock, so lanes line up) and its worker's number."""
@@ -602,8 +634,15 @@ class Supervisor:
             # The runner reports meanwhile and waits for it at the end.
             self._exiting.append(lane.pid)
             status = 0
+        else:
+            _end_group(lane.pid)
+        if lane.paused is not None:  # it died at a breakpoint(), holding the terminal
+            _take_terminal()
         lane.pid, lane.fd = 0, -1
         if (lane.finished and status == 0) or lane.dropped:
+            return
+        if lane.restart and lane.progressed and not self.stopping:  # (not progressed: a fixture raised it, and
+            self._start(lane)  # would again in a fresh worker: reported below, its class skipped)
             return
         if not lane.planned:
             self._died_loading(lane, status)
@@ -626,7 +665,7 @@ class Supervisor:
         It is not replaced: the next one would load the same module."""
         if self._stopped_by_signal(status) or self.unplanned is not None:
             return
-        how = _between(lane, status)
+        how = _between(lane, status, _culprit(self.reports, lane, status))
         if self.plan is None:
             stacks = _stacks(lane)
             self._end_unplanned(LoadFailed(
@@ -650,7 +689,7 @@ class Supervisor:
     # -- deaths, hangs and interrupts ------------------------------------------------------------------------
     def _crash_report(self, lane: _Lane, status: int) -> TestReport:
         test_id = lane.running or "?"
-        how = _status(status)
+        how = _status(status, culprit=_culprit(self.reports, lane, status))
         if lane.over_memory:
             how = f"{lane.over_memory} and was stopped"
         details = [f"the worker process running {test_id} {how}"]
@@ -676,15 +715,18 @@ class Supervisor:
         return position
 
     def _between_tests_report(self, lane: _Lane, status: int) -> TestReport:
+        how = _between(lane, status, _culprit(self.reports, lane, status))
+        if lane.restart:
+            how = "stopped: KeyboardInterrupt raised outside a test, not a Ctrl-C,"
         if not lane.progressed and lane.next < len(lane.ids):
             test = self.tests[lane.ids[lane.next]]
             name = f"{test.module}.{test.cls}"
             skipped = self._past_class(lane) - lane.next
-            message = (f"worker {lane.number} {_between(lane, status)} before {lane.ids[lane.next]} "
+            message = (f"worker {lane.number} {how} before {lane.ids[lane.next]} "
                        f"started (in setUpModule or setUpClass?); {skipped} test{'s' if skipped != 1 else ''} "
                        f"of {name} did not run")
         else:
-            message = f"worker {lane.number} {_between(lane, status)} after {lane.ids[lane.next - 1]}"
+            message = f"worker {lane.number} {how} after {lane.ids[lane.next - 1]}"
         return TestReport(
             id=f"worker {lane.number}", outcome="error", duration=0.0, message=message,
             longrepr=_with_details(message, _stacks_part(lane),
@@ -749,8 +791,9 @@ class Supervisor:
             self._read(lane)
 
     def _on_signals(self) -> None:
-        """Ctrl-C: the first lets the running tests finish (the workers got it too, from the terminal), the
-        second stops them at once. SIGTERM stops them at once. Reports are written either way."""
+        """Ctrl-C: the first lets the running tests finish, the second stops them at once. SIGTERM stops them at
+        once. Reports are written either way. The workers have process groups of their own, so a Ctrl-C at the
+        terminal reaches the runner alone, as `kill -INT` does: the runner relays each request."""
         signals, now = self.signals, _now()
         if signals.interrupts and any(lane.paused is not None for lane in self.lanes):
             signals.interrupts = 0  # Ctrl-C while a worker's debugger has the terminal: it cancels pdb's command
@@ -767,18 +810,18 @@ class Supervisor:
         if signals.terminated:
             if not self._relayed_term:
                 self._relayed_term = True
-                self._signal_all(signal.SIGTERM)
+                self._interrupt_all(TERMINATE)
             if now - signals.first_at > 2 * _GRACE:
                 self._kill_all("terminated (SIGTERM) while this test ran")
         elif signals.interrupts >= 2:
-            signals.second_at = signals.second_at or now
+            if not signals.second_at:
+                signals.second_at = now
+                self._interrupt_all(INTERRUPT)
             if now - signals.second_at > 0.5:  # the workers had their chance to report the test they stopped
                 self._kill_all("interrupted (KeyboardInterrupt) while this test ran")
         elif not self._relayed_stop:
-            # Ctrl-C reaches every process of the terminal's group, a SIGINT sent to the runner alone does not:
-            # ask every worker to stop after its test (a request, unlike a second SIGINT, that can come twice)
             self._relayed_stop = True
-            self._signal_all(_STOP_SIGNAL)
+            self._request_all(STOP)
 
     def _kill_all(self, message: str) -> None:
         for lane in self.lanes:
@@ -792,16 +835,23 @@ class Supervisor:
             lane.stopped_early = True
             self._drain(lane)
 
-    def _signal_all(self, signum: int) -> None:
+    def _request_all(self, request: int) -> None:
+        for lane in self.lanes:
+            lane.request[0] = max(lane.request[0], request)
+
+    def _interrupt_all(self, request: int) -> None:
+        """Stop the running tests at once: KeyboardInterrupt in each, by SIGINT to each worker's group."""
+        self._request_all(request)
         for lane in self.lanes:
             if lane.pid:
-                _signal(lane.pid, signum)
+                _signal_group(lane.pid, signal.SIGINT)
 
     def close(self) -> None:
         for lane in self.lanes:
             if lane.pid:
                 _kill(lane.pid)
                 self._close(lane)
+            lane.request.close()
         self.selector.close()
 
     def _close(self, lane: _Lane) -> None:
@@ -809,6 +859,7 @@ class Supervisor:
             self.selector.unregister(lane.fd)
         os.close(lane.fd)
         _reap(lane.pid)
+        _end_group(lane.pid)
         if lane.resident is not None:
             lane.resident.close()
         lane.pid, lane.fd, lane.held = 0, -1, False
@@ -820,6 +871,7 @@ def supervise(config: Config, seed: int, reporter: Reporter, measure: Measuremen
     LoadFailed, or KeyboardInterrupt for Ctrl-C while loading."""
     started = _now()
     interrupted = False
+    _load_prctl()
     with tempfile.TemporaryDirectory(prefix="harness-workers-") as folder:
         # --worker K/N: one worker runs lane K; --collect-only: one worker loads the tests and reports what did not load
         count = 1 if config.worker is not None or config.collect_only else config.jobs
@@ -864,15 +916,15 @@ def _folder(parent: str, number: int) -> str:
 
 
 # -- the worker's side ----------------------------------------------------------------------------------
-def _serve(supervisor: Supervisor, lane: _Lane, assignment: Assignment, fd: int, mask: set[signal.Signals]) -> None:
+def _serve(supervisor: Supervisor, lane: _Lane, assignment: Assignment, fd: int) -> None:
     """In the forked child: load and plan the tests, run this worker's, send every report, and leave without
     cleanup."""
     code = 0
     channel = Channel(fd, muted=not assignment.announces)
     try:
-        stop_early = _detach(supervisor, lane, mask)
+        _detach(supervisor, lane)
         sys.stdout, sys.stderr = _ToRunner(channel, "stdout", sys.stdout), _ToRunner(channel, "stderr", sys.stderr)
-        _work(supervisor, lane, assignment, channel, stop_early)
+        _work(supervisor, lane, assignment, channel)
     except BaseException:
         code = 3
         channel.muted = False
@@ -893,14 +945,12 @@ def _serve(supervisor: Supervisor, lane: _Lane, assignment: Assignment, fd: int,
         _exit(code)
 
 
-def _detach(supervisor: Supervisor, lane: _Lane, mask: set[signal.Signals]) -> list[int]:
-    """The worker's own signal handling, without the runner's descriptors, with faulthandler writing to the lane's
-    dump file. Returns where a stop request that comes before the tests run is noted."""
-    stop_early: list[int] = []
-    signal.signal(_STOP_SIGNAL, lambda signum, frame: stop_early.append(signum))
-    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+def _detach(supervisor: Supervisor, lane: _Lane) -> None:
+    """The worker's signals as a plain Python process has them (SIGINT: KeyboardInterrupt; SIGTERM: the default),
+    without the runner's descriptors, with faulthandler writing to the lane's dump file."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the run installs its own while the tests run
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(supervisor.pid)
     supervisor.selector.close()
     signal.set_wakeup_fd(-1)
     for own in (supervisor.signals.wakeup, supervisor.signals._writer):
@@ -911,26 +961,19 @@ def _detach(supervisor: Supervisor, lane: _Lane, mask: set[signal.Signals]) -> l
     dump = open(lane.dump_path, "ab", buffering=0)  # noqa: SIM115 (open until the process ends)
     faulthandler.enable(file=dump, all_threads=True)
     faulthandler.register(_DUMP_SIGNAL, file=dump, all_threads=True, chain=False)
-    return stop_early
 
 
-def _work(supervisor: Supervisor, lane: _Lane, assignment: Assignment, channel: Channel,
-          stop_early: list[int]) -> None:
+def _work(supervisor: Supervisor, lane: _Lane, assignment: Assignment, channel: Channel) -> None:
     """harness.runner loads, plans and runs; what ends the worker before its tests goes to the runner to report."""
     collected = Collected(last_only=True)
     results: list[unittest.TestResult] = []
-
-    def stoppable(result: unittest.TestResult) -> None:
-        results.append(result)
-        signal.signal(_STOP_SIGNAL, lambda signum, frame: result.stop())
-        if stop_early:
-            result.stop()
+    request = lane.request
 
     try:
         from harness import runner  # here, after the fork: the runner process never imports it
 
         runner.work(supervisor.config, supervisor.seed, supervisor.measure, assignment, channel, lane.folder,
-                    collected, stoppable, _nothing)
+                    collected, results.append, lambda: request[0])
     except (UsageError, NoTests, NotPlanned) as exc:
         channel.send(("refused", exc))
         return
@@ -944,6 +987,77 @@ def _work(supervisor: Supervisor, lane: _Lane, assignment: Assignment, channel: 
     channel.send(("done", stopped, collected.interrupted))
 
 
+_prctl: Any = None  # Linux's prctl(2), through ctypes: loaded by the runner once, before it forks
+
+
+def _load_prctl() -> None:
+    global _prctl
+    if _prctl is None and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (ImportError, OSError, AttributeError):
+            _prctl = False
+
+
+def _die_with(runner: int) -> None:
+    """Linux: this worker gets SIGKILL when the runner ends, however it ends (SIGKILL too): in a process group of
+    its own, it would not hear the terminal's Ctrl-C or hang-up. Elsewhere, a worker whose runner is gone ends when
+    it next writes to its pipe."""
+    if _prctl:
+        _prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != runner:  # the runner ended before the line above
+        _exit(70)
+
+
+def _own_group(pid: int) -> None:
+    """Put worker `pid` (0: this process) in a process group of its own: a Ctrl-C at the terminal reaches the runner
+    alone, and the processes a test leaves behind can be ended with the worker's group."""
+    try:
+        os.setpgid(pid, pid)
+    except OSError:  # it exited already, or the system has no process groups
+        pass
+
+
+def _end_group(pgid: int) -> None:
+    """End what is left of a worker's process group (the processes its tests started and left): SIGTERM, then
+    SIGKILL for those still there after a short grace, as multiprocessing ends daemonic children."""
+    if not _signal_group(pgid, signal.SIGTERM):
+        return
+    deadline = _now() + _GROUP_GRACE
+    while _now() < deadline:
+        time.sleep(0.01)
+        if not _signal_group(pgid, 0):
+            return
+    _signal_group(pgid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    """Signal every process of group `pgid`; False when there is none left."""
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _take_terminal() -> None:
+    """The runner's process group in the terminal's foreground again (a worker that died at a breakpoint() had it)."""
+    try:
+        terminal = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return
+    previous = signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may take it when it ignores this
+    try:
+        os.tcsetpgrp(terminal, os.getpgrp())
+    except OSError:
+        pass
+    finally:
+        signal.signal(signal.SIGTTOU, previous)
+        os.close(terminal)
+
+
 class _ToRunner:
     """The worker's own sys.stdout or sys.stderr (class fixtures print there, and tests under -s): the text goes
     to the runner, which prints it in order with the progress, so two processes never write into one line."""
@@ -953,7 +1067,7 @@ class _ToRunner:
 
     def write(self, text: str) -> int:
         if not self._channel.muted:
-            self._channel.send(("output", self._name, str(text)))
+            self._channel.output(self._name, str(text))
         return len(text)
 
     def writelines(self, lines: Any) -> None:
@@ -961,14 +1075,10 @@ class _ToRunner:
             self.write(line)
 
     def flush(self) -> None:
-        pass
+        self._channel.flush_output()
 
     def __getattr__(self, name: str) -> Any:  # fileno, encoding, isatty: the real stream's
         return getattr(self._stream, name)
-
-
-def _nothing() -> None:
-    """A worker's first Ctrl-C needs no word to the runner: the runner got it too, or relays its own."""
 
 
 # -- processes --------------------------------------------------------------------------------------------
@@ -1027,20 +1137,57 @@ def _ours(line: str) -> bool:
     return stripped.startswith('File "') and stripped[6:].startswith(_OURS)
 
 
-def _status(status: int, between: bool = False) -> str:
-    """A wait status in words."""
+def _status(status: int, between: bool = False, culprit: str = "") -> str:
+    """A wait status in words; `culprit`: an earlier test that changed the handler of the signal that killed it."""
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
         try:
             name = signal.Signals(signum).name
         except ValueError:
             name = str(signum)
-        hint = " (the out-of-memory killer, or someone's kill -9)" if signum == signal.SIGKILL else ""
-        return f"was killed by signal {name}{hint}"
+        meaning = _MEANINGS.get(name, "")
+        return f"was killed by signal {name}{f' ({meaning})' if meaning else ''}{culprit}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     if between:
         return f"exited with status {code}"
     return f"exited with status {code} in the middle of the test (os._exit, or a library that calls exit())"
+
+
+_MEANINGS = {  # what a signal that ended a worker most likely means
+    "SIGKILL": "the out-of-memory killer, or someone's kill -9",
+    "SIGALRM": "an alarm timer fired with no handler: signal.alarm or setitimer(ITIMER_REAL)",
+    "SIGVTALRM": "a virtual timer fired with no handler: setitimer(ITIMER_VIRTUAL)",
+    "SIGPROF": "a profiling timer fired with no handler: setitimer(ITIMER_PROF)",
+    "SIGSEGV": "a segmentation fault: a crash in C code",
+    "SIGBUS": "a bus error: a crash in C code, or a memory-mapped file that shrank",
+    "SIGILL": "an illegal instruction: a crash in C code",
+    "SIGFPE": "an arithmetic error in C code",
+    "SIGABRT": "abort(): C code gave up, a failed assertion for one",
+    "SIGTERM": "asked to terminate, by kill or a time limit outside harness",
+    "SIGPIPE": "a write to a pipe or socket whose reader had gone, with SIGPIPE at its default",
+    "SIGINT": "SIGINT with its handler set to SIG_DFL",
+    "SIGUSR1": "a user signal with no handler", "SIGUSR2": "a user signal with no handler",
+    "SIGHUP": "a hangup with no handler",
+}
+
+
+def _culprit(reports: Sequence[TestReport], lane: _Lane, status: int) -> str:
+    """The words naming the last test of the worker that set the handler of the signal that killed it, or armed its
+    timer (as the signals probe saw it), or empty."""
+    if not os.WIFSIGNALED(status):
+        return ""
+    try:
+        name = signal.Signals(os.WTERMSIG(status)).name
+    except ValueError:
+        return ""
+    for report in reversed(reports[lane.first_report:]):
+        if report.worker != lane.number:
+            continue
+        for change in report.findings.state_changes:
+            if change.probe == "signals" and (f" {name} " in change.detail or f" {name}:" in change.detail):
+                what = "armed its timer" if "timer" in change.detail else "set its handler"
+                return f"; {report.id} ran earlier in this worker and {what} ({change.detail})"
+    return ""
 
 
 def _stacks_part(lane: _Lane) -> str:
@@ -1055,9 +1202,9 @@ def _with_details(message: str, *details: str) -> str:
     return "\n".join([message, *found]) if found else ""
 
 
-def _between(lane: _Lane, status: int) -> str:
+def _between(lane: _Lane, status: int, culprit: str = "") -> str:
     """How a worker ended outside a test (loading, or in a fixture between two tests), in words."""
-    return f"{lane.over_memory} and was stopped" if lane.over_memory else _status(status, between=True)
+    return f"{lane.over_memory} and was stopped" if lane.over_memory else _status(status, between=True, culprit=culprit)
 
 
 def _same_class(test: PlannedTest, other: PlannedTest) -> bool:

@@ -42,7 +42,8 @@ class CrashTests(unittest.TestCase):
 
     def test_a_crash_names_how_the_process_ended(self):
         messages = {test_id: entry["message"] for test_id, entry in self.crashed.tests.items()}
-        self.assertEqual(messages[CRASH + "test_segfault"], "crashed: was killed by signal SIGSEGV")
+        self.assertEqual(messages[CRASH + "test_segfault"],
+                         "crashed: was killed by signal SIGSEGV (a segmentation fault: a crash in C code)")
         self.assertTrue(messages[CRASH + "test_killed"].startswith("crashed: was killed by signal SIGKILL"))
         self.assertTrue(messages[CRASH + "test_os_exit"].startswith("crashed: exited with status 3"))
         self.assertEqual(messages[CRASH + "test_sys_exit"], "SystemExit: 2")  # an error of the test, no crash
