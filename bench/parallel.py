@@ -76,11 +76,18 @@ def write_suite(folder: Path, tests: int, modules: int, rounds: int, skewed: boo
         )
 
 
-def lane_ends(report_path: Path) -> list[float]:
-    """Each worker's test time in a -j run's JSON report: the sum of its tests' durations."""
+def lane_ends(report_path: Path, durations_path: Path | None = None) -> list[float]:
+    """Each worker's test time in a -j run's JSON report: the sum of its tests' durations (in the report, or as
+    planned: in the report of `durations_path`)."""
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    duration = {entry["id"]: entry["duration"] for entry in report["tests"]}
+    timed = json.loads(durations_path.read_text(encoding="utf-8")) if durations_path else report
+    duration = {entry["id"]: entry["duration"] for entry in timed["tests"]}
     return [sum(duration.get(test_id, 0.0) for test_id in lane) for lane in report["workers"]]
+
+
+def spread(ends: list[float]) -> str:
+    """(longest - shortest) / longest."""
+    return f"{(max(ends) - min(ends)) / max(ends):.0%}" if ends and max(ends) else "0%"
 
 
 def run_once(folder: Path, args: Sequence[str], tests: int) -> float:
@@ -112,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             serial.append(run_once(folder, [], args.tests))
             parallel.append(run_once(folder, ["-j", str(args.jobs), *split, "--json", str(last)], args.tests))
         ends = lane_ends(last)
+        planned = lane_ends(last, durations) if args.durations else []
         for path in (durations, last):
             path.unlink(missing_ok=True)
     speedup = min(serial) / min(parallel)
@@ -122,9 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     verdict = "PASS" if speedup >= TARGET else "MISS"
     note = "" if cores >= args.jobs else f" (only {cores} CPUs for {args.jobs} workers)"
     print(f"speed-up    {speedup:7.2f}x   target >= {TARGET}  {verdict}{note}")
-    spread = (max(ends) - min(ends)) / max(ends) if ends and max(ends) else 0.0
     print(f"lanes       {' '.join(f'{end:.3f}' for end in ends)} s of tests in the last -j run, spread "
-          f"{spread:.0%}{' (split by durations)' if args.durations else ' (split by test count)'}")
+          f"{spread(ends)}{' (split by durations)' if args.durations else ' (split by test count)'}")
+    if planned:
+        print(f"planned     {' '.join(f'{end:.3f}' for end in planned)} s by the warm-up run's durations, spread "
+              f"{spread(planned)}")
     return EXIT_MISSED if args.check and speedup < TARGET else 0
 
 
