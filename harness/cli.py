@@ -167,9 +167,6 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
     if "shard" in found and "bisect" in found:
         raise UsageError("--shard and --bisect do not go together: bisect in the shard's order by giving the shard's "
                          "tests (its JSON report's order) as targets, with the same --seed")
-    if "durations_from" in found and not any(key in found for key in ("shard", "jobs", "worker")):
-        raise UsageError("--durations-from balances shards and workers; add --shard K/N or -j N, or leave "
-                         "--durations-from out")
     if found.get("last_failed") and found.get("failed_first"):
         raise UsageError("--lf and --ff do not go together: --lf runs only the tests that failed last time, --ff runs "
                          "them first and then the rest; choose one")
@@ -189,7 +186,11 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
 
 def make_config(argv: Sequence[str]) -> Config:
     """The project's settings with the command line applied on top."""
-    return dataclasses.replace(settings.read_files(), **given(argv))
+    config = dataclasses.replace(settings.read_files(), **given(argv))
+    if config.durations_from is not None and config.shard is None and config.worker is None and config.jobs <= 1:
+        raise UsageError("--durations-from balances shards and workers; add --shard K/N or -j N, or leave "
+                         "--durations-from out")
+    return config
 
 
 # How each option goes back to the command line, for the rounds of --until-failure: a value that starts
