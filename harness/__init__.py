@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from harness.backends import BACKENDS
     from harness.case import AsyncTestCase, TestCase, UnhandledErrors
     from harness.clocks import virtual_clock
-    from harness.outcome import Findings, ResidualTask, StateChange, Summary, TestReport
+    from harness.outcome import Findings, PendingCallback, ResidualTask, StateChange, Summary, TestReport
     from harness.probes import Probe
     from harness.residue import UnhandledError
     from harness.timeouts import timeout
@@ -24,6 +24,7 @@ __all__ = [
     "BACKENDS",
     "AsyncTestCase",
     "Findings",
+    "PendingCallback",
     "Probe",
     "ResidualTask",
     "StateChange",
@@ -45,6 +46,7 @@ _HOMES = {
     "UnhandledErrors": "harness.case",
     "virtual_clock": "harness.clocks",
     "Findings": "harness.outcome",
+    "PendingCallback": "harness.outcome",
     "ResidualTask": "harness.outcome",
     "StateChange": "harness.outcome",
     "Summary": "harness.outcome",

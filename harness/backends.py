@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import loops, timeouts
 from harness.clocks import Clock, ClockName, VirtualClockLoop, WallTimer
-from harness.outcome import ResidualTask
+from harness.outcome import PendingCallback, ResidualTask
 from harness.residue import (
+    CallbackSites,
     TaskSites,
     UnhandledError,
     add_plumbing,
@@ -75,6 +76,7 @@ class Teardown:
 
     residual_tasks: tuple[ResidualTask, ...]
     errors: tuple[UnhandledError, ...]
+    pending_callbacks: tuple[PendingCallback, ...] = ()
 
 
 def split_spec(spec: BackendSpec) -> tuple[str, Mapping[str, Any]]:
@@ -351,6 +353,9 @@ class AsyncioSession(Session):
         self.loop: asyncio.AbstractEventLoop = loop if loop is not None else self._new_loop()
         self.sites = TaskSites()
         self.loop.set_task_factory(self.sites.factory)
+        self.callbacks = CallbackSites()
+        if loop is None:  # a loop of its own (a class's loop shared by its tests is hooked once, by the class)
+            self.callbacks.hook(self.loop)
         # A closure over the list, not a bound method: the loop must not keep the session alive.
         errors, sites = self.errors, self.sites
         self.loop.set_exception_handler(lambda loop, context: errors.append(_loop_error(context, sites)))
@@ -517,15 +522,18 @@ class AsyncioSession(Session):
             residual = self._settle(pending, described)
             if self._driver is not None and not self._driver.done():
                 _ABANDONED.append(self._driver)
+            # 3. record and cancel the callbacks still scheduled (call_soon, call_later, call_at)
+            callbacks = self.callbacks.settle(loop)
         finally:
-            # 3. close the loop and reset the current loop, whatever happened above
+            # 4. close the loop and reset the current loop, whatever happened above
             self.sites.release()
+            self.callbacks.release(loop)
             self._policy.set_event_loop(None)
             if not loop.is_closed():
                 loop.close()
             self._driver = self._waiter = self._current = self._alone_task = None  # no cycles: tasks go with the test
             self._inflight = self._timer = self._grace_timer = None
-        return Teardown(residual, tuple(self.errors))
+        return Teardown(residual, tuple(self.errors), callbacks)
 
     async def _finish(self, pending: list[asyncio.Task[Any]], bound: float) -> None:
         for task in pending:

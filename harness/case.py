@@ -386,9 +386,10 @@ class AsyncTestCase(TestCase):
         gc.collect(1)
         errors = logged + self._harness_unawaited.seen
         self._harness_unawaited.seen.clear()
-        if teardown.residual_tasks or errors:
+        if teardown.residual_tasks or teardown.pending_callbacks or errors:
             self.harness_findings = Findings(
-                residual_tasks=teardown.residual_tasks, unhandled_errors=tuple(str(e) for e in errors)
+                residual_tasks=teardown.residual_tasks, unhandled_errors=tuple(str(e) for e in errors),
+                pending_callbacks=teardown.pending_callbacks,
             )
         _raise_all(errors, self.id())
 

@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "test's teardown; the tests run in this process, one after another (-j is ignored)")
     checks = parser.add_argument_group("checks")
     checks.add_argument("--strict", action="store_true", default=None,
-                        help="a test that leaves tasks running or changes global state fails")
+                        help="a test that leaves tasks running or callbacks pending, or changes global state, fails")
     checks.add_argument("--teardown-timeout", type=_typed(settings.parse_seconds), metavar="SECONDS",
                         help="how long enforced teardown waits for cancelled tasks (default 1)")
     checks.add_argument("--timeout", type=_typed(settings.parse_timeout), metavar="SECONDS",

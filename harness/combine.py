@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from harness.config import UsageError, parse_path
-from harness.outcome import OUTCOMES, Findings, Outcome, ResidualTask, RunPlan, StateChange, Summary, TestReport
+from harness.outcome import (
+    OUTCOMES,
+    Findings,
+    Outcome,
+    PendingCallback,
+    ResidualTask,
+    RunPlan,
+    StateChange,
+    Summary,
+    TestReport,
+)
 from harness.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
 
 _GIVE = "give the JSON report each shard wrote with --shard K/N --json PATH"
@@ -170,6 +180,9 @@ def report_from_json(entry: dict[str, Any]) -> TestReport:
                 suspended_at=task["suspended_at"], refused_cancel=bool(task.get("refused_cancel", False)),
             ) for task in entry.get("residual_tasks", [])),
             unhandled_errors=tuple(entry.get("unhandled_errors", [])),
+            pending_callbacks=tuple(PendingCallback(
+                callback=callback["callback"], scheduled_at=callback["scheduled_at"], due_in=callback.get("due_in"),
+            ) for callback in entry.get("pending_callbacks", [])),
             state_changes=tuple(StateChange(change["probe"], change["detail"], bool(change["restored"]))
                                 for change in entry.get("state_changes", [])),
         ),

@@ -71,6 +71,11 @@ class Annotator:
             place = self._place(site["file"], int(site["line"])) if site else ("", 0)
             yield Annotation("warning", f"{report.id} left a task running", task.describe() +
                              "\nawait or cancel it before the test returns", *place)
+        for callback in report.findings.pending_callbacks:
+            site = _SITE.match(callback.scheduled_at)
+            place = self._place(site["file"], int(site["line"])) if site else self._place(report.file, report.line)
+            yield Annotation("warning", f"{report.id} left a callback pending", callback.describe() +
+                             "\ncancel it before the test returns", *place)
         if report.findings.state_changes:
             details = [f"{c.detail} ({c.probe}; {'restored' if c.restored else 'not restored'})"
                        for c in report.findings.state_changes]

@@ -162,13 +162,17 @@ def _outcome(outcome: Outcome) -> str:
 
 
 def _leftovers(reports: Sequence[TestReport]) -> str:
-    marked = [r for r in reports if r.findings.residual_tasks or r.findings.unhandled_errors]
+    marked = [r for r in reports if r.findings.left_behind or r.findings.unhandled_errors]
     items = [
         _finding(report, [f"residual {task.describe()}" for task in report.findings.residual_tasks]
+                 + [f"pending {callback.describe()}" for callback in report.findings.pending_callbacks]
                  + [f"unhandled error: {error}" for error in report.findings.unhandled_errors])
         for report in marked[:FINDINGS_LIMIT]
     ]
-    return _findings_section("leftovers", "Tests that left tasks running or raised unhandled errors", marked, items)
+    title = ("Tests that left tasks running or callbacks pending, or raised unhandled errors"
+             if any(r.findings.pending_callbacks for r in marked) else
+             "Tests that left tasks running or raised unhandled errors")
+    return _findings_section("leftovers", title, marked, items)
 
 
 def _state_changes(reports: Sequence[TestReport]) -> str:
@@ -273,7 +277,7 @@ def data(summary: Summary, shown_in_full: set[int]) -> dict[str, Any]:
 
 def _row(index: int, report: TestReport, shown_in_full: set[int]) -> list[Any]:
     flags = (
-        (_LEFT_TASKS if report.findings.residual_tasks or report.findings.unhandled_errors else 0)
+        (_LEFT_TASKS if report.findings.left_behind or report.findings.unhandled_errors else 0)
         | (_CHANGED_STATE if report.findings.state_changes else 0)
         | (_SHOWN_IN_FULL if index in shown_in_full else 0)
     )

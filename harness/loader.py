@@ -91,8 +91,9 @@ def select(tests: Iterable[unittest.TestCase], keywords: Sequence[str]) -> list[
 
 
 def test_id(test: unittest.TestCase) -> str:
-    """The id users see: a module that failed to import is named by its module, not by unittest's stand-in."""
-    if isinstance(test, unittest.loader._FailedTest):  # type: ignore[attr-defined]
+    """The id users see: a module that failed to import, or skipped itself at import, is named by its module, not by
+    unittest's stand-in."""
+    if isinstance(test, unittest.loader._FailedTest) or skipped_at_import(test):  # type: ignore[attr-defined]
         return test._testMethodName
     return test.id()
 
@@ -106,9 +107,16 @@ def failed_to_load(test: unittest.TestCase) -> bool:
     return isinstance(test, unittest.loader._FailedTest)  # type: ignore[attr-defined]
 
 
+def skipped_at_import(test: unittest.TestCase) -> bool:
+    """Whether `test` stands for a module that raised unittest.SkipTest while being imported: unittest's stand-in
+    (`unittest.loader.ModuleSkipped`), a test that reports the skip with its reason."""
+    cls = type(test)
+    return cls.__name__ == "ModuleSkipped" and cls.__module__ == "unittest.loader"
+
+
 def placement(test: unittest.TestCase) -> Placement:
     """The module and class a test belongs to, for the order's buckets."""
-    if isinstance(test, unittest.loader._FailedTest):  # type: ignore[attr-defined]
+    if isinstance(test, unittest.loader._FailedTest) or skipped_at_import(test):  # type: ignore[attr-defined]
         name = test._testMethodName
         return Placement(module=name, cls="", test_id=name)
     cls = type(test)
@@ -184,7 +192,7 @@ def _load_file(path: str) -> unittest.TestSuite:
     module = _import(name)
     if module is None:
         raise UsageError(f"target {path!r} cannot be imported as module {name!r} from {folder!r}")
-    if isinstance(module, unittest.TestSuite):  # it raised while being imported: a failing result
+    if isinstance(module, unittest.TestSuite):  # it raised while being imported: a failing (or skipped) result
         return module
     return unittest.TestLoader().loadTestsFromModule(module)
 
@@ -202,7 +210,7 @@ def _load_dotted(target: str, search: Sequence[str]) -> unittest.TestSuite:
         if not _importable_prefix(name):
             raise UsageError(_no_module(target, name, search))
     found = _resolve(target, name)
-    if isinstance(found, unittest.TestSuite):  # its module raised while being imported: a failing result
+    if isinstance(found, unittest.TestSuite):  # its module raised while being imported: a failing (or skipped) result
         return found
     loader = unittest.TestLoader()
     try:
@@ -242,9 +250,12 @@ def _importable_prefix(name: str) -> bool:
 
 
 def _import(module_name: str) -> types.ModuleType | unittest.TestSuite | None:
-    """The module; a failing test when it raises while being imported (as discovery does); None when not found."""
+    """The module; a failing test when it raises while being imported (as discovery does), a skipped one when it
+    raises unittest.SkipTest (as discovery does too); None when not found."""
     try:
         return importlib.import_module(module_name)
+    except unittest.SkipTest as exc:  # `raise unittest.SkipTest("needs foo")` at module level, as CPython's tests do
+        return unittest.loader._make_skipped_test(module_name, exc, unittest.TestSuite)  # type: ignore[attr-defined]
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             return None  # no such module (it may be a class or a test in a shorter one)

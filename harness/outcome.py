@@ -36,6 +36,28 @@ class ResidualTask:
 
 
 @dataclass(frozen=True)
+class PendingCallback:
+    """A callback still scheduled on the test's event loop when its test had finished (`loop.call_soon`,
+    `call_later`, `call_at`), cancelled before the loop closed."""
+
+    __reduce__ = reduce_by_fields
+
+    callback: str  # a readable name: `Cache.refresh`, `functools.partial(refresh)`, `lambda at tests/t.py:9`
+    scheduled_at: str  # `tests/test_x.py:12 in test_y`, or `<unknown>` where the loop does not say (uvloop)
+    due_in: float | None = None  # seconds from the end of the test to when it would have run; None: call_soon
+
+    def describe(self) -> str:
+        """One line a user can act on."""
+        due = "not yet run" if self.due_in is None else f"due in {_seconds(self.due_in)} s"
+        return f"callback {self.callback} (scheduled at {self.scheduled_at}, {due}): cancelled"
+
+
+def _seconds(seconds: float) -> str:
+    """`3600`, `59.9`, `0.25`: three significant digits, without an exponent."""
+    return f"{seconds:.0f}" if seconds >= 100 else f"{seconds:.3g}"
+
+
+@dataclass(frozen=True)
 class StateChange:
     """Global state a test changed (filled in by the state probes)."""
 
@@ -55,9 +77,15 @@ class Findings:
     residual_tasks: tuple[ResidualTask, ...] = ()
     unhandled_errors: tuple[str, ...] = ()
     state_changes: tuple[StateChange, ...] = ()
+    pending_callbacks: tuple[PendingCallback, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.residual_tasks or self.unhandled_errors or self.state_changes)
+        return bool(self.residual_tasks or self.unhandled_errors or self.state_changes or self.pending_callbacks)
+
+    @property
+    def left_behind(self) -> bool:
+        """Whether the test left tasks running or callbacks pending (what --strict fails a passing test for)."""
+        return bool(self.residual_tasks or self.pending_callbacks)
 
 
 NO_FINDINGS = Findings()

@@ -243,10 +243,11 @@ class TextReporter(Reporter):
             self._write(self._paint(word, TONES[report.outcome]) + line[len(word):] + "\n")
 
     def _leftovers(self, reports: Sequence[TestReport]) -> None:
-        marked = [r for r in reports if r.findings.residual_tasks or r.findings.unhandled_errors]
+        marked = [r for r in reports if r.findings.left_behind or r.findings.unhandled_errors]
         if not marked:
             return
-        title = _rule("tests that left tasks running or raised unhandled errors")
+        callbacks = any(r.findings.pending_callbacks for r in marked)
+        title = _rule(LEFTOVERS_WITH_CALLBACKS if callbacks else LEFTOVERS)
         self._write("\n" + self._paint(title, "yellow") + "\n")
         for report in marked:
             tasks = report.findings.residual_tasks
@@ -258,6 +259,11 @@ class TextReporter(Reporter):
                 )
                 for task in tasks:
                     self._write(f"    - {task.describe()}\n")
+            pending = report.findings.pending_callbacks
+            if pending:
+                self._write(f"{report.id}: {pending_line(len(pending))}\n")
+                for callback in pending:
+                    self._write(f"    - {callback.describe()}\n")
             for error in report.findings.unhandled_errors:
                 self._write(f"{report.id}: unhandled error: {error}\n")
 
@@ -289,6 +295,9 @@ class TextReporter(Reporter):
         leftovers = sum(1 for r in summary.reports if r.findings.residual_tasks)
         if leftovers:
             details.append(f"{leftovers} test{'s' if leftovers != 1 else ''} left tasks running")
+        pending = sum(1 for r in summary.reports if r.findings.pending_callbacks)
+        if pending:
+            details.append(f"{pending} test{'s' if pending != 1 else ''} left callbacks pending")
         changed = sum(1 for r in summary.reports if r.findings.state_changes)
         if changed:
             details.append(f"{changed} test{'s' if changed != 1 else ''} changed global state")
@@ -413,11 +422,24 @@ def discard(stream: TextIO) -> None:
         os.close(devnull)
 
 
+LEFTOVERS = "tests that left tasks running or raised unhandled errors"
+LEFTOVERS_WITH_CALLBACKS = "tests that left tasks running or callbacks pending, or raised unhandled errors"
+
+
+def pending_line(count: int) -> str:
+    """What a test that left `count` loop callbacks scheduled is told, after its id."""
+    callbacks, pronoun = ("1 callback", "it") if count == 1 else (f"{count} callbacks", "them")
+    return f"{callbacks} still scheduled on the loop after the test: cancel {pronoun} before the test returns"
+
+
 def _leftover_note(report: TestReport) -> str:
     parts = []
     if report.findings.residual_tasks:
         count = len(report.findings.residual_tasks)
         parts.append(f"{count} task{'s' if count != 1 else ''} left running")
+    if report.findings.pending_callbacks:
+        count = len(report.findings.pending_callbacks)
+        parts.append(f"{count} callback{'s' if count != 1 else ''} left pending")
     if report.findings.state_changes:
         count = len(report.findings.state_changes)
         parts.append(f"{count} global state change{'s' if count != 1 else ''}")
@@ -536,6 +558,10 @@ def report_to_json(report: TestReport) -> dict[str, Any]:
             {"name": t.name, "coro": t.coro, "created_at": t.created_at, "suspended_at": t.suspended_at,
              "refused_cancel": t.refused_cancel}
             for t in report.findings.residual_tasks
+        ],
+        "pending_callbacks": [
+            {"callback": c.callback, "scheduled_at": c.scheduled_at, "due_in": c.due_in}
+            for c in report.findings.pending_callbacks
         ],
         "unhandled_errors": list(report.findings.unhandled_errors),
         "state_changes": [
@@ -696,6 +722,7 @@ def junit_names(test_id: str) -> tuple[str, str]:
 
 def _findings_text(report: TestReport) -> str:
     lines = [f"residual {task.describe()}" for task in report.findings.residual_tasks]
+    lines += [f"pending {callback.describe()}" for callback in report.findings.pending_callbacks]
     lines += [f"unhandled error: {error}" for error in report.findings.unhandled_errors]
     lines += [
         f"state change ({change.probe}, {'restored' if change.restored else 'not restored'}): {change.detail}"

@@ -524,7 +524,7 @@ class _Result(unittest.TestResult):
         if current.state_changes:
             findings = dataclasses.replace(findings, state_changes=current.state_changes)
         outcome, message = current.outcome, current.message
-        if self.config.strict and outcome == "passed" and (findings.residual_tasks or _made(findings.state_changes)):
+        if self.config.strict and outcome == "passed" and (findings.left_behind or _made(findings.state_changes)):
             outcome, message = "failed", _strict_message(findings, loader.test_id(current.test))
             if self.failfast:
                 self.stop()
@@ -549,7 +549,8 @@ class _Result(unittest.TestResult):
     def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
         terminal = self._terminal_form(err, holder) if err and self.config.tb in ("short", "line") else ""
         self._emit(TestReport(
-            id=str(holder.id()), outcome=outcome, duration=0.0, message=message or (_first_line(err) if err else ""),
+            id=loader.test_id(holder), outcome=outcome, duration=0.0,
+            message=message or (_first_line(err) if err else ""),
             longrepr=self._exc_info_to_string(err, holder) if err else "", started=round(_clock() - self.began, 6),
             terminal_repr=terminal,
         ))
@@ -675,6 +676,11 @@ def _made(changes: tuple[StateChange, ...]) -> tuple[StateChange, ...]:
 
 def _strict_message(findings: Findings, test_id: str) -> str:
     count = len(findings.residual_tasks)
+    if not count and findings.pending_callbacks:
+        pending = len(findings.pending_callbacks)
+        callbacks, pronoun = ("1 callback", "it") if pending == 1 else (f"{pending} callbacks", "them")
+        return (f"{callbacks} still scheduled on the loop after {test_id} (strict mode): cancel {pronoun} before "
+                "the test returns")
     if not count:
         made = _made(findings.state_changes)
         change = made[0].detail

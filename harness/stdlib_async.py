@@ -17,7 +17,7 @@ from typing import Any
 from harness import crossloop, timeouts
 from harness.backends import _ABANDONED
 from harness.outcome import Findings
-from harness.residue import TaskSites, await_chain, coro_name, format_site, own_resources
+from harness.residue import CallbackSites, TaskSites, await_chain, coro_name, format_site, own_resources
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
 
@@ -56,11 +56,13 @@ def enforced(bound: Callable[[], float],
         crossloop.record(loop, case.id())
         sites = TaskSites()
         loop.set_task_factory(sites.factory)
+        callbacks = CallbackSites()
+        callbacks.hook(loop)
         limit = limit_of(case)
         setattr(case, _LIMIT, None if limit is None else _TimeLimit(limit, timeouts.now() + limit.seconds, bound(),
                                                                    sites))
         case.harness_findings = Findings()  # type: ignore[attr-defined]
-        case.addCleanup(_close, case, loop, bound())  # first, so it runs after every other cleanup
+        case.addCleanup(_close, case, loop, bound(), callbacks)  # first, so it runs after every other cleanup
         case.addCleanup(_check, case, loop, sites, bound())
         original_set_up(case)
 
@@ -180,11 +182,20 @@ def _record_and_cancel(case: _Case, loop: asyncio.AbstractEventLoop, sites: Task
     ))
 
 
-def _close(case: _Case, loop: asyncio.AbstractEventLoop, bound: float) -> None:
-    """Close the test's loop before the test ends (the stdlib does it after), so the state probes see it closed."""
+def _close(case: _Case, loop: asyncio.AbstractEventLoop, bound: float, callbacks: CallbackSites) -> None:
+    """Close the test's loop before the test ends (the stdlib does it after), so the state probes see it closed;
+    first record and cancel the callbacks the test left scheduled on it."""
     runner = case._asyncioRunner  # type: ignore[attr-defined]
     if runner is None or loop.is_closed():
+        callbacks.release(loop)
         return
+    try:
+        pending = callbacks.settle(loop)
+    finally:
+        callbacks.release(loop)
+    if pending:
+        case.harness_findings = dataclasses.replace(  # type: ignore[attr-defined]
+            findings_of(case), pending_callbacks=pending)
     try:
         if _all_tasks(loop):
             _close_abandoning(loop, bound)

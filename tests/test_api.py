@@ -12,13 +12,23 @@ import harness
 class PublicApiTests(unittest.TestCase):
     def test_all_is_pinned(self):
         self.assertEqual(sorted(harness.__all__), sorted([
-            "BACKENDS", "AsyncTestCase", "Findings", "Probe", "ResidualTask", "StateChange", "Summary", "TestCase",
-            "TestReport", "UnhandledError", "UnhandledErrors", "__version__", "timeout", "virtual_clock",
+            "BACKENDS", "AsyncTestCase", "Findings", "PendingCallback", "Probe", "ResidualTask", "StateChange",
+            "Summary", "TestCase", "TestReport", "UnhandledError", "UnhandledErrors", "__version__", "timeout",
+            "virtual_clock",
         ]))
 
     def test_every_public_name_exists(self):
         for name in harness.__all__:
             self.assertTrue(hasattr(harness, name), name)
+
+    def test_a_pending_callback_is_a_frozen_record_that_describes_itself(self):
+        callback = harness.PendingCallback("refresh", "tests/test_x.py:12 in test_y", 3600.0)
+        self.assertEqual(callback.describe(),
+                         "callback refresh (scheduled at tests/test_x.py:12 in test_y, due in 3600 s): cancelled")
+        self.assertEqual(harness.PendingCallback("poll", "<unknown>").describe(),
+                         "callback poll (scheduled at <unknown>, not yet run): cancelled")
+        with self.assertRaises(AttributeError):
+            callback.callback = "other"  # type: ignore[misc]
 
     def test_backends_are_pinned(self):
         self.assertEqual(harness.BACKENDS, ("asyncio", "trio", "asyncio+uvloop"))
@@ -55,6 +65,15 @@ class PrivateNameCanaryTests(unittest.TestCase):
 
     def test_loader_failed_test_exists(self):
         self.assertTrue(issubclass(unittest.loader._FailedTest, unittest.TestCase))
+
+    def test_loader_makes_a_skipped_test_for_a_module(self):
+        # harness.loader turns a module that raises SkipTest at import into unittest's own stand-in, as discovery does
+        suite = unittest.loader._make_skipped_test("mod", unittest.SkipTest("why"), unittest.TestSuite)
+        (test,) = list(suite)
+        self.assertEqual((type(test).__name__, type(test).__module__), ("ModuleSkipped", "unittest.loader"))
+        result = unittest.TestResult()
+        suite.run(result)
+        self.assertEqual(result.skipped, [(test, "why")])
 
     def test_result_exc_info_to_string_exists(self):
         result = unittest.TestResult()

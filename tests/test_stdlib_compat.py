@@ -91,3 +91,71 @@ class ImportErrorTests(unittest.TestCase):
                       run.tests["test_broken"]["longrepr"])
         self.assertEqual(run.lines()[-1], "2 passed, 1 failed, 0 skipped")
         self.assertEqual(run.code, 1)
+
+
+SKIP_REASON = "needs foo, which is not installed"
+
+
+class SkippedModuleTests(unittest.TestCase):
+    """`raise unittest.SkipTest(...)` at a module's top level, as CPython's test packages do: a skipped test."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.runs = {
+            "discovered": start("skipped_module", "--seed", "1", junit=True),
+            "discovered -j 2": start("skipped_module", "--seed", "1", "-j", "2", "-v", junit=True),
+            "file": start("skipped_module", "--seed", "1", "-v", targets=("test_needs_foo.py",), junit=True),
+            "file -j 2": start("skipped_module", "--seed", "1", "-j", "2", targets=("test_needs_foo.py",)),
+            "dotted": start("skipped_module", "--seed", "1", targets=("test_needs_foo",)),
+            "dotted test": start("skipped_module", "--seed", "1", targets=("test_needs_foo.NeverLoaded",)),
+        }
+        cls.listed = {jobs: start("skipped_module", "--seed", "1", "--co", "-j", jobs) for jobs in ("1", "2")}
+        cls.stdlib = unittest_outcomes("skipped_module")
+
+    def test_plain_unittest_skips_the_module(self):
+        self.assertEqual(self.stdlib["outcomes"]["unittest.loader.ModuleSkipped.test_needs_foo"], "skipped")
+
+    def test_the_module_is_a_skipped_test_named_after_it_with_the_reason(self):
+        for name, started in self.runs.items():
+            run = started.result()
+            with self.subTest(run=name):
+                self.assertEqual(run.tests["test_needs_foo"]["outcome"], "skipped", run.describe())
+                self.assertEqual(run.tests["test_needs_foo"]["message"], SKIP_REASON)
+                self.assertNotIn("ERROR", run.stdout)
+                self.assertNotIn("Failed to import", run.stdout)
+                self.assertEqual(run.code, 0, run.describe())
+
+    def test_the_rest_of_the_suite_runs_beside_it(self):
+        for name in ("discovered", "discovered -j 2"):
+            run = self.runs[name].result()
+            with self.subTest(run=name):
+                self.assertEqual(run.outcomes, {
+                    "test_needs_foo": "skipped", "test_fine.FineTests.test_one": "passed",
+                    "test_fine.FineTests.test_two": "passed",
+                })
+                self.assertEqual(run.lines()[-1], "2 passed, 0 failed, 1 skipped")
+
+    def test_verbose_output_shows_the_reason(self):
+        for name in ("discovered -j 2", "file"):
+            with self.subTest(run=name):
+                self.assertRegex(self.runs[name].result().stdout,
+                                 rf"(?m)^test_needs_foo \.\.\. skipped \([\d.]+ s\) \[{SKIP_REASON}\]$")
+
+    def test_junit_marks_it_skipped(self):
+        for name in ("discovered", "file"):
+            run = self.runs[name].result()
+            with self.subTest(run=name):
+                case = run.junit.find(".//testcase[@name='test_needs_foo']")
+                self.assertIsNotNone(case, run.describe())
+                self.assertEqual(case.find("skipped").get("message"), SKIP_REASON)
+                self.assertIsNone(case.find("error"))
+                self.assertEqual(run.junit.find("testsuite").get("errors"), "0")
+
+    def test_collect_only_lists_it_as_a_test_not_an_error(self):
+        for jobs, started in self.listed.items():
+            run = started.result()
+            with self.subTest(jobs=jobs):
+                self.assertIn("test_needs_foo", run.report["order"])
+                self.assertEqual(run.report["errors"], [])
+                self.assertIn("test_needs_foo", run.lines())
+                self.assertEqual(run.code, 0, run.describe())
