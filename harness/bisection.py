@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
-import math
 import os
 import re
 import shlex
@@ -55,12 +54,13 @@ class Search:
     the test alone was tried first. Answers are cached by set, since the seed fixes the order of any
     subset.
 
-    First a binary search for one culprit: halve, keep the half that reproduces. When the first half
-    does not, the culprit is taken to be in the second without running it, but never twice in a row:
-    for one culprit that guess is right, and the next step checks it. When neither half of a set
-    reproduces, the culprits act together, and Zeller's ddmin (with complements) takes over from the
-    last set seen to reproduce. Either way the result is 1-minimal: without any one of its ids, it
-    does not reproduce.
+    The search takes prefixes of the ids, suspects first: halving finds the shortest prefix that
+    reproduces, whose last id is a culprit (without it, the rest of that prefix does not reproduce).
+    That id is kept, and the search goes on among the ids before it, each trial running the kept ids
+    too, until the kept ids reproduce on their own. k culprits among n ids take at most
+    k·(⌈log2 n⌉ + 1) trials, plus one to check that all n reproduce when the first halving misses, plus
+    one for suspects that do not reproduce. When adding ids to a set that reproduces never stops it
+    reproducing, the result is 1-minimal: without any one of its ids, it does not reproduce.
     """
 
     def __init__(
@@ -71,6 +71,7 @@ class Search:
         self.smallest: tuple[str, ...] | None = None  # the smallest subset seen to reproduce so far
         self._answers: dict[frozenset[str], bool] = dict(known or {})
         self._left = 0
+        self._items: list[str] = []
 
     @property
     def left(self) -> int:
@@ -90,60 +91,50 @@ class Search:
 
     def minimize(self, items: Sequence[str], suspects: Sequence[str] = ()) -> tuple[str, ...] | None:
         """A 1-minimal subset of `items` that reproduces; `suspects`, a few likely ids, are tried first."""
-        items = list(items)
-        current, confirmed, anchor = items, False, None  # anchor: the last set seen to reproduce
+        self._items = list(items)
         suspected = set(suspects)
-        likely = [item for item in items if item in suspected]
-        if likely and len(likely) < len(items):
-            self._left = 1 + estimate(len(likely), confirmed=True)
-            if self.check(likely):
-                current, confirmed, anchor = likely, True, likely
-        while len(current) > 1:
-            self._left = estimate(len(current), confirmed)
-            first, second = _split(current, 2)
-            if self.check(first):
-                current, confirmed, anchor = first, True, first
-            elif confirmed:
-                current, confirmed = second, False  # for one culprit, not in `first`, it is in `second`
-            elif self.check(second):
-                current, confirmed, anchor = second, True, second
-            else:
-                return self.ddmin(anchor or items)
-        if not confirmed and not self.check(current):
-            return self.ddmin(anchor or items)
-        return tuple(current)
+        ordered = [item for item in items if item in suspected] + [item for item in items if item not in suspected]
+        hint = sum(item in suspected for item in items)  # how many suspects lead `ordered`
+        kept: list[str] = []
+        top = len(ordered)  # with `kept`, ordered[:top] reproduces (before the first culprit: taken to)
+        while not kept or not self._check(kept, []):
+            shortest = self._shortest(kept, ordered[:top], hint)
+            if shortest is None:
+                return None
+            kept.append(ordered[shortest - 1])
+            top = shortest - 1
+        return tuple(self._in_order(kept, []))
 
-    def ddmin(self, items: Sequence[str]) -> tuple[str, ...] | None:
-        """Zeller's ddmin: chunks, then their complements, finer and finer; None when `items` does not reproduce."""
-        items = list(items)
-        self._left = 1
-        if not self.check(items):
+    def _shortest(self, kept: list[str], candidates: list[str], hint: int) -> int | None:
+        """The fewest leading `candidates` that reproduce with `kept`, by halving; None when all of them do not.
+
+        `kept` plus all the candidates reproduces, except in the first round, where that is checked once a
+        trial does not. The suspects, the first `hint` candidates, are tried first in the first round, and in
+        later ones when that costs no more than halving.
+        """
+        low, high, confirmed = 0, len(candidates), bool(kept)  # with `kept`, [:low] does not reproduce, [:high] does
+        hinted = 0 < hint < high and (not kept or _steps(max(hint, high - hint)) < _steps(high))
+        middle = hint if hinted else high // 2
+        while high - low > 1:
+            self._left = 1 + _steps(middle - low) + (middle > 1)  # should it reproduce: then the kept ids alone
+            if self._check(kept, candidates[:middle]):
+                high = middle
+            elif confirmed or self._check(kept, candidates[:high]):
+                low = middle
+            else:
+                return None
+            confirmed, middle = True, (low + high) // 2
+        if not high or not self._check(kept, candidates[:high]):  # cached, unless it is the first round's top
             return None
-        parts = 2
-        while len(items) >= 2:
-            chunks = _split(items, parts)
-            self._left = 2 * parts + 2 * math.ceil(math.log2(len(items)))
-            reduced = self._reduce(items, chunks)
-            if reduced is not None:
-                items, parts = reduced
-            elif parts >= len(items):
-                break  # every single id, and every set without one, was tried: 1-minimal
-            else:
-                parts = min(len(items), 2 * parts)
-        return tuple(items)
+        return high
 
-    def _reduce(self, items: list[str], chunks: list[list[str]]) -> tuple[list[str], int] | None:
-        """A chunk that reproduces (go on in halves), else a complement that does (one part fewer), else None."""
-        for chunk in chunks:
-            if self.check(chunk):
-                return chunk, 2
-        if len(chunks) > 2:  # with two chunks, each complement is the other chunk
-            for chunk in chunks:
-                left_out = set(chunk)
-                rest = [item for item in items if item not in left_out]
-                if self.check(rest):
-                    return rest, max(len(chunks) - 1, 2)
-        return None
+    def _check(self, kept: list[str], prefix: list[str]) -> bool:
+        return self.check(self._in_order(kept, prefix))
+
+    def _in_order(self, kept: list[str], prefix: list[str]) -> list[str]:
+        """`kept` and `prefix` in the order of the items (the order they run in)."""
+        chosen = {*kept, *prefix}
+        return [item for item in self._items if item in chosen]
 
 
 def minimize(
@@ -157,17 +148,14 @@ def minimize(
     return Minimized(search.minimize(items, suspects), search.trials)
 
 
-def estimate(count: int, confirmed: bool = False) -> int:
-    """About how many trials finding one culprit among `count` ids takes."""
-    steps = math.ceil(math.log2(count)) if count > 1 else 0
-    return math.ceil(1.25 * steps) + (0 if confirmed else 1)
+def estimate(count: int) -> int:
+    """About how many trials finding one culprit among `count` ids takes: the halving, then the culprit alone."""
+    return _steps(count) + 1 if count > 1 else 1
 
 
-def _split(items: list[str], parts: int) -> list[list[str]]:
-    """`parts` runs of `items`, longer ones first, so that ddmin's halves are the binary search's."""
-    size, longer = divmod(len(items), parts)
-    bounds = [i * size + min(i, longer) for i in range(parts + 1)]
-    return [items[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+def _steps(count: int) -> int:
+    """How many halvings narrow `count` ids down to one: ⌈log2 count⌉."""
+    return (count - 1).bit_length() if count > 1 else 0
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -541,10 +529,10 @@ class _Bisector:
         # 1. The full run, with the user's targets: does the test fail in this order?
         order, report = self._full_run()
         # 2. The test alone. Failing alone is not pollution, unless it passed in the order: then it depends on a test.
-        alone = self.trials.run("alone", [], 1 + estimate(len(self.before)))
+        alone = self.trials.run("alone", [], self._expected() - 1)
         if alone.failed == order.failed:
             return self._fails_alone(alone) if alone.failed else self._not_reproduced()
-        # 3. The tests the probes saw change global state first, then halves, then ddmin (Search).
+        # 3. The shortest prefix that breaks it, the tests the probes saw change global state first (Search).
         self.polluted = order.failed
         self.search = Search(self._reproduces, {frozenset(): False})
         changes = state_changes_before(report, self.before)
@@ -576,15 +564,21 @@ class _Bisector:
         extra = [f"--pattern={config.pattern}"] if config.pattern != Config.pattern else []
         for keyword in config.keywords:
             extra += ["-k", keyword]
-        order = self.trials.run("order", self.before, 2 + estimate(len(self.before)), config.targets, extra)
+        order = self.trials.run("order", self.before, self._expected(), config.targets, extra)
         self.trials.timeout = trial_timeout(order.duration)
         report = _load_json(os.path.join(self.trials.folder, "trial-1.json")) or {"tests": []}
         return order, report
 
+    def _expected(self) -> int:
+        """About how many trials the bisection takes: the full run, the test alone, the search, the other tests."""
+        count = len(self.before)
+        return 2 + estimate(count) + (count > 1)
+
     def _reproduces(self, subset: list[str]) -> bool:
         """One search trial: did the test fail (in the dependency case, pass) after `subset`?"""
         assert self.search is not None
-        return self.trials.run("search", subset, self.search.left).failed == self.polluted
+        left = self.search.left + self.polluted  # and the trial of the other tests, for polluters
+        return self.trials.run("search", subset, left).failed == self.polluted
 
     def _polluted(self, found_it: Bisection) -> Bisection:
         found = found_it.culprits

@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="run only shard K of N: a share of the ordered tests, disjoint from the other "
                           "shards' for the same --seed (needed)")
     sharding.add_argument("--durations-from", metavar="PATH", type=_typed(settings.parse_path),
-                          help="balance the shards by the durations in this earlier JSON report (by test count "
-                          "when it does not exist yet)")
+                          help="balance the shards and -j workers by the durations in this earlier JSON report (by "
+                          "test count when it does not exist yet)")
     checks.add_argument("--bisect", metavar="TEST_ID",
                         help="find the tests that make TEST_ID fail when they run before it (with --seed)")
     flaky = parser.add_argument_group("flaky tests")
@@ -167,8 +167,6 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
     if "shard" in found and "bisect" in found:
         raise UsageError("--shard and --bisect do not go together: bisect in the shard's order by giving the shard's "
                          "tests (its JSON report's order) as targets, with the same --seed")
-    if "durations_from" in found and "shard" not in found:
-        raise UsageError("--durations-from only balances shards; add --shard K/N, or leave --durations-from out")
     if found.get("last_failed") and found.get("failed_first"):
         raise UsageError("--lf and --ff do not go together: --lf runs only the tests that failed last time, --ff runs "
                          "them first and then the rest; choose one")
@@ -188,7 +186,11 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
 
 def make_config(argv: Sequence[str]) -> Config:
     """The project's settings with the command line applied on top."""
-    return dataclasses.replace(settings.read_files(), **given(argv))
+    config = dataclasses.replace(settings.read_files(), **given(argv))
+    if config.durations_from is not None and config.shard is None and config.worker is None and config.jobs <= 1:
+        raise UsageError("--durations-from balances shards and workers; add --shard K/N or -j N, or leave "
+                         "--durations-from out")
+    return config
 
 
 # How each option goes back to the command line, for the rounds of --until-failure: a value that starts

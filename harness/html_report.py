@@ -16,7 +16,7 @@ from harness.html_assets import SCRIPT, STYLE
 from harness.memory import size_text
 from harness.outcome import OUTCOMES, Outcome, RunPlan, Summary, TestReport
 from harness.report_text import TERMINAL_LIMIT, clipped, cut, json_text, xml_text
-from harness.reporters import FileReporter, python_version
+from harness.reporters import FileReporter, python_version, worker_replay, workers_balance
 
 FULL_LIMIT = 200  # failures shown with their traceback and output; the rest by id and message only
 FINDINGS_LIMIT = 500  # tests listed in each findings section
@@ -127,7 +127,8 @@ def _ran(summary: Summary, plan: RunPlan) -> str:
 def _workers(plan: RunPlan) -> str:
     if plan.jobs <= 1:
         return "1 (serial)"
-    return f"{len(plan.workers)} (-j {plan.jobs}; rerun one worker's tests alone with --worker K/{plan.jobs})"
+    replay = worker_replay(plan)
+    return f"{len(plan.workers)} (-j {plan.jobs}{workers_balance(plan)}; rerun one worker's tests alone with {replay})"
 
 
 # -- failures and findings ---------------------------------------------------------------------------------

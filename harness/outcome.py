@@ -185,6 +185,7 @@ class RunPlan:
     order: tuple[str, ...]
     workers: tuple[tuple[str, ...], ...] = ()  # each worker's sequence under -j N (empty when serial)
     jobs: int = 1  # the N of -j N (more than len(workers) when there were fewer groups of tests than workers)
+    workers_durations_from: str | None = None  # the --durations-from report the -j split was balanced by, if any
     backend: str | None = None  # --backend: what every async class that does not pin its backend runs on
     shard: Shard | None = None  # --shard K/N: this run's share of the whole order
     notes: tuple[str, ...] = ()  # what --lf or --ff did to the selection and the order, a line each

@@ -381,7 +381,22 @@ def _workers(plan: RunPlan) -> str:
         return ""
     count = len(plan.workers)
     busy = f"{count} workers" if count != 1 else "1 worker (one group of tests)"
-    return f", {busy} (-j {plan.jobs}; rerun one worker's tests alone with --worker K/{plan.jobs})"
+    replay = worker_replay(plan)
+    return f", {busy} (-j {plan.jobs}{workers_balance(plan)}; rerun one worker's tests alone with {replay})"
+
+
+def workers_balance(plan: RunPlan) -> str:
+    """How the -j split was balanced, when by durations."""
+    return f", balanced by durations in {plan.workers_durations_from}" if plan.workers_durations_from else ""
+
+
+def worker_replay(plan: RunPlan) -> str:
+    """The options that replay one worker's lane: the same split needs the same durations."""
+    if not plan.workers_durations_from:
+        return f"--worker K/{plan.jobs}"
+    import shlex  # only for runs split by durations
+
+    return f"--worker K/{plan.jobs} --durations-from {shlex.quote(plan.workers_durations_from)}"
 
 
 def _encodable(text: str, encoding: str | None) -> str:
@@ -575,13 +590,14 @@ class JsonReporter(FileReporter):
         self.order: tuple[str, ...] = ()
         self.workers: tuple[tuple[str, ...], ...] = ()
         self.jobs = 1
+        self.workers_durations_from: str | None = None
         self.shard: Shard | None = None
         self.memory_limit: MemoryLimit | None = None
         self.python = python_version()  # harness combine gives the shards' own
 
     def start_run(self, plan: RunPlan) -> None:
         self.order = plan.order
-        self.workers, self.jobs = plan.workers, plan.jobs
+        self.workers, self.jobs, self.workers_durations_from = plan.workers, plan.jobs, plan.workers_durations_from
         self.shard = plan.shard
         self.memory_limit = plan.memory_limit
 
@@ -605,6 +621,8 @@ class JsonReporter(FileReporter):
             "order": list(self.order),
             "jobs": self.jobs,
             "workers": [list(sequence) for sequence in self.workers],
+            "workers_balance": "durations" if self.workers_durations_from else "count",
+            "workers_durations_from": self.workers_durations_from,
             "shard": [self.shard.index, self.shard.count] if self.shard else None,
             "shard_plan": shard_plan_to_json(self.shard) if self.shard else None,
             "memory_limit": {"bytes": self.memory_limit.size, "source": self.memory_limit.source}

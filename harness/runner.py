@@ -189,7 +189,9 @@ def plan_run(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase
     if config.shard is not None:
         run_plan, tests = _shard(config, run_plan, tests)
     jobs = config.worker[1] if config.worker is not None else config.jobs
-    lanes = workers.split([loader.placement(t) for t in tests], jobs)
+    recorded = shards.read_durations(config.durations_from) if config.durations_from and jobs > 1 else None
+    lanes = workers.split([loader.placement(t) for t in tests], jobs, recorded)
+    balanced_by = config.durations_from if recorded and len(lanes) > 1 else None
     if config.worker is not None:  # replay one worker's sequence of a -j run, alone
         number, _ = config.worker
         if number > len(lanes):
@@ -201,7 +203,8 @@ def plan_run(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase
         lanes = (tuple(range(len(tests))),)
     elif jobs > 1:
         run_plan = dataclasses.replace(
-            run_plan, workers=tuple(tuple(run_plan.order[i] for i in lane) for lane in lanes), jobs=jobs
+            run_plan, workers=tuple(tuple(run_plan.order[i] for i in lane) for lane in lanes), jobs=jobs,
+            workers_durations_from=balanced_by,
         )
     return run_plan, tests, lanes
 

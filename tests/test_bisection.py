@@ -27,12 +27,25 @@ JOBS = "test_jobs.JobTests."
 BATCHES, BETA, LIMIT = JOBS + "test_batches_are_large", JOBS + "test_enables_beta", JOBS + "test_lowers_the_limit"
 PLUGINS = "test_plugins.PluginTests."
 USES, REGISTERS = PLUGINS + "test_uses_the_csv_plugin", PLUGINS + "test_registers_the_csv_plugin"
+STALE = "test_victim.IndexTests.test_no_reindex_is_pending"
+STEPS = "test_steps.StepTests."
+MIGRATES, IMPORTS, VERBOSE = STEPS + "test_042", STEPS + "test_077", STEPS + "test_013"
 PROGRESS = re.compile(r"^bisect: trial (\d+) of ~(\d+): (.+) \.\.\. (fails|passes)(: .*)?$")
 
 
 def bound(count: int) -> float:
-    """The issue's promise for one polluter among `count` earlier tests, in trial runs."""
+    """The promise for one polluter among `count` earlier tests, in trial runs."""
     return 2 * math.log2(count) + 4
+
+
+def bound_together(count: int, culprits: int) -> float:
+    """The promise for `culprits` polluters needed together among `count` earlier tests, in trial runs."""
+    return culprits * (math.log2(count) + 2) + 4
+
+
+def bisection_trials(found: bisection.Minimized, count: int) -> int:
+    """A whole bisection's trials: the full run, the test alone, the search, and the other tests when there are."""
+    return 2 + found.trials + (count > len(found.found or ()))
 
 
 def ids(count: int) -> list[str]:
@@ -74,6 +87,35 @@ class SearchTests(unittest.TestCase):
             self.assertEqual(found.found, (culprit,))
             self.assertLessEqual(found.trials + 3, bound(200))
 
+    def test_k_culprits_needed_together_take_at_most_k_log2_n_plus_2_plus_4_trials(self):
+        rng = random.Random(14)
+        for _ in range(1000):
+            count = rng.randint(1, 300)
+            tests = ids(count)
+            needed = set(rng.sample(tests, rng.randint(1, min(3, count))))
+            others = [test for test in tests if test not in needed]
+            right = [*needed, *rng.sample(others, min(len(others), rng.randint(0, 5)))]
+            wrong = rng.sample(others, min(len(others), rng.randint(1, 5)))
+            limit = bound_together(count, len(needed))
+            for suspects, extra in (((), 0), (right, 0), (wrong, 1)):  # a wrong hint costs one trial at most
+                found = minimize(tests, lambda subset, needed=needed: needed <= set(subset), suspects)
+                self.assertEqual(set(found.found or ()), needed)
+                self.assertLessEqual(bisection_trials(found, count), limit + extra, (count, needed, suspects))
+
+    def test_the_shortest_failing_prefix_is_found_by_halving_and_its_last_test_kept(self):
+        asked: list[list[str]] = []
+
+        def reproduces(subset):
+            asked.append(subset)
+            return {"mod.Tests.test_002", "mod.Tests.test_005"} <= set(subset)
+
+        found = minimize(ids(8), reproduces)
+        self.assertEqual(found.found, ("mod.Tests.test_002", "mod.Tests.test_005"))
+        self.assertEqual([[name[-1] for name in subset] for subset in asked], [
+            list("0123"), list("01234567"), list("012345"), list("01234"),  # test_005 ends the shortest prefix
+            list("5"), list("015"), list("0125"), list("25"),  # test_002 the shortest before it, with test_005
+        ])
+
     def test_culprits_that_act_only_together_are_all_found(self):
         tests = ids(200)
         for together in [(3, 150), (10, 11), (0, 199), (99, 100), (5, 60, 170)]:
@@ -83,7 +125,7 @@ class SearchTests(unittest.TestCase):
 
     def test_every_result_is_1_minimal_whatever_the_culprits(self):
         rng = random.Random(7)
-        for _ in range(400):
+        for _ in range(1000):
             tests = ids(rng.randint(3, 60))
             groups = [set(rng.sample(tests, rng.randint(1, 3))) for _ in range(rng.randint(1, 3))]
             cleaner = rng.choice([None, *tests])  # a test that puts things back: the predicate is not monotone
@@ -97,7 +139,7 @@ class SearchTests(unittest.TestCase):
                 self.assertTrue(found and one_minimal(found, reproduces), (groups, cleaner, found))
 
     def test_a_set_that_does_not_reproduce_gives_none(self):
-        self.assertEqual(minimize(ids(20), lambda subset: False), bisection.Minimized(None, 3))
+        self.assertEqual(minimize(ids(20), lambda subset: False), bisection.Minimized(None, 2))  # a half, then all
         self.assertEqual(minimize([], lambda subset: True).found, None)
 
     def test_each_set_is_run_once(self):
@@ -126,7 +168,7 @@ class SearchTests(unittest.TestCase):
             search.minimize(ids(200))
         self.assertIn("mod.Tests.test_150", search.smallest)
         self.assertEqual(len(search.smallest), min(len(s) for s in asked if "mod.Tests.test_150" in s))
-        self.assertLess(len(search.smallest), 50)
+        self.assertLess(len(search.smallest), 200)
 
     def test_the_estimate_is_near_what_one_culprit_takes(self):
         for count in (2, 9, 100, 200, 1000):
@@ -213,6 +255,8 @@ _RUNS = {
     "fails_alone": ("bisect_two_polluters", JOBS + "test_always_broken", "--seed", "23", "-q"),
     "depends": ("bisect_dependency", USES, "--seed", "10"),
     "depends_fails_first": ("bisect_dependency", USES, "--seed", "8"),
+    "in_place": ("bisect_in_place", STALE, "--seed", "2", "--no-probes", "all"),
+    "in_place_hint": ("bisect_in_place", STALE, "--seed", "2"),
 }
 
 
@@ -328,11 +372,12 @@ class TwoPollutersTests(unittest.TestCase):
             self.assertEqual(run.lines()[listed + 1], f"        {changes[test_id][0]['probe']}: "
                              f"{changes[test_id][0]['detail']}")
 
-    def test_the_trials_show_that_neither_polluter_is_enough_alone(self):
+    def test_the_trials_show_that_neither_polluter_is_enough_without_the_other(self):
         trials = bisected("together").report["trials"]
-        outcomes = {tuple(t["tests"]): t["outcome"] for t in trials}
-        self.assertEqual((outcomes[(BETA,)], outcomes[(LIMIT,)], outcomes[(BETA, LIMIT)]),
-                         ("passed", "passed", "failed"))
+        self.assertIn(([BETA, LIMIT], "failed"), [(t["tests"], t["outcome"]) for t in trials])
+        for needed, left_out in ((BETA, LIMIT), (LIMIT, BETA)):
+            self.assertTrue(any(t["outcome"] == "passed" and needed in t["tests"] and left_out not in t["tests"]
+                                for t in trials if t["kind"] == "search"), (needed, trials))
 
     def test_a_test_that_fails_alone_is_not_pollution(self):
         run = bisected("fails_alone")
@@ -343,6 +388,38 @@ class TwoPollutersTests(unittest.TestCase):
                          r"!= 3\): other tests do not make it fail \(2 trials, \d+\.\d s\)\n")
         self.assertEqual(run.lines()[-1], f"reproduce with: python -m harness --seed 23 --bucket module --no-restore "
                          f"{JOBS}test_always_broken")
+
+
+class InPlaceTests(unittest.TestCase):
+    """test_no_reindex_is_pending fails only after test_042 and test_077 both appended to a list in a helper module.
+
+    No probe sees a list change in place; the probes see test_013 set an environment variable, which breaks nothing.
+    """
+
+    def test_both_are_named_within_k_log2_n_plus_2_plus_4_trials(self):
+        run = bisected("in_place")
+        self.assertEqual(run.code, 0, run.describe())
+        report = run.report
+        self.assertEqual((report["verdict"], report["culprits"], report["minimal"], report["others_fail"]),
+                         ("polluted", [IMPORTS, MIGRATES], True, False))  # in run order
+        self.assertEqual(len(report["trials"][0]["tests"]), 100)
+        self.assertLessEqual(len(report["trials"]), bound_together(100, 2), run.describe())
+        self.assertIn(f"bisect: {STALE} fails only after these 2 tests together (after either one alone it passes) "
+                      f"({len(report['trials'])} trials, ", run.stdout)
+        self.assertEqual(len(progress(run)), len(report["trials"]))
+        self.assertEqual(run.lines()[-4:-2], [f"    {IMPORTS}", f"    {MIGRATES}"])
+        self.assertEqual(run.lines()[-1], f"reproduce with: python -m harness --seed 2 --bucket module --no-restore "
+                         f"--no-probes all {IMPORTS} {MIGRATES} {STALE}")
+
+    def test_the_test_the_probes_saw_is_tried_first_and_costs_one_trial_at_most(self):
+        run = bisected("in_place_hint")
+        self.assertEqual(run.code, 0, run.describe())
+        trials = run.report["trials"]
+        self.assertEqual((trials[2]["tests"], trials[2]["outcome"]), ([VERBOSE], "passed"))
+        self.assertEqual(run.report["culprits"], [IMPORTS, MIGRATES])
+        self.assertEqual(run.report["state_changes"], {IMPORTS: [], MIGRATES: []})
+        self.assertLessEqual(len(trials), bound_together(100, 2) + 1, run.describe())
+        self.assertLessEqual(len(trials), len(bisected("in_place").report["trials"]) + 1)
 
 
 class DependencyTests(unittest.TestCase):
@@ -452,8 +529,9 @@ class InterruptTests(unittest.TestCase):
     def test_a_signal_during_the_search_reports_the_fewest_tests_seen_to_break_it(self):
         seen: list[float] = []
 
-        def after_a_failing_search_trial(lines):  # with this seed, trial 3 passes and trial 4 fails
-            if not seen and any(line.startswith("bisect: trial 4 ") for line in lines):
+        def after_a_failing_search_trial(lines):  # fewer than the 200 tests before it made it fail
+            if not seen and any((match := PROGRESS.match(line)) and match[4] == "fails"
+                                and re.fullmatch(r"1?\d{1,2} tests before .*", match[3]) for line in lines):
                 seen.append(time.monotonic())
             return bool(seen) and time.monotonic() > seen[0] + 0.1  # the search has taken in its answer
 

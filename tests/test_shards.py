@@ -209,7 +209,7 @@ class ShardErrorTests(unittest.TestCase):
             ("--shard", "0/3"): r"^harness: error: argument --shard: '0/3': K must be from 1 to N, as in 2/4\n$",
             ("--shard", "two"): r"^harness: error: argument --shard: 'two' is not K/N; ",
             ("--seed", "1", "--durations-from", "d.json"):
-                r"^harness: error: --durations-from only balances shards; add --shard K/N, or leave ",
+                r"^harness: error: --durations-from balances shards and workers; add --shard K/N or -j N, or leave ",
             ("--seed", "1", "--shard", "1/2", "--bisect", "test_beta.BetaTests.test_passes"):
                 r"^harness: error: --shard and --bisect do not go together: bisect in the shard's order by ",
         }

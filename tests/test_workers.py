@@ -1,7 +1,9 @@
 """Worker processes: a test that crashes or hangs costs that test, and -j N splits the run by seed."""
 from __future__ import annotations
 
+import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -10,6 +12,8 @@ import tempfile
 import time
 import unittest
 
+from harness import workers
+from harness.order import Placement
 from tests.support import SAMPLES, TIMEOUT, environment, run_harness, start
 
 CRASH = "test_crashes.CrashTests."
@@ -222,3 +226,91 @@ class LoadingTests(unittest.TestCase):
                              r"find it \(python -c 'import MODULE'\)$")
             [error] = run.junit.iter("error")
             self.assertIn("exited with status 7", error.get("message"))
+
+
+class DurationsSplitTests(unittest.TestCase):
+    """-j 2 with --durations-from: one module, a slow class of 3 tests (1 s each) and 6 fast classes of 5 (0.1 s)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory(prefix="harness-durations-")
+        cls.durations = os.path.join(cls.folder.name, "durations.json")
+        by_count = run_harness("jobs_durations", "--seed", "3", "-j", "2")
+        cls.by_count = by_count
+        with open(cls.durations, "w", encoding="utf-8") as file:
+            json.dump({"tests": [{"id": test_id, "duration": 1.0 if ".SlowTests." in test_id else 0.1}
+                                 for test_id in by_count.report["order"]]}, file)
+        cls.balanced = run_harness("jobs_durations", "--seed", "3", "-j", "2", "--durations-from", cls.durations)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def test_without_durations_the_module_stays_in_one_worker(self):
+        self.assertEqual(self.by_count.code, 0, self.by_count.describe())
+        self.assertEqual([len(lane) for lane in self.by_count.report["workers"]], [33])
+
+    def test_the_lanes_planned_durations_are_balanced_and_each_worker_runs_setupmodule(self):
+        # every test checks that setUpModule ran in its process
+        self.assertEqual(self.balanced.code, 0, self.balanced.describe())
+        lanes = self.balanced.report["workers"]
+        planned = [sum(1.0 if ".SlowTests." in test_id else 0.1 for test_id in lane) for lane in lanes]
+        self.assertEqual(len(lanes), 2)
+        self.assertLessEqual(abs(planned[0] - planned[1]), 0.1 * max(planned), planned)
+        classes = [{test_id.rsplit(".", 1)[0] for test_id in lane} for lane in lanes]
+        self.assertFalse(classes[0] & classes[1], "a class's tests stay in one worker")
+        for lane in lanes:
+            self.assertEqual(lane, [test_id for test_id in self.balanced.report["order"] if test_id in lane])
+        report = self.balanced.report
+        self.assertEqual((report["workers_balance"], report["workers_durations_from"]), ("durations", self.durations))
+        self.assertIn(f"2 workers (-j 2, balanced by durations in {self.durations}; rerun one worker's tests alone "
+                      f"with --worker K/2 --durations-from {self.durations})", self.balanced.stdout)
+        self.assertEqual(self.by_count.report["workers_balance"], "count")
+
+    def test_a_worker_replays_its_lane_with_the_same_durations_file(self):
+        for number in (1, 2):
+            with self.subTest(worker=number):
+                replay = run_harness("jobs_durations", "--seed", "3", "--worker", f"{number}/2", "--durations-from",
+                                     self.durations)
+                self.assertEqual(replay.code, 0, replay.describe())
+                self.assertEqual(replay.report["order"], self.balanced.report["workers"][number - 1])
+
+
+class SplitTests(unittest.TestCase):
+    """workers.split on its own: a pure function of the order, the number of workers and the durations."""
+
+    @staticmethod
+    def places(classes: dict[str, int], module: str = "mod") -> list:
+        return [Placement(module, cls, f"{module}.{cls}.test_{n}") for cls, count in classes.items()
+                for n in range(count)]
+
+    def test_without_durations_a_module_s_run_goes_to_the_worker_with_fewest_tests(self):
+        places = self.places({"A": 3}, "one") + self.places({"B": 2}, "two") + self.places({"C": 2}, "three")
+        self.assertEqual(workers.split(places, 2), ((0, 1, 2), (3, 4, 5, 6)))
+        self.assertEqual(workers.split(places, 2, {}), workers.split(places, 2))
+        self.assertEqual(workers.split(places, 2, {"other.X.test_0": 5.0}), workers.split(places, 2))
+
+    def test_longest_class_first_onto_the_least_loaded_worker(self):
+        places = self.places({"Slow": 2, "F1": 2, "F2": 2, "F3": 2})
+        recorded = {place.test_id: 3.0 if place.cls == "Slow" else 1.0 for place in places}
+        self.assertEqual(workers.split(places, 2, recorded), ((0, 1), (2, 3, 4, 5, 6, 7)))
+        self.assertEqual(workers.split(places, 3, recorded), ((0, 1), (2, 3, 6, 7), (4, 5)))
+
+    def test_a_test_not_recorded_weighs_the_median_of_those_that_are(self):
+        places = self.places({"A": 1, "B": 1, "C": 1, "D": 1})
+        lanes = workers.split(places, 2, {"mod.A.test_0": 4.0, "mod.B.test_0": 1.0, "mod.C.test_0": 1.0})
+        self.assertEqual(lanes, ((0,), (1, 2, 3)))  # D weighs 1.0
+
+    def test_every_test_is_in_one_lane_in_the_order_and_the_split_is_the_same_each_time(self):
+        rng = random.Random(2)
+        for _ in range(200):
+            places = [place for number in range(rng.randint(1, 8))
+                      for place in self.places({f"C{c}": rng.randint(1, 5) for c in range(rng.randint(1, 4))},
+                                               f"m{number}")]
+            recorded = {place.test_id: rng.random() for place in places if rng.random() < 0.8}
+            jobs = rng.randint(1, 4)
+            lanes = workers.split(places, jobs, recorded)
+            self.assertEqual(sorted(i for lane in lanes for i in lane), list(range(len(places))))
+            self.assertTrue(all(list(lane) == sorted(lane) for lane in lanes))
+            self.assertEqual(lanes, workers.split(places, jobs, dict(reversed(list(recorded.items())))))
+            self.assertLessEqual(len(lanes), jobs)
