@@ -126,12 +126,22 @@ def _other_owner(chain: list[BaseException], test_id: str, class_name: str) -> t
         tb = error.__traceback__
         while tb is not None:
             for value in list(tb.tb_frame.f_locals.values()):
-                for candidate in (value, *_attributes(value)):  # a connection holding a future, or its loop
-                    owner = _owner_of(candidate)
-                    if owner is not None and owner not in mine:  # named by what the test would know it as
-                        bound = isinstance(candidate, asyncio.Future | asyncio.AbstractEventLoop)
-                        return owner, _what(value if bound or candidate is value else candidate)
+                try:
+                    found = _bound_to_other(value, mine)
+                except Exception:  # noqa: BLE001 (a proxy that raises on a look: not what we are after)
+                    continue
+                if found is not None:
+                    return found
             tb = tb.tb_next
+    return None
+
+
+def _bound_to_other(value: Any, mine: set[Owner]) -> tuple[Owner, str] | None:
+    for candidate in (value, *_attributes(value)):  # a connection holding a future, or its loop
+        owner = _owner_of(candidate)
+        if owner is not None and owner not in mine:  # named by what the test would know it as
+            bound = isinstance(candidate, asyncio.Future | asyncio.AbstractEventLoop)
+            return owner, _what(value if bound or candidate is value else candidate)
     return None
 
 
