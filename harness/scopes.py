@@ -169,7 +169,8 @@ def _still_open(loop: ClassLoop) -> UnhandledError | None:
     count = f"{len(left)} socket{'s' if len(left) > 1 else ''}"
     return UnhandledError(
         f"{count} opened on the loop of class {loop.name} still open after asyncTearDownClass (listed below): close "
-        f"what holds {'them' if len(left) > 1 else 'it'} there (a pool: await cls.pool.close())\n{lines}"
+        f"what holds {'them' if len(left) > 1 else 'it'} in asyncTearDownClass (a pool: await cls.pool.close())"
+        f"\n{lines}"
     )
 
 

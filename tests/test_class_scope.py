@@ -270,7 +270,7 @@ class ClassSocketsTests(unittest.TestCase):
                 entry["message"],
                 "harness.residue.UnhandledError: 4 sockets opened on the loop of class "
                 "test_class_sockets.ForgetfulTests still open after asyncTearDownClass (listed below): close what "
-                "holds them there (a pool: await cls.pool.close())",
+                "holds them in asyncTearDownClass (a pool: await cls.pool.close())",
             )
             socket = r"  - file descriptor \d+ \(socket:\[\d+\]\), opened "
             self.assertRegex(entry["longrepr"], f"(?m)^{socket}by asyncSetUpClass\n{socket}by asyncSetUpClass\n"
