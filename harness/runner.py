@@ -141,7 +141,15 @@ def run(config: Config, seed: int, reporter: Reporter, measure: cover.Measuremen
     if chosen:
         backends.prime()
     print(f"harness: note: running in this process, without crash and hang isolation: {refusal}", file=sys.stderr)
-    return _in_process(config, seed, run_plan, tests, reporter, chosen, measure)
+    return _in_process(config, seed, run_plan, _handed_over(tests), reporter, chosen, measure)
+
+
+def _handed_over(tests: list[unittest.TestCase]) -> list[unittest.TestCase]:
+    """A list holding `tests` that only its receiver holds: `tests` is emptied, so that execute, which empties
+    what it is given, frees each test once it has run."""
+    taken = tests[:]
+    tests.clear()
+    return taken
 
 
 def work(config: Config, seed: int, measure: cover.Measurement, assignment: workers.Assignment,
@@ -156,6 +164,7 @@ def work(config: Config, seed: int, measure: cover.Measurement, assignment: work
     mine = [tests[position] for position in assignment.positions(plan)]
     if config.collect_only:  # one worker: the modules that did not load are reported as in a run, nothing else runs
         mine = [test for test in tests if loader.failed_to_load(test)]
+    del tests  # execute frees each test once it has run: nothing else here may hold one
     if chosen:
         backends.prime()
     with measure.measuring() as counting:  # its own data file, saved as its tests go
@@ -241,15 +250,18 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     streams = capture.Capture(folder) if config.capture else None
     result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
     result.reports = collected.reports
+    result.last_only = collected.last_only
     result.debugger = debugging.Debugger(result, config.pdb and not config.collect_only, lanes)
     if on_result is not None:
         on_result(result)
     case.set_default_teardown_timeout(config.teardown_timeout)
     case.set_default_timeout(config.timeout)
     stdlib = stdlib_async.enforced(lambda: config.teardown_timeout, lambda test: timeouts.find(test, config.timeout))
+    suite = unittest.TestSuite(tests)  # which drops each test once it has run (TestSuite._removeTestAtIndex) ...
+    tests.clear()  # ... when nothing else holds it: a worker's gc-tracked objects stay flat over a run
     try:
         with stdlib, terminate_as_interrupt(), ctrl_c.watching(result, on_ctrl_c), result.debugger.installed():
-            unittest.TestSuite(tests).run(result)
+            suite.run(result)
         collected.interrupted = ctrl_c.count > 0  # the first Ctrl-C let the running test finish, then stopped
     except KeyboardInterrupt as exc:
         collected.interrupted = True
@@ -284,12 +296,30 @@ class _Current:
         self.state_changes: tuple[StateChange, ...] = ()
 
 
+class _Counted(list):  # type: ignore[type-arg]
+    """A list of unittest.TestResult's that counts what is added to it and keeps none of it (each entry names a
+    test, which would stay alive to the end of the run); its length is the count, as wasSuccessful() reads it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def append(self, item: object) -> None:
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+
 class _Result(unittest.TestResult):
     """Turns unittest's callbacks into one TestReport per test, handed to the reporter when it stops."""
 
     def __init__(self, config: Config, seed: int, reporter: Reporter, watcher: watch.Watch,
                  streams: capture.Capture | None) -> None:
         super().__init__()
+        # unittest's own lists would hold every failed, skipped or erroring test until the run ends: counted only
+        self.failures, self.errors, self.skipped = _Counted(), _Counted(), _Counted()
+        self.expectedFailures, self.unexpectedSuccesses = _Counted(), _Counted()
         self.capture = streams
         self.watch = watcher
         self.failfast = config.failfast
@@ -298,6 +328,7 @@ class _Result(unittest.TestResult):
         self.seed = seed
         self.reporter = reporter
         self.reports: list[TestReport] = []
+        self.last_only = False  # keep only the newest report (it may still become an interrupted one)
         self.failing = 0  # reports that fail the run, for -x and --maxfail (unittest's `failures` is its own list)
         self.debugger: debugging.Debugger | None = None  # set by `execute`
         self.began = _clock()  # for `started` in a run in this process (a worker's runner stamps its own)
@@ -521,6 +552,8 @@ class _Result(unittest.TestResult):
         ))
 
     def _emit(self, report: TestReport) -> None:
+        if self.last_only:
+            self.reports.clear()
         self.reports.append(report)
         self.reporter.test_finished(report)
         if not report.ok:

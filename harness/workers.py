@@ -72,6 +72,7 @@ class Collected:
 
     reports: list[TestReport] = dataclasses.field(default_factory=list)
     interrupted: bool = False
+    last_only: bool = False  # a worker, whose reports are sent as they are made, keeps only the last one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -916,7 +917,7 @@ def _detach(supervisor: Supervisor, lane: _Lane, mask: set[signal.Signals]) -> l
 def _work(supervisor: Supervisor, lane: _Lane, assignment: Assignment, channel: Channel,
           stop_early: list[int]) -> None:
     """harness.runner loads, plans and runs; what ends the worker before its tests goes to the runner to report."""
-    collected = Collected()
+    collected = Collected(last_only=True)
     results: list[unittest.TestResult] = []
 
     def stoppable(result: unittest.TestResult) -> None:

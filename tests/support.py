@@ -92,7 +92,10 @@ class Started:
             stdout, stderr = self.process.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            stdout, stderr = self.process.communicate()
+            try:  # a process the run left behind may still hold the pipes: don't wait on it for ever
+                stdout, stderr = self.process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                stdout, stderr = "", "(its output could not be read: the pipes stayed open after it was killed)"
             raise AssertionError(f"harness {' '.join(self.args)} hung for {TIMEOUT} s\n{stdout}\n{stderr}") from None
         elapsed = time.perf_counter() - self.started
         try:
