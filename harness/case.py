@@ -311,7 +311,7 @@ class AsyncTestCase(TestCase):
                     f"{type(self).__qualname__} has loop_scope = 'class' and a virtual clock, which harness does not "
                     "combine yet: its tests share one loop, and a clock per test cannot be; use one of the two"
                 )
-            return open_test_session(scopes.current(type(self), spec).session)  # type: ignore[arg-type]
+            return open_test_session(scopes.current(type(self), spec, self.id()).session)  # type: ignore[arg-type]
         wanted = cls.open_task_group
         session = open_session(spec, clock, mentions.task_group() if wanted is None else wanted)
         if session.loop is not None:

@@ -1,17 +1,18 @@
 """Objects used on another test's event loop: which test's loop made them, and what to do instead.
 
 Every per-test loop (an asyncio loop, or a trio run through its TrioToken and main task) is recorded with
-the id of its test, and every class-scoped loop with its class. When a test fails with one of asyncio's or
-trio's cross-loop errors, the frames of the traceback are searched for a future, task, token or other
-object bound to a recorded loop that is not the test's own, and the failure gets a note naming its owner
-and saying what to do.
+the id of its test, and every class-scoped loop with its class. When a test fails, the frames of every
+traceback in the exception chain are searched for a future, task, token or other object (or one of its
+attributes, in `__dict__` or `__slots__`) bound to a recorded loop that is not the test's own; when one is
+found, or when an error of the chain is one of asyncio's or trio's cross-loop errors, the failure gets a
+note naming the owner when it is known and saying what to do.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import weakref
-from types import TracebackType
+from types import ModuleType
 from typing import Any, Literal
 
 _ASYNCIO_ERRORS = (
@@ -55,25 +56,51 @@ def record(loop: object, owner: str, scope: Literal["test", "class"] = "test") -
 def explain(error: BaseException, test_id: str, class_name: str = "") -> str | None:
     """A note for a cross-loop failure of `test_id`, naming whose loop made the object when it can be told.
 
+    The whole exception chain is read (`__cause__`, `__context__`, the members of exception groups): a library
+    often raises its own error ("another operation is in progress") from the loop's. A failure whose text says
+    nothing about loops gets a note only when its frames hold an object bound to another test's loop.
     `class_name` is the test's class when it runs on a class-scoped loop, whose objects are its own.
     """
-    text = f"{type(error).__name__}: {error}"
-    if any(phrase in text for phrase in _TRIO_ERRORS):
-        return _trio_note(text, _other_owner(error.__traceback__, test_id, class_name))
-    if any(phrase in text for phrase in _ASYNCIO_ERRORS):
-        return _asyncio_note(_other_owner(error.__traceback__, test_id, class_name))
+    chain = _chain(error)
+    texts = [f"{type(e).__name__}: {e}" for e in chain]
+    found = _other_owner(chain, test_id, class_name)
+    trio_text = next((t for t in texts if any(phrase in t for phrase in _TRIO_ERRORS)), None)
+    if trio_text is not None:
+        return _trio_note(trio_text, found[0] if found else None)
+    if found is not None:
+        owner, what = found
+        return _asyncio_note(owner, what)
+    if any(phrase in text for text in texts for phrase in _ASYNCIO_ERRORS):
+        return _asyncio_note(None, "")
     return None
 
 
-def _asyncio_note(owner: Owner | None) -> str:
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error`, the errors it was raised from or while handling, and the members of groups, each once."""
+    found: list[BaseException] = []
+    waiting = [error]
+    seen: set[int] = set()
+    while waiting and len(found) < 50:
+        current = waiting.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        waiting.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        if isinstance(current, BaseExceptionGroup):
+            waiting.extend(current.exceptions)
+    return found
+
+
+def _asyncio_note(owner: Owner | None, what: str) -> str:
     if owner is None:
         return (
             "note: this object belongs to another event loop; every test gets a fresh loop. Create it in the "
             f"test or in asyncSetUp, or {_SHARE}, rather than caching it at module or class level."
         )
     return (
-        f"note: the object was made on {owner.describe('event loop')}; every test gets a fresh loop. Create it "
-        f"in the test or in asyncSetUp, or {_SHARE}, rather than caching it at module or class level."
+        f"note: {what} used here was made on {owner.describe('event loop')}; every test gets a fresh loop. Create "
+        f"it in the test or in asyncSetUp, or {_SHARE}, rather than caching it at module or class level."
     )
 
 
@@ -91,21 +118,73 @@ def _trio_note(text: str, owner: Owner | None) -> str:
     )
 
 
-def _other_owner(tb: TracebackType | None, test_id: str, class_name: str) -> Owner | None:
+def _other_owner(chain: list[BaseException], test_id: str, class_name: str) -> tuple[Owner, str] | None:
+    """The first object in the frames of the chain's tracebacks (or one of its attributes, through `__dict__` or
+    `__slots__`) bound to a recorded loop that is not the test's own: that loop's owner, and what the object is."""
     mine = {Owner(test_id), Owner(class_name, "class")}
-    while tb is not None:
-        for value in list(tb.tb_frame.f_locals.values()):
-            inner = list(vars(value).values()) if _plain(value) else []  # a connection holding a future
-            for candidate in (value, *inner):
-                owner = _owner_of(candidate)
-                if owner is not None and owner not in mine:
-                    return owner
-        tb = tb.tb_next
+    for error in chain:
+        tb = error.__traceback__
+        while tb is not None:
+            for value in list(tb.tb_frame.f_locals.values()):
+                try:
+                    found = _bound_to_other(value, mine)
+                except Exception:  # noqa: BLE001 (a proxy that raises on a look: not what we are after)
+                    continue
+                if found is not None:
+                    return found
+            tb = tb.tb_next
     return None
 
 
-def _plain(value: Any) -> bool:
-    return isinstance(getattr(value, "__dict__", None), dict) and not isinstance(value, type)
+def _bound_to_other(value: Any, mine: set[Owner]) -> tuple[Owner, str] | None:
+    for candidate in (value, *_attributes(value)):  # a connection holding a future, or its loop
+        owner = _owner_of(candidate)
+        if owner is not None and owner not in mine:  # named by what the test would know it as
+            bound = isinstance(candidate, asyncio.Future | asyncio.AbstractEventLoop)
+            return owner, _what(value if bound or candidate is value else candidate)
+    return None
+
+
+def _attributes(value: Any) -> list[Any]:
+    """What an object holds, one level down: its `__dict__` values and its `__slots__` (asyncpg's Connection and Pool
+    have no `__dict__`). Classes and modules are not looked into."""
+    if isinstance(value, type | ModuleType):
+        return []
+    found = list(vars(value).values()) if isinstance(getattr(value, "__dict__", None), dict) else []
+    for name in _slot_names(type(value)):
+        try:
+            found.append(object.__getattribute__(value, name))
+        except (AttributeError, TypeError):  # a slot never set
+            continue
+    return found
+
+
+_slots: dict[type, tuple[str, ...]] = {}
+
+
+def _slot_names(kind: type) -> tuple[str, ...]:
+    names = _slots.get(kind)
+    if names is None:
+        names = tuple(name for base in kind.__mro__ for name in _declared_slots(base) if name not in ("__dict__",
+                                                                                                     "__weakref__"))
+        _slots[kind] = names
+    return names
+
+
+def _declared_slots(kind: type) -> tuple[str, ...]:
+    slots = vars(kind).get("__slots__", ())
+    return (slots,) if isinstance(slots, str) else tuple(s for s in slots if isinstance(s, str))
+
+
+def _what(value: Any) -> str:
+    """`the asyncpg.pool.Pool`, `the asyncio Future`: what a note calls the object it found."""
+    kind = type(value)
+    if isinstance(value, asyncio.Future):
+        return f"the asyncio {'Task' if isinstance(value, asyncio.Task) else 'Future'}"
+    if isinstance(value, asyncio.AbstractEventLoop):
+        return "the event loop"
+    module = kind.__module__
+    return f"the {kind.__qualname__}" if module == "builtins" else f"the {module}.{kind.__qualname__}"
 
 
 def _owner_of(value: Any) -> Owner | None:
@@ -127,10 +206,25 @@ def _keys(value: Any) -> list[Any]:
         return [value.get_loop()]
     if type(value).__module__.startswith("trio") and type(value).__name__ == "Task":
         return _trio_lineage(value)
-    candidate = getattr(value, "_loop", None) if _plain(value) else None
+    candidate = _loop_attribute(value)
     if isinstance(candidate, asyncio.AbstractEventLoop):
         return [candidate]
     return [value] if type(value).__name__ == "TrioToken" else []
+
+
+def _loop_attribute(value: Any) -> Any:
+    """`value._loop` (asyncio's own classes and most libraries name it so), read without running a property."""
+    if isinstance(value, type | ModuleType) or value is None:
+        return None
+    holder = getattr(value, "__dict__", None)
+    if isinstance(holder, dict) and "_loop" in holder:
+        return holder["_loop"]
+    if "_loop" in _slot_names(type(value)):
+        try:
+            return object.__getattribute__(value, "_loop")
+        except (AttributeError, TypeError):
+            return None
+    return None
 
 
 def _trio_lineage(task: Any) -> list[Any]:

@@ -25,7 +25,7 @@ from _locale import setlocale as _read_locale
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from harness import loops
+from harness import loops, scopes, unclosed
 from harness.residue import activity, own_resources
 
 MISSING: Any = object()
@@ -763,6 +763,7 @@ class FilesProbe(Probe):
 
     def __init__(self) -> None:
         activity.hook()
+        scopes.watching_sockets = True  # a class loop's sockets are its class's, checked when it ends
         self._last: frozenset[str] = frozenset()
         self._count: int | None = None  # how many were open at the last listing, where Linux says (6.2 and later)
         self._before_taken = False  # snapshots alternate: before a test, after it
@@ -792,8 +793,13 @@ class FilesProbe(Probe):
                 target = os.readlink(f"/proc/self/fd/{fd}")
             except OSError:
                 continue  # the descriptor the listing itself used, or one closed since
+            if scopes.hold(int(fd), target):  # a socket on a class's loop: the class's, checked when it ends
+                continue
             lines.append(f"file descriptor {fd} ({target}) left open")
         return lines
+
+    def close(self) -> None:
+        scopes.watching_sockets = False
 
 
 class WorkingFilesProbe(Probe):
@@ -1004,8 +1010,31 @@ class AttributesProbe(Probe):
         self._rebinding.unwatch()
 
 
+class UnclosedProbe(Probe):
+    """ResourceWarnings raised while the test ran: sockets, files, connections, transports and event loops it left
+    for the garbage collector (harness.unclosed), each with where it was allocated when tracemalloc is on."""
+
+    name = "unclosed"
+    restorable = False
+
+    def __init__(self) -> None:
+        activity.hook()
+        self._catcher = unclosed.Catcher()
+        self._catcher.install()
+
+    def snapshot(self) -> int:
+        return self._catcher.look()
+
+    def diff(self, before: int, after: int) -> list[str]:
+        return self._catcher.seen[before:after]
+
+    def close(self) -> None:
+        self._catcher.uninstall()
+
+
+# The unclosed probe before fds: its collection at the end of a test closes what the test dropped before fds looks.
 BUILTIN: tuple[type[Probe], ...] = (
     EnvironProbe, CwdProbe, SysPathProbe, MetaPathProbe, PathHooksProbe, ModulesProbe, HooksProbe, TraceProbe,
     SignalsProbe, LoggingProbe, WarningsProbe, AsyncioProbe, MockProbe, AttributesProbe, ThreadsProbe, ProcessesProbe,
-    FilesProbe, WorkingFilesProbe, SettingsProbe,
+    UnclosedProbe, FilesProbe, WorkingFilesProbe, SettingsProbe,
 )

@@ -519,6 +519,7 @@ class Activity:
         self.created: dict[str, None] = {}
         self.removed: dict[str, None] = {}
         self.quiet = 0  # harness making its own loops: not the test's doing
+        self.opened = 0  # descriptors opened and processes started so far (harness.unclosed collects after one)
         # How many events may have moved or removed the working directory: a probe that saw the same number at its
         # last look has nothing new to read.
         self.cwd_moves = 0
@@ -544,12 +545,14 @@ def _audit_hook(activity: Activity) -> Any:
         if event in descriptor_events:
             if not activity.quiet:
                 activity.descriptors = True
+                activity.opened += 1
                 if event == "open" and _writes(args):
                     _note_path(activity.created, args[0], exists=False)
         elif event in file_events:
             _note_file_event(activity, event, args)
         elif event in process_events and not activity.quiet:
             activity.processes = activity.descriptors = True
+            activity.opened += 1
 
     return audit
 

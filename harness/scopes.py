@@ -12,6 +12,7 @@ backend's loop when a test of another backend comes.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,9 +57,23 @@ class ClassLoop:
     failure: BaseException | None = None  # what asyncSetUpClass (or opening the backend) raised
     first_test: str = ""
     limit: timeouts.Limit | None = None  # the first test's; asyncSetUpClass and asyncTearDownClass each get it
+    running: str = ""  # the test running on the loop now, or the last one that ran
+    held: list[Held] = dataclasses.field(default_factory=list)  # sockets its tests left open: the class's
+
+
+@dataclasses.dataclass(frozen=True)
+class Held:
+    """A socket a test of a class-scoped loop left open: the class's to close (its pool may have opened it)."""
+
+    fd: int
+    target: str  # what /proc/self/fd/FD pointed to: socket:[inode]
+    during: str  # the test that was running when it was opened, or "asyncSetUpClass"
 
 
 _open: ClassLoop | None = None
+# Whether the fds probe watches this run: it hands over the sockets tests leave on a class's loop (`hold`), and
+# the ones asyncSetUpClass opens are listed here, to be checked when the class ends.
+watching_sockets = False
 _deferred: dict[type, list[BaseException]] = {}  # errors of a class loop closed early, raised at tearDownClass
 
 
@@ -93,10 +108,14 @@ def _start(loop: ClassLoop, bound: float) -> None:
         return
     if loop.session.loop is not None:
         crossloop.record(loop.session.loop, loop.name, "class")
+    before = _sockets() if watching_sockets else {}
     try:
         _run_part(loop, loop.cls.asyncSetUpClass, bound)
     except Exception as exc:  # noqa: BLE001 (every test of the class reports it)
         loop.failure = exc
+    if watching_sockets:
+        loop.held.extend(Held(fd, target, "asyncSetUpClass") for fd, target in _sockets().items()
+                         if before.get(fd) != target)
     for marker in run_markers(loop.session):
         crossloop.record(marker, loop.name, "class")
 
@@ -113,11 +132,12 @@ def _run_part(loop: ClassLoop, fn: Callable[[], Any], bound: float) -> None:
         session.unlimit()  # type: ignore[attr-defined]
 
 
-def current(cls: type, spec: BackendSpec) -> ClassLoop:
+def current(cls: type, spec: BackendSpec, test_id: str = "") -> ClassLoop:
     """The open class loop of `cls` on `spec` (a test's set-up, after `enter`), or raise why there is none."""
     loop = _open
     if loop is None or loop.cls is not cls or loop.spec != spec:
         raise RuntimeError(f"no class loop is open for {label(cls, spec)}")
+    loop.running = test_id or loop.running
     if isinstance(loop.failure, BackendUnavailable):
         raise loop.failure
     if loop.failure is not None:
@@ -127,6 +147,59 @@ def current(cls: type, spec: BackendSpec) -> ClassLoop:
         )
         raise error from loop.failure
     return loop
+
+
+def hold(fd: int, target: str) -> bool:
+    """Whether a descriptor a test left open is its class's rather than the test's: a socket, while a class's loop is
+    open. A pool the class owns opens connections as its tests need them; each is checked when the class ends."""
+    loop = _open
+    if loop is None or loop.session is None or not target.startswith("socket:"):
+        return False
+    loop.held.append(Held(fd, target, loop.running))
+    return True
+
+
+def _still_open(loop: ClassLoop) -> UnhandledError | None:
+    """The held sockets still open after asyncTearDownClass and the loop's close, as one error of the class."""
+    left = [held for held in loop.held if _points_to(held.fd, held.target)]
+    loop.held = []
+    if not left:
+        return None
+    lines = "\n".join(f"  - file descriptor {h.fd} ({h.target}), opened {_when(h.during)}" for h in left)
+    count = f"{len(left)} socket{'s' if len(left) > 1 else ''}"
+    return UnhandledError(
+        f"{count} opened on the loop of class {loop.name} still open after asyncTearDownClass (listed below): close "
+        f"what holds {'them' if len(left) > 1 else 'it'} in asyncTearDownClass (a pool: await cls.pool.close())"
+        f"\n{lines}"
+    )
+
+
+def _when(during: str) -> str:
+    return f"by {during}" if during == "asyncSetUpClass" else f"during {during}"
+
+
+def _sockets() -> dict[int, str]:
+    """The process's open sockets (Linux), by descriptor."""
+    found = {}
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return {}
+    for name in names:
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            found[int(name)] = target
+    return found
+
+
+def _points_to(fd: int, target: str) -> bool:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}") == target
+    except OSError:
+        return False
 
 
 def task_group_of(cls: type) -> anyio.abc.TaskGroup:
@@ -168,6 +241,9 @@ def _close(loop: ClassLoop, bound: float) -> list[BaseException]:
     if teardown.residual_tasks:
         errors.append(_leftovers(loop.name, teardown))
     errors.extend(teardown.errors)
+    still_open = _still_open(loop)
+    if still_open is not None:
+        errors.append(still_open)
     return errors
 
 

@@ -242,3 +242,43 @@ class MissingScopeTests(unittest.TestCase):
         self.assertEqual(entry["message"], 'TypeError: NoScopeTests defines asyncSetUpClass, which runs only on a '
                                            'class\'s own loop: set loop_scope = "class" on it, or do that work in '
                                            'asyncSetUp for each test')
+
+
+class ClassSocketsTests(unittest.TestCase):
+    """Sockets a class's own pool opens (in asyncSetUpClass, or as a test needs one) are the class's, checked when
+    the class ends; a file a test of the class leaves open is still the test's."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.runs = [start("class_sockets", "--seed", str(seed)) for seed in (1, 2, 3)]
+
+    def test_a_pool_growing_during_a_test_is_not_blamed_on_the_test(self):
+        for started in self.runs:
+            run = started.result()
+            for test_id in ("ClosingTests.test_grows", "ClosingTests.test_uses", "ForgetfulTests.test_grows"):
+                with self.subTest(seed=run.args, test=test_id):
+                    entry = run.test(test_id)
+                    self.assertEqual((entry["outcome"], entry["state_changes"]), ("passed", []), run.describe())
+            self.assertNotIn("tearDownClass (test_class_sockets.ClosingTests)", run.tests)
+
+    def test_sockets_the_class_left_open_are_an_error_of_its_teardown_naming_who_opened_them(self):
+        for started in self.runs:
+            run = started.result()
+            entry = run.tests["tearDownClass (test_class_sockets.ForgetfulTests)"]
+            self.assertEqual(entry["outcome"], "error", run.describe())
+            self.assertEqual(
+                entry["message"],
+                "harness.residue.UnhandledError: 4 sockets opened on the loop of class "
+                "test_class_sockets.ForgetfulTests still open after asyncTearDownClass (listed below): close what "
+                "holds them in asyncTearDownClass (a pool: await cls.pool.close())",
+            )
+            socket = r"  - file descriptor \d+ \(socket:\[\d+\]\), opened "
+            self.assertRegex(entry["longrepr"], f"(?m)^{socket}by asyncSetUpClass\n{socket}by asyncSetUpClass\n"
+                                                f"{socket}during test_class_sockets\\.ForgetfulTests\\.test_grows\n")
+            self.assertEqual(run.code, 1)
+
+    def test_a_file_a_test_of_the_class_leaves_open_is_still_the_tests(self):
+        run = self.runs[0].result()
+        [change] = run.test("ForgetfulTests.test_leaves_a_file_open")["state_changes"]
+        self.assertEqual(change["probe"], "fds")
+        self.assertRegex(change["detail"], r"^file descriptor \d+ \(.*test_class_sockets\.py\) left open$")

@@ -148,7 +148,8 @@ class ExamplesTests(unittest.TestCase):
     def test_cross_loop_failure_has_the_note_and_the_class_loop_fixes_it(self):
         self.check_example(
             "cross_loop",
-            "note: the object was made on the event loop of test_cached.CachedConnectionTests.test_select_one, "
+            "note: the asyncio.queues.Queue used here was made on the event loop of "
+            "test_cached.CachedConnectionTests.test_select_one, "
             "which ended with that test;",
             "2 passed, 0 failed, 0 skipped",
         )

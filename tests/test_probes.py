@@ -41,6 +41,13 @@ CLEAN = ("test_polluters.CleanTests.test_sync", "test_polluters.CleanTests.test_
          "test_polluters.CleanAsyncTests.test_async[asyncio]", "test_polluters.CleanAsyncTests.test_async[trio]")
 
 
+def _without_popen_warning(changes: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The changes, but the ResourceWarning of a Popen dropped while its process runs (test_process): the unclosed
+    probe's, beside the processes probe's line about the same child (each says something true)."""
+    return [c for c in changes if not (c["probe"] == "unclosed" and re.match(
+        r"ResourceWarning: subprocess \d+ is still running", str(c["detail"])))]
+
+
 def _remove_leftovers() -> None:
     for name in glob.glob(os.path.join(SAMPLES, "state_probes", "leftover-*.txt")):
         os.remove(name)
@@ -69,7 +76,7 @@ class ProbeTests(unittest.TestCase):
         run = self.runs["default"]
         for name, (probe, pattern, restored) in EXPECTED.items():
             with self.subTest(name):
-                [change] = run.tests[POLLUTERS + name]["state_changes"]
+                [change] = _without_popen_warning(run.tests[POLLUTERS + name]["state_changes"])
                 self.assertEqual((change["probe"], change["restored"]), (probe, restored), change)
                 self.assertRegex(change["detail"], f"^{pattern}$")
 
@@ -95,7 +102,7 @@ class ProbeTests(unittest.TestCase):
         run = self.runs["unrestored"]
         for name, (probe, _, _) in EXPECTED.items():
             with self.subTest(name):
-                [change] = run.tests[POLLUTERS + name]["state_changes"]
+                [change] = _without_popen_warning(run.tests[POLLUTERS + name]["state_changes"])
                 self.assertEqual((change["probe"], change["restored"]), (probe, False))
 
     def test_strict_fails_the_test_that_changed_state_and_not_the_clean_ones(self):

@@ -214,7 +214,8 @@ class StaleLoopTests(unittest.TestCase):
     def test_the_failure_names_the_test_whose_loop_made_the_object(self):
         for cls, test in (("StdlibConnectionTests", "test_b_ping"), ("HarnessConnectionTests", "test_b_reply")):
             with self.subTest(cls):
-                note = (f"note: the object was made on the event loop of test_pool.{cls}.test_a_connect, which "
+                note = (f"note: the test_pool.Connection used here was made on the event loop of "
+                        f"test_pool.{cls}.test_a_connect, which "
                         "ended with that test; every test gets a fresh loop. Create it in the test or in "
                         "asyncSetUp, or share it between the tests of one class with loop_scope = \"class\" "
                         "(create it in asyncSetUpClass), rather than caching it at module or class level.")
@@ -225,7 +226,8 @@ class StaleLoopTests(unittest.TestCase):
         entry = self.stale.tests["test_pool.UsesTheClassPoolLaterTests.test_reply"]
         self.assertEqual(entry["outcome"], "error")
         self.assertIn(
-            'note: the object was made on the event loop of class test_pool.ClassPoolTests (loop_scope = "class"), '
+            "note: the asyncio Future used here was made on the event loop of class test_pool.ClassPoolTests "
+            '(loop_scope = "class"), '
             "which ended with asyncTearDownClass; every test gets a fresh loop.", entry["longrepr"],
         )
 
@@ -246,6 +248,43 @@ class StaleLoopTests(unittest.TestCase):
         self.assertEqual(entry["message"], "RuntimeError: must be called from async context")
         self.assertRegex(entry["longrepr"], r"(?m)^note: a trio function was called outside any trio run \(on trio, "
                                             r"setUp, tearDown, sync tests and sync cleanups run outside the run\)")
+
+
+class LibraryCrossLoopTests(unittest.TestCase):
+    """Cross-loop failures as libraries raise them: slotted objects, their own errors, chained and grouped."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.library = start("cross_loop_library", "--bucket", "none").result()  # discovery order: connect first
+
+    def note_of(self, name):
+        entry = self.library.test(f"ClientTests.{name}")
+        self.assertIn(entry["outcome"], ("failed", "error"), self.library.describe())
+        notes = [line for line in entry["longrepr"].splitlines() if line.startswith("note: ")]
+        self.assertLessEqual(len(notes), 1, entry["longrepr"])
+        return notes[0] if notes else None
+
+    def test_a_slotted_object_of_another_tests_loop_is_named_even_when_the_error_says_nothing_about_loops(self):
+        for name in ("test_b_query_on_a_cached_connection", "test_c_query_through_a_slotted_pool"):
+            with self.subTest(name):
+                self.assertRegex(
+                    self.note_of(name) or "",
+                    r"^note: the test_client\.Connection used here was made on the event loop of "
+                    r"test_client\.ClientTests\.test_a_connect, which ended with that test; every test gets a fresh "
+                    r"loop\. Create it in the test or in asyncSetUp, or share it between the tests of one class with "
+                    r'loop_scope = "class" \(create it in asyncSetUpClass\)',
+                )
+
+    def test_a_loop_error_down_the_chain_or_in_a_group_gets_the_note(self):
+        for name in ("test_d_library_error_raised_from_a_loop_error", "test_e_loop_error_in_a_group"):
+            with self.subTest(name):
+                self.assertRegex(self.note_of(name) or "", r"^note: this object belongs to another event loop; ")
+
+    def test_failures_that_have_nothing_to_do_with_another_loop_get_no_note(self):
+        for name in ("test_f_plain_failure", "test_g_unrelated_error"):
+            with self.subTest(name):
+                self.assertIsNone(self.note_of(name))
+        self.assertEqual(self.library.test("ClientTests.test_a_connect")["outcome"], "passed")
 
 
 class UnreferencedTaskTests(unittest.TestCase):
