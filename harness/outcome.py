@@ -1,7 +1,9 @@
 """What a run found: the frozen records every other module hands around."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+import sys
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
@@ -91,11 +93,9 @@ class Findings:
 NO_FINDINGS = Findings()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TestReport:
     """The result of one test, as every reporter sees it."""
-
-    __reduce__ = reduce_by_fields
 
     __test__ = False  # not a test class, whatever pytest thinks of the name
 
@@ -121,6 +121,28 @@ class TestReport:
     def ok(self) -> bool:
         """True when the outcome does not fail the run."""
         return self.outcome in ("passed", "skipped", "xfailed")
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _received_report, _report_fields(self)
+
+
+# The runner keeps every report of the run (20,000 reports: 6 MB this way, 13 MB with a __dict__ each and a copy of
+# the same strings in each): slots, the repeated strings interned and an empty Findings shared.
+_REPORT_FIELDS = tuple(f.name for f in fields(TestReport))
+_report_fields = operator.attrgetter(*_REPORT_FIELDS)
+_intern = sys.intern
+
+
+def _received_report(*values: Any) -> TestReport:
+    """A report as the runner unpickles it from a worker: its fields in order."""
+    named = dict(zip(_REPORT_FIELDS, values, strict=True))
+    named["outcome"] = _intern(named["outcome"])
+    named["file"] = _intern(named["file"])
+    if named["backend"] is not None:
+        named["backend"] = _intern(named["backend"])
+    if not named["findings"]:
+        named["findings"] = NO_FINDINGS
+    return TestReport(**named)
 
 
 @dataclass(frozen=True)
