@@ -134,11 +134,13 @@ def snapshot() -> Snapshot:
 
 def changes(before: Snapshot, after: Snapshot) -> list[Change]:
     """What the window between the two snapshots rebound and did not put back."""
-    found = [
-        Change(owner, name, old, owner.__dict__.get(name, MISSING))
-        for owner, name, old in before.notes.values()
-        if old is not MISSING and owner.__dict__.get(name, MISSING) is not old
-    ]
+    found = []
+    if before.notes:
+        at_start = _noted_pairs_at_start(before)
+        for owner, name, old in before.notes.values():
+            old = at_start.get((id(owner), name), old)
+            if old is not MISSING and owner.__dict__.get(name, MISSING) is not old:
+                found.append(Change(owner, name, old, owner.__dict__.get(name, MISSING)))
     # (a test that imported modules rebuilt the pairs: compare what was watched when it started)
     now = after.values if after.pairs is before.pairs else tuple([vars(c).get(n, MISSING) for c, n in before.pairs])
     if now != before.values:
@@ -149,6 +151,17 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
             if old is not new and _worth(owner, name, old, noted)
         )
     return found
+
+
+def _noted_pairs_at_start(before: Snapshot) -> dict[tuple[int, str], Any]:
+    """The values at the start of the window of the watched pairs that were also noted.
+
+    A note holds the value at the first write through the module's `__setattr__` (`mock.patch`); a `global` store
+    in the module's own code before that (`global x; x = other`, then a patch, then `x = original`) bypasses it.
+    The snapshot's value is the one the test started with, the one to compare with and put back.
+    """
+    return {(id(owner), name): value for (owner, name), value in zip(before.pairs, before.values, strict=True)
+            if (id(owner), name) in before.notes}
 
 
 def _worth(owner: Any, name: str, old: Any, noted: dict[tuple[int, str], Any]) -> bool:

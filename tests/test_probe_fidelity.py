@@ -173,3 +173,24 @@ class InstalledPackageTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GlobalThenPatchTests(unittest.TestCase):
+    """A `global` store, then mock.patch, then the original put back: nothing changed, nothing restored wrongly."""
+
+    SEEDS = ("1", "2", "3", "4", "5", "6")
+    WRITER = "test_lazy_lookup.LazyLookupTests.test_global_store_then_patch_then_put_back"
+
+    @classmethod
+    def setUpClass(cls):
+        started = [start("global_then_patch", "--seed", seed) for seed in cls.SEEDS]
+        cls.runs = [run.result() for run in started]
+
+    def test_the_tests_after_it_see_the_original_and_nothing_is_reported(self):
+        for seed, run in zip(self.SEEDS, self.runs, strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(run.code, 0, run.describe())
+                self.assertEqual({test: entry["state_changes"] for test, entry in run.tests.items()},
+                                 dict.fromkeys(run.tests, []))
+        self.assertTrue(any(run.order.index(self.WRITER) < len(run.order) - 1 for run in self.runs),
+                        "no seed ran the writer before another test")
