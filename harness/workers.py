@@ -389,6 +389,10 @@ class _Signals:
             }
         return self
 
+    def inherited(self, signum: int) -> Any:
+        """The handler the runner's process had for `signum` before the run took it over."""
+        return self._previous.get(signum, signal.getsignal(signum))
+
     def __exit__(self, *exc_info: object) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
@@ -978,9 +982,11 @@ def _serve(supervisor: Supervisor, lane: _Lane, assignment: Assignment, fd: int)
 
 
 def _detach(supervisor: Supervisor, lane: _Lane) -> None:
-    """The worker's signals as a plain Python process has them (SIGINT: KeyboardInterrupt; SIGTERM: the default),
-    without the runner's descriptors, with faulthandler writing to the lane's dump file."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    """The worker's signals as a plain Python process has them (SIGINT: KeyboardInterrupt, or ignored when the runner
+    was started with it ignored, as by nohup or a shell's background job; SIGTERM: the default), without the runner's
+    descriptors, with faulthandler writing to the lane's dump file."""
+    ignored = supervisor.signals.inherited(signal.SIGINT) == signal.SIG_IGN
+    signal.signal(signal.SIGINT, signal.SIG_IGN if ignored else signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with(supervisor.pid)
     supervisor.selector.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -162,3 +163,25 @@ class ChildrenTests(unittest.TestCase):
         while _alive(worker) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertFalse(_alive(worker), "the worker outlived its runner")
+
+
+class InheritedIgnoreTests(unittest.TestCase):
+    """A run started with SIGINT ignored (nohup, `cmd &` in a script) gives its tests SIGINT ignored, as unittest."""
+
+    def _outcome_of(self, runner: list[str], ignore: bool) -> str:
+        def preexec() -> None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN if ignore else signal.SIG_DFL)
+
+        done = subprocess.run([sys.executable, *runner, "test_sigint_ignored"], cwd=os.path.join(SAMPLES, "signals"),
+                              env=environment(), capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=preexec)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        # unittest: "OK (skipped=1)" on stderr; harness: "0 passed, 0 failed, 1 skipped" as its last line
+        skipped = "OK (skipped=1)" in done.stderr or done.stdout.rstrip().endswith("0 passed, 0 failed, 1 skipped")
+        return "skipped" if skipped else "passed"
+
+    def test_the_test_sees_sigint_as_the_run_was_given_it_as_under_unittest(self):
+        for ignore in (True, False):
+            with self.subTest(ignore=ignore):
+                expected = self._outcome_of(["-m", "unittest"], ignore)
+                self.assertEqual(expected, "skipped" if ignore else "passed")
+                self.assertEqual(self._outcome_of(["-m", "harness", "--seed", "1"], ignore), expected)
