@@ -31,6 +31,7 @@ class Catcher:
         self._impl: Any = None
         self._previous: Any = warnings._showwarnmsg  # type: ignore[attr-defined]  # where the others go
         self._opened = -1  # activity.opened at the last look
+        self._collections = -1  # _older_collections() at the last look
 
     def install(self) -> None:
         module: Any = warnings
@@ -58,11 +59,19 @@ class Catcher:
         module._filters_mutated()
 
     def look(self) -> int:
-        """How many warnings were kept so far, after a full collection when a file, socket or process was opened
-        since the last look (its leftovers, collected now, warn now)."""
+        """How many warnings were kept so far, after a collection when a file, socket or process was opened since
+        the last look (its leftovers, collected now, warn now).
+
+        The collection is a full one only when a collection of generation 1 or 2 ran since the last look: only
+        such a collection moves objects into the oldest generation, so without one, everything made since the
+        last look is in the two young ones, and collecting those finds all of it at a fraction of the cost.
+        """
+        collections = _older_collections()
         if activity.opened != self._opened:
-            gc.collect()
+            gc.collect(2 if collections != self._collections else 1)
             self._opened = activity.opened
+            collections = _older_collections()
+        self._collections = collections
         return len(self.seen)
 
     def _show(self, message: warnings.WarningMessage) -> None:
@@ -75,6 +84,12 @@ class Catcher:
 
     def __repr__(self) -> str:
         return f"<Catcher seen={len(self.seen)}>"
+
+
+def _older_collections() -> int:
+    """How many collections of generations 1 and 2 the process has run."""
+    stats = gc.get_stats()
+    return stats[1]["collections"] + stats[2]["collections"]
 
 
 def describe(message: warnings.WarningMessage) -> str:
