@@ -10,10 +10,12 @@ Classes cannot be watched that way (their type is `type`), nor globals a module'
 project's own modules (the ones under the working directory, and the packages under test wherever they are
 installed: `watch_packages`), harness reads the bytecode of their functions once, collects every attribute name
 a `x.name = ...` or `del x.name` can write and every global a `global x; x = ...` can, and around each test
-compares only those attributes of those classes and those globals, by identity: a clean test pays for the few
-names that some project code assigns, not for every class and module. Classes of the standard library and of
-other installed packages are covered when they are patched with `unittest.mock` (the mock probe), and
-`setattr(cls, computed_name, value)` is not seen.
+compares only those attributes of those classes and modules and those globals, by identity: a clean test pays
+for the few names that some project code assigns, not for every class and module. The project's modules keep
+their plain type (a suite may check `type(module) is ModuleType` on its own modules, as zope.interface's
+declarations do), so a `setattr(module, computed_name, value)` on them is not seen, nor on classes; classes of
+the standard library and of other installed packages are covered when they are patched with `unittest.mock` (the
+mock probe).
 """
 from __future__ import annotations
 
@@ -66,6 +68,9 @@ _modules_seen = 0
 _classes: list[type] = []
 _stored: set[str] = set()  # attribute names some project code assigns or deletes
 _globals: list[tuple[types.ModuleType, str]] = []  # (project module, a global its functions assign or delete)
+_own_globals: set[tuple[int, str]] = set()  # the same, as (id(module), name)
+_project_modules: list[types.ModuleType] = []  # read as the project's: compared by pairs, their type left plain
+_read: set[int] = set()  # ids of the modules in _project_modules
 _pairs: list[tuple[Any, str]] = []  # (project class or module, attribute name) worth comparing around each test
 _packages: frozenset[str] = frozenset()  # packages watched as the project's own wherever installed (`watch_packages`)
 _WRITES = frozenset(dis.opmap[name] for name in ("STORE_ATTR", "DELETE_ATTR"))
@@ -172,7 +177,7 @@ def _worth(owner: Any, name: str, old: Any, noted: dict[tuple[int, str], Any]) -
     back a client the test closed would break the next test, where leaving it lets the module make a new one. A
     module global the notes already hold was set from outside the module, and is reported from the notes.
     """
-    if not isinstance(owner, types.ModuleType):
+    if not isinstance(owner, types.ModuleType) or (id(owner), name) not in _own_globals:
         return old is not MISSING
     return old is not None and owner.__dict__.get(name) is not None and (id(owner), name) not in noted
 
@@ -185,13 +190,20 @@ def _watch_new_modules() -> None:
     _modules_seen = len(sys.modules)
     grew = False
     for name, module in list(sys.modules.items()):
-        if type(module) is types.ModuleType and _watchable(name):
+        if type(module) is not types.ModuleType or id(module) in _read or not _watchable(name):
+            continue
+        if _read_project_module(name, module):
+            _read.add(id(module))
+            _project_modules.append(module)
+            grew = True
+        else:
             module.__class__ = _WatchedModule
             _watched.append(module)
-            grew = _read_project_module(name, module) or grew
     if grew:
         global _pairs
-        _pairs = [(cls, name) for cls in _classes for name in _stored.intersection(vars(cls))] + _globals
+        owners = (*_classes, *_project_modules)
+        pairs = [(owner, name) for owner in owners for name in _stored.intersection(vars(owner))]
+        _pairs = list(dict.fromkeys(pairs + _globals))
 
 
 def _watchable(name: str) -> bool:
@@ -222,6 +234,7 @@ def _read_project_module(name: str, module: types.ModuleType) -> bool:
         _read_names(code, _WRITE_MARKERS, _stored)
         _read_names(code, _GLOBAL_MARKERS, assigned)
     _globals.extend((module, global_name) for global_name in sorted(assigned))
+    _own_globals.update((id(module), global_name) for global_name in assigned)
     return True
 
 
@@ -249,10 +262,7 @@ def watch_packages(names: Iterable[str]) -> None:
         for module in _watched:  # read at the next snapshot, as modules new to the watch
             if type(module) is _WatchedModule:
                 module.__class__ = types.ModuleType
-        _watched.clear()
-        _classes.clear()
-        _globals.clear()
-        _stored.clear()
+        _forget()
 
 
 def _read_names(code: types.CodeType, markers: tuple[bytes, ...], into: set[str]) -> None:
@@ -287,9 +297,12 @@ def unwatch() -> None:
     for module in _watched:
         if type(module) is _WatchedModule:
             module.__class__ = types.ModuleType
-    _watched.clear()
-    _classes.clear()
-    _stored.clear()
-    _globals.clear()
+    _forget()
     _pairs.clear()
     _modules_seen = 0
+
+
+def _forget() -> None:
+    """Drop what was read of the project and the list of swapped modules (their types are plain again)."""
+    for found in (_watched, _classes, _stored, _globals, _own_globals, _project_modules, _read):
+        found.clear()

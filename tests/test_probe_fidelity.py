@@ -194,3 +194,31 @@ class GlobalThenPatchTests(unittest.TestCase):
                                  dict.fromkeys(run.tests, []))
         self.assertTrue(any(run.order.index(self.WRITER) < len(run.order) - 1 for run in self.runs),
                         "no seed ran the writer before another test")
+
+
+class ProjectModuleTypeTests(unittest.TestCase):
+    """The project's own modules keep their exact type, and a module attribute a test rebinds is still reported."""
+
+    SEEDS = ("1", "2", "3", "4")
+    WRITER = "test_registry.RegistryTests.test_leaves_mode_fast"
+
+    @classmethod
+    def setUpClass(cls):
+        started = [start("module_type", "--seed", seed) for seed in cls.SEEDS]
+        cls.runs = [run.result() for run in started]
+
+    def test_a_suite_checking_type_is_moduletype_passes_on_every_seed(self):
+        for seed, run in zip(self.SEEDS, self.runs, strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(run.code, 0, run.describe())
+                self.assertEqual(set(run.outcomes.values()), {"passed"})
+
+    def test_the_rebound_attribute_is_reported_and_put_back(self):
+        for seed, run in zip(self.SEEDS, self.runs, strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(run.tests[self.WRITER]["state_changes"],
+                                 [{"probe": "attributes", "detail": "shapes.registry.MODE replaced by 'fast'",
+                                   "restored": True}])
+        self.assertTrue(any(run.order.index(self.WRITER) < run.order.index("test_registry.RegistryTests."
+                                                                              "test_mode_is_slow")
+                            for run in self.runs), "no seed ran the writer before its victim")
