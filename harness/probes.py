@@ -513,7 +513,9 @@ class AsyncioProbe(Probe):
     """The asyncio event loop policy, and its current event loop: the loop, and whether one was ever set.
 
     A policy keeps, per thread, the current loop and whether `set_event_loop` was ever called: until it is,
-    `asyncio.get_event_loop()` makes a loop, after it raises. Both are part of the state, and both are restored.
+    `asyncio.get_event_loop()` makes a loop, after it raises. Both are part of the state, and both are restored,
+    but for an open loop a test leaves set in its policy: reported and kept, as the process's one loop that older
+    suites make with `get_event_loop()` (unset, each later test would make and leak its own).
     """
 
     reusable = True
@@ -531,13 +533,20 @@ class AsyncioProbe(Probe):
         if after[0] is not before[0] and not (_default_policy(before[0]) and _default_policy(after[0])):
             return [f"asyncio event loop policy set to {describe(after[0])}"]
         if after[1] is not before[1] and after[1] is not None:
+            if _kept(before, after):
+                return [f"asyncio current event loop set to {describe(after[1])} (still open) and left set: kept as "
+                        "the process's loop, as plain unittest keeps it; close it at the end of the suite"]
             state = "closed" if after[1].is_closed() else "still open"
             return [f"asyncio current event loop set to {describe(after[1])} ({state}) and left set"]
-        if after[1] is not before[1]:
+        if after[1] is not before[1] and _same_policy(before[0], after[0]):
             return [f"asyncio current event loop unset (was {describe(before[1])})"]
-        return []  # only "set_event_loop was called", with no loop either side: every stdlib runner does that
+        return []  # "set_event_loop was called" with no loop either side (every stdlib runner does that), or a fresh
+        # default policy put in (as test bases do to start clean): its loop is the one asyncio would make
 
     def restore(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> None:
+        if _kept(before, after):  # a suite's one loop for the process (`get_event_loop().run_until_complete()`):
+            raise NotRestored  # unset, every later test would make and leak its own
+
         policy, loop, set_called = before
         if policy is None and _default_policy(after[0]):
             policy = after[0]  # the default one made since stands for none: it gets a fresh one's state below
@@ -547,6 +556,17 @@ class AsyncioProbe(Probe):
         if local is not None:  # the fields themselves: set_event_loop would also note that it was called
             local._loop, local._set_called = loop, bool(set_called)
         _close_dropped(after[1], loop)
+
+
+def _kept(before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> bool:
+    """Whether the test left an open loop set as current, in the policy it started with: kept, not restored."""
+    return (_same_policy(before[0], after[0]) and after[1] is not before[1] and after[1] is not None
+            and not after[1].is_closed())
+
+
+def _same_policy(before: Any, after: Any) -> bool:
+    """The same policy object, or none before and the default one asyncio made on first use."""
+    return after is before or (before is None and _default_policy(after))
 
 
 def _default_policy(policy: Any) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from harness import crossloop, timeouts
-from harness.backends import _ABANDONED
+from harness.backends import _ABANDONED, OuterLoop, outer_loop, put_back
 from harness.outcome import Findings
 from harness.residue import CallbackSites, TaskSites, await_chain, coro_name, format_site, own_resources
 
@@ -51,6 +51,7 @@ def enforced(bound: Callable[[], float],
     original_call_maybe_async = _Case._callMaybeAsync  # type: ignore[attr-defined]
 
     def set_up(case: _Case) -> None:
+        outer = outer_loop()  # the suite's process loop, if any: the runner unsets it, _close puts it back
         with own_resources():  # the runner's loop, made here: its descriptors are closed by its teardown
             loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
         crossloop.record(loop, case.id())
@@ -62,7 +63,7 @@ def enforced(bound: Callable[[], float],
         setattr(case, _LIMIT, None if limit is None else _TimeLimit(limit, timeouts.now() + limit.seconds, bound(),
                                                                    sites))
         case.harness_findings = Findings()  # type: ignore[attr-defined]
-        case.addCleanup(_close, case, loop, bound(), callbacks)  # first, so it runs after every other cleanup
+        case.addCleanup(_close, case, loop, bound(), callbacks, outer)  # first, so it runs after every other cleanup
         case.addCleanup(_check, case, loop, sites, bound())
         original_set_up(case)
 
@@ -182,9 +183,17 @@ def _record_and_cancel(case: _Case, loop: asyncio.AbstractEventLoop, sites: Task
     ))
 
 
-def _close(case: _Case, loop: asyncio.AbstractEventLoop, bound: float, callbacks: CallbackSites) -> None:
+def _close(case: _Case, loop: asyncio.AbstractEventLoop, bound: float, callbacks: CallbackSites,
+           outer: OuterLoop) -> None:
     """Close the test's loop before the test ends (the stdlib does it after), so the state probes see it closed;
-    first record and cancel the callbacks the test left scheduled on it."""
+    first record and cancel the callbacks the test left scheduled on it. The current loop is `outer` again."""
+    try:
+        _close_runner(case, loop, bound, callbacks)
+    finally:
+        put_back(outer)
+
+
+def _close_runner(case: _Case, loop: asyncio.AbstractEventLoop, bound: float, callbacks: CallbackSites) -> None:
     runner = case._asyncioRunner  # type: ignore[attr-defined]
     if runner is None or loop.is_closed():
         callbacks.release(loop)

@@ -26,7 +26,7 @@ FINDINGS = {
     "test_polluters.Polluters.test_plugin": "mylib._plugin created ('fast')",
 }
 ONE_LOOP = ("asyncio current event loop set to asyncio.unix_events._UnixSelectorEventLoop object (still open) and "
-            "left set")
+            "left set: kept as the process's loop, as plain unittest keeps it; close it at the end of the suite")
 
 
 class RestoreFidelityTests(unittest.TestCase):
@@ -60,15 +60,18 @@ class RestoreFidelityTests(unittest.TestCase):
                 self.assertEqual(run.tests[test]["state_changes"],
                                  [{"probe": self._probe(detail), "detail": detail, "restored": True}])
 
-    def test_one_loop_for_the_process_keeps_working_and_each_loop_left_set_is_closed_by_the_restore(self):
-        run = self.runs["1", True]
-        one_loop = {test: entry for test, entry in run.tests.items() if test.startswith("test_one_loop.")}
-        self.assertEqual(len(one_loop), 5)
-        for test, entry in one_loop.items():
-            with self.subTest(test):
-                self.assertEqual(entry["outcome"], "passed")
-                # closed by the restore: its descriptors are not left open, and no ResourceWarning comes later
-                self.assertEqual(entry["state_changes"], [{"probe": "asyncio", "detail": ONE_LOOP, "restored": True}])
+    def test_one_loop_for_the_process_keeps_working_and_is_reported_once_by_the_test_that_made_it(self):
+        for seed in SEEDS:
+            run = self.runs[seed, True]
+            one_loop = [test for test in run.order if test.startswith("test_one_loop.")]
+            self.assertEqual(len(one_loop), 5)
+            first, *others = one_loop
+            with self.subTest(seed=seed):
+                self.assertEqual({run.tests[test]["outcome"] for test in one_loop}, {"passed"})
+                self.assertEqual([change for change in run.tests[first]["state_changes"]
+                                  if change["probe"] == "asyncio"],
+                                 [{"probe": "asyncio", "detail": ONE_LOOP, "restored": False}])
+                self.assertEqual({test: run.tests[test]["state_changes"] for test in others}, dict.fromkeys(others, []))
 
     def test_interpreter_writes_a_fresh_default_policy_and_threads_on_their_way_out_are_not_findings(self):
         for seed in SEEDS:
@@ -222,3 +225,33 @@ class ProjectModuleTypeTests(unittest.TestCase):
         self.assertTrue(any(run.order.index(self.WRITER) < run.order.index("test_registry.RegistryTests."
                                                                               "test_mode_is_slow")
                             for run in self.runs), "no seed ran the writer before its victim")
+
+
+class ProcessLoopTests(unittest.TestCase):
+    """A suite's one loop for the process (`get_event_loop().run_until_complete()`), mixed with tests on loops of
+    their own (IsolatedAsyncioTestCase, harness.AsyncTestCase per test and per class, uvloop): every seed green,
+    one loop for all, and the only finding is the test that made it."""
+
+    SEEDS = ("1", "2", "3", "4", "5", "6")
+
+    @classmethod
+    def setUpClass(cls):
+        started = [start("process_loop", "--seed", seed) for seed in cls.SEEDS]
+        cls.runs = [run.result() for run in started]
+
+    def test_every_seed_is_green(self):
+        for seed, run in zip(self.SEEDS, self.runs, strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(run.code, 0, run.describe())
+                self.assertEqual(set(run.outcomes.values()) - {"skipped"}, {"passed"})
+
+    def test_only_the_test_that_made_the_loop_reports_it_and_no_loop_test_says_unset(self):
+        for seed, run in zip(self.SEEDS, self.runs, strict=True):
+            maker = next(test for test in run.order if test.startswith("test_process_loop.ProcessLoopTests."))
+            with self.subTest(seed=seed):
+                reported = {test: [change["detail"] for change in entry["state_changes"]
+                                   if change["probe"] == "asyncio"] for test, entry in run.tests.items()}
+                self.assertEqual({test: details for test, details in reported.items() if details},
+                                 {maker: [ONE_LOOP]})
+        self.assertTrue(any(not run.order[0].startswith("test_process_loop.ProcessLoopTests.") for run in self.runs),
+                        "no seed ran a test on its own loop first")
