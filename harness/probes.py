@@ -58,6 +58,11 @@ class Probe:
     def restore(self, before: Any, after: Any) -> None:
         """Put the state back as `before` found it."""
 
+    def settle(self, before: Any, after: Any) -> None:
+        """The snapshots differ but `diff` found nothing to report: put back what should not stay (default: nothing).
+
+        For a change that is not the test's doing and not worth a line, but would trouble later tests if left."""
+
     def close(self) -> None:
         """The run is over: undo whatever the probe set up to watch."""
 
@@ -538,10 +543,22 @@ class AsyncioProbe(Probe):
                         "the process's loop, as plain unittest keeps it; close it at the end of the suite"]
             state = "closed" if after[1].is_closed() else "still open"
             return [f"asyncio current event loop set to {describe(after[1])} ({state}) and left set"]
-        if after[1] is not before[1] and _same_policy(before[0], after[0]):
-            return [f"asyncio current event loop unset (was {describe(before[1])})"]
-        return []  # "set_event_loop was called" with no loop either side (every stdlib runner does that), or a fresh
-        # default policy put in (as test bases do to start clean): its loop is the one asyncio would make
+        # Not reported: the current loop unset (`settle` puts a suite's process loop back: every `asyncio.run()` and
+        # stdlib test base unsets it), "set_event_loop was called" with no loop either side (every stdlib runner does
+        # that), or a fresh default policy put in (as test bases do to start clean): its loop is the one asyncio
+        # would make.
+        return []
+
+    def settle(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> None:
+        """In the same policy, with no current loop left: put back a suite's process loop that a test unset
+        (`asyncio.run()`, a test base's tearDown), if open, and otherwise whether a loop was ever set. Left as
+        the runner leaves them, every later `get_event_loop()` of such a suite would raise "There is no current
+        event loop", as it does under plain unittest in that order."""
+        local = getattr(after[0], "_local", None)
+        if after[1] is not None or local is None or not _same_policy(before[0], after[0]):
+            return
+        loop = before[1] if before[1] is not None and not before[1].is_closed() else None
+        local._loop, local._set_called = loop, bool(before[2]) or loop is not None
 
     def restore(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> None:
         if _kept(before, after):  # a suite's one loop for the process (`get_event_loop().run_until_complete()`):

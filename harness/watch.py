@@ -141,7 +141,7 @@ class Watch:
         except Exception as exc:
             return [_probe_failed(probe, "diff", exc)]
         if not lines:
-            return []
+            return self._settled(probe, before, after)
         restored = self.restore and probe.restorable
         if restored:
             try:
@@ -153,6 +153,17 @@ class Watch:
                     _probe_failed(probe, "restore", exc)
                 ]
         return [StateChange(probe.name, line, restored) for line in lines]
+
+    def _settled(self, probe: Probe, before: Any, after: Any) -> list[StateChange]:
+        """A change not worth a line: the probe may still put it back (`Probe.settle`), unless restore is off."""
+        settle = getattr(probe, "settle", None)
+        if not self.restore or settle is None:
+            return []
+        try:
+            settle(before, after)
+        except Exception as exc:
+            return [_probe_failed(probe, "settle", exc)]
+        return []
 
 
 _FAILED = object()

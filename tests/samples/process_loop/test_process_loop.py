@@ -1,6 +1,7 @@
 """One event loop for the process, made by asyncio.get_event_loop() and used by every test (as slixmpp's SlixTest
 and many older suites do), mixed with tests that run on loops of their own: IsolatedAsyncioTestCase and
-harness.AsyncTestCase, per test and per class, on asyncio and uvloop. Green under unittest in this file's order.
+harness.AsyncTestCase, per test and per class, on asyncio and uvloop, and asyncio.run(). Green under unittest in
+this file's order.
 
 The process loop is reported once, by the test that made it, and kept; the other tests report nothing."""
 import asyncio
@@ -70,3 +71,8 @@ class UvloopTests(harness.AsyncTestCase):
 
     async def test_g(self):
         await asyncio.sleep(0)
+
+
+class RunnerTests(unittest.TestCase):
+    def test_asyncio_run(self):  # Runner.close() unsets the current loop, the process loop with it
+        self.assertEqual(asyncio.run(double(5)), 10)
