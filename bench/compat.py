@@ -534,13 +534,14 @@ def test_modules(site: str, relative: str) -> list[str]:
 
 
 # -- the whole run --------------------------------------------------------------------------------------------
-def head_commit() -> str:
-    done = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+def head_commit(checkout: Path | None = None) -> str:
+    done = subprocess.run(["git", "-C", str(checkout or REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True)
     return done.stdout.strip() or "unknown"
 
 
 def run_suite(suite: Suite, version: str, seeds: Sequence[int], jobs: Sequence[int], timeout: float,
-              ) -> list[Cell]:
+              checkout: Path | None = None) -> list[Cell]:
     python = find_python(version)
     venv = venv_for(python, version, suite)
     src = sdist_for(venv, suite.sdist) if suite.sdist else None
@@ -549,14 +550,17 @@ def run_suite(suite: Suite, version: str, seeds: Sequence[int], jobs: Sequence[i
     places = {"site": site_packages(venv), "src": str(src or "")}
     venv_python = str(venv / "bin" / "python")
     return run_pair(suite.name, version, venv_python, cwd, fill(suite.unittest, **places),
-                    fill(suite.harness, **places), seeds, jobs, timeout, clean_env(), CACHE / "logs")
+                    fill(suite.harness, **places), seeds, jobs, timeout, clean_env(), CACHE / "logs", checkout)
 
 
 def run_pair(name: str, version: str, python: str, cwd: Path, plain_args: Sequence[str],
              harness_args: Sequence[str], seeds: Sequence[int], jobs: Sequence[int], timeout: float,
-             env: dict[str, str], logs: Path | None = None) -> list[Cell]:
-    """unittest once, then harness for every seed and -j; each cell compared with unittest's outcomes."""
-    stamp = {"commit": head_commit(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+             env: dict[str, str], logs: Path | None = None, checkout: Path | None = None) -> list[Cell]:
+    """unittest once, then harness for every seed and -j; each cell compared with unittest's outcomes.
+
+    `checkout`: run harness from that folder (first on its PYTHONPATH) rather than from the venv's install."""
+    stamp = {"commit": head_commit(checkout), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    harness_env = {**env, "PYTHONPATH": str(checkout)} if checkout else env
     shown = f"cd {shlex.quote(str(cwd))} && {shlex.quote(python)} -m unittest {shlex.join(unittest_args(plain_args))}"
     print(f"\n== {name} on {version}: {shown}", flush=True)
     finished, plain = run_unittest(python, plain_args, cwd, env, timeout)
@@ -569,7 +573,7 @@ def run_pair(name: str, version: str, python: str, cwd: Path, plain_args: Sequen
                      f"{shlex.join(harness_args)} --seed {seed} -j {j} --json report.json")
             print(f"-- {shown}", flush=True)
             keep = logs / f"{version}-{name}-harness-s{seed}-j{j}.json" if logs else None
-            finished, result = run_harness(python, harness_args, cwd, env, timeout, seed, j, keep)
+            finished, result = run_harness(python, harness_args, cwd, harness_env, timeout, seed, j, keep)
             save_log(logs, name, version, f"harness-s{seed}-j{j}", finished.output)
             in_order = replay(python, result, plain, cwd, env, timeout) if result and not finished.hung else None
             cells.append(harness_cell(name, version, seed, j, finished, result, plain, shown, in_order))
@@ -676,6 +680,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where to write the Markdown table (default bench/.compat/compat-table.md)")
     parser.add_argument("--results", type=Path, default=CACHE / "results.json",
                         help="where results accumulate (default bench/.compat/results.json)")
+    parser.add_argument("--checkout", type=Path, metavar="DIR",
+                        help="run harness from this checkout (put first on PYTHONPATH), e.g. a worktree of a fixed "
+                             "commit while you go on editing this one (default: the venvs' editable install of this "
+                             "one)")
     parser.add_argument("--list", action="store_true", help="print the corpus and exit")
     parser.add_argument("--table-only", action="store_true", help="write the table from stored results, run nothing")
     return parser
@@ -715,6 +723,10 @@ def run_main(args: argparse.Namespace) -> int:
         print(list_corpus())
         return EXIT_SAME
     suites = select_suites(args.suite)
+    if args.checkout is not None:
+        args.checkout = args.checkout.resolve()  # the runs start in other folders
+        if not (args.checkout / "harness" / "__init__.py").is_file():
+            raise CompatError(f"--checkout {args.checkout}: no harness package there; give a checkout's top folder")
     versions = args.python or list(PYTHONS)
     for version in versions:
         find_python(version)  # every Python is checked before anything runs
@@ -723,7 +735,7 @@ def run_main(args: argparse.Namespace) -> int:
     for version in [] if args.table_only else versions:
         for suite in suites:
             try:
-                found = run_suite(suite, version, args.seeds, args.jobs, args.timeout)
+                found = run_suite(suite, version, args.seeds, args.jobs, args.timeout, args.checkout)
             except CompatError as error:  # the other suites still run
                 print(f"compat: error: {suite.name} on {version} could not be set up: {error}", file=sys.stderr)
                 not_set_up.append(f"{suite.name} on {version}")
