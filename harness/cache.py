@@ -25,7 +25,9 @@ _README = """\
 
 harness writes this folder at the end of each run, so that `--lf` (`--last-failed`) can rerun the tests that
 failed and `--ff` (`--failed-first`) can run them first. `lastrun.json` holds the ids of the tests that failed
-and how long each test took.
+and how long each test took. `splits/` holds the durations that `-j` runs were balanced by, each file named by its
+content, so that `--worker K/N --durations-from .harness_cache/splits/FILE` replays one worker's tests exactly even
+after later runs changed `lastrun.json`; the last few are kept.
 
 It is safe to delete: the next run starts without a record, and writes a new one.
 """
@@ -92,6 +94,59 @@ def write(folder: str, record: Record) -> None:
     # Not synced to disk (a few ms a run): the rename keeps it whole, and a crash of the machine that loses it
     # only loses what --lf and --ff would have read.
     write_atomically(os.path.join(folder, FILE_NAME), text, sync=False)
+
+
+# -- the durations a -j split is balanced by ---------------------------------------------------------------
+SPLITS = "splits"
+KEEP_SPLITS = 8  # the newest files of splits/ kept: replays of the last few -j runs
+
+
+def split_durations(config: Config) -> str | None:
+    """A file of the durations the cache recorded, for this `-j` run's workers to balance their split by; None when
+    the split is not the cache's to make (no -j, a --durations-from, a --shard or --worker, --cache-clear) or
+    nothing is recorded.
+
+    The file is named by its content and not changed by later runs: with the run's seed it fixes the split, so the
+    report's `--worker K/N --durations-from FILE` replays a lane exactly. It is written in the shape of a JSON
+    report's tests, which is what --durations-from reads. A cache that cannot be read or written: None (by count).
+    """
+    if (config.jobs <= 1 or config.durations_from is not None or config.shard is not None
+            or config.worker is not None or config.cache_clear or config.collect_only or writes() == "none"):
+        return None
+    durations = read(config.cache_dir).record.durations
+    if not durations:
+        return None
+    import hashlib  # only for -j runs with a record: not on every start-up
+
+    text = json.dumps({"note": "durations harness's cache held when a -j run was split by them",
+                       "tests": [{"id": key, "duration": round(durations[key], 6)} for key in sorted(durations)]})
+    folder = os.path.join(config.cache_dir, SPLITS)
+    path = os.path.join(folder, hashlib.sha256(text.encode()).hexdigest()[:16] + ".json")
+    try:
+        if not os.path.exists(path):
+            os.makedirs(folder, exist_ok=True)
+            write_atomically(path, text, sync=False)
+            _prune(folder)
+        else:
+            os.utime(path)  # the newest again: pruned last
+    except OSError:
+        return None
+    return path
+
+
+def _prune(folder: str) -> None:
+    """Keep the newest KEEP_SPLITS files (another run may prune at the same time: a file gone is fine)."""
+    entries = []
+    for entry in os.scandir(folder):
+        try:
+            entries.append((entry.stat().st_mtime, entry.path))
+        except OSError:
+            continue
+    for _, path in sorted(entries, reverse=True)[KEEP_SPLITS:]:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 # -- matching a recorded id against the tests collected now ----------------------------------------------

@@ -337,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         listing = config.collect_only
         measure = cover.choose(config) if not listing else cover.OFF
         reporters = _reporters(config, measure)
+        split_by = cache.split_durations(config)  # -j balanced by the durations the cache recorded, if any
+        if split_by is not None:
+            config = dataclasses.replace(config, durations_from=split_by)
         summary = workers.run(config, _seed(config), reporters, measure)
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)

@@ -276,6 +276,56 @@ class DurationsSplitTests(unittest.TestCase):
                 self.assertEqual(replay.report["order"], self.balanced.report["workers"][number - 1])
 
 
+class CacheBalanceTests(unittest.TestCase):
+    """-j with a warm cache: split by the durations the last run recorded, into a file that replays the split."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory(prefix="harness-cache-balance-")
+        cls.addClassCleanup(cls.folder.cleanup)
+        cls.cache = os.path.join(cls.folder.name, "cache")
+        cold = os.path.join(cls.folder.name, "cold")
+        by_count = cls._run(cold)
+        cls.cold = by_count
+        os.makedirs(cls.cache)
+        cls.recorded = {test_id: 1.0 if ".SlowTests." in test_id else 0.1 for test_id in by_count.report["order"]}
+        with open(os.path.join(cls.cache, "lastrun.json"), "w", encoding="utf-8") as file:
+            json.dump({"version": 1, "failed": [], "durations": cls.recorded}, file)
+        cls.warm = cls._run(cls.cache)  # then writes the durations it measured over the recorded ones
+        cls.split_file = cls.warm.report["workers_durations_from"]
+        cls.replays = [run_harness("jobs_durations", "--seed", "3", "--worker", f"{number}/2", "--durations-from",
+                                   cls.split_file) for number in (1, 2)]
+
+    @staticmethod
+    def _run(cache_dir: str):
+        return start("jobs_durations", "--seed", "3", "-j", "2", "--cache-dir", cache_dir, fresh=True,
+                     env={"HARNESS_CACHE_WRITES": "all"}).result()
+
+    def test_a_cold_cache_splits_by_count(self):
+        self.assertEqual(self.cold.code, 0, self.cold.describe())
+        self.assertEqual((self.cold.report["workers_balance"], self.cold.report["workers_durations_from"]),
+                         ("count", None))
+
+    def test_a_warm_cache_balances_the_lanes_by_its_durations(self):
+        self.assertEqual(self.warm.code, 0, self.warm.describe())
+        lanes = self.warm.report["workers"]
+        planned = [sum(self.recorded[test_id] for test_id in lane) for lane in lanes]
+        self.assertEqual(len(lanes), 2)
+        self.assertLessEqual(abs(planned[0] - planned[1]), 0.1 * max(planned), planned)
+        self.assertEqual(self.warm.report["workers_balance"], "durations")
+        self.assertEqual(os.path.dirname(self.split_file), os.path.join(self.cache, "splits"))
+        self.assertIn(f"balanced by durations in {self.split_file}; rerun one worker's tests alone with --worker K/2 "
+                      f"--durations-from {self.split_file})", self.warm.stdout)
+
+    def test_the_split_file_replays_each_lane_after_the_cache_moved_on(self):
+        with open(os.path.join(self.cache, "lastrun.json"), encoding="utf-8") as file:
+            self.assertNotEqual(json.load(file)["durations"], self.recorded, "the run should record its own")
+        for number, replay in enumerate(self.replays, start=1):
+            with self.subTest(worker=number):
+                self.assertEqual(replay.code, 0, replay.describe())
+                self.assertEqual(replay.report["order"], self.warm.report["workers"][number - 1])
+
+
 class SplitTests(unittest.TestCase):
     """workers.split on its own: a pure function of the order, the number of workers and the durations."""
 
