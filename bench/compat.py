@@ -431,20 +431,43 @@ def harness_cell(suite: str, python: str, seed: int, jobs: int, finished: Finish
     return cell
 
 
+# Plain unittest running a prefix of harness's order after importing every test module of harness's run, as a
+# harness worker does before its first test: a module's import-time side effects (zope.interface's test modules
+# declare interfaces on modules as they are imported) are part of the state the prefix runs in. Output as `-v`.
+_REPLAY = """\
+import sys, unittest
+every, prefix = (open(path, encoding="utf-8").read().split() for path in sys.argv[1:3])
+loader = unittest.TestLoader()
+for name in sorted({test.rpartition(".")[0] for test in every}):
+    try:
+        loader.loadTestsFromName(name)
+    except Exception:
+        pass
+result = unittest.TextTestRunner(verbosity=2).run(loader.loadTestsFromNames(prefix))
+sys.exit(not result.wasSuccessful())
+"""
+
+
 def replay(python: str, result: HarnessResult, plain: dict[str, str], cwd: str | Path, env: dict[str, str],
            timeout: float) -> tuple[dict[str, str], dict[str, str]] | None:
-    """Plain unittest's outcomes and messages for the worker sequences that hold a difference, in harness's order."""
+    """Plain unittest's outcomes and messages for the worker sequences that hold a difference, in harness's order,
+    with every test module of the run imported first (see _REPLAY)."""
     prefixes = replay_sequences(compare(plain, result.outcomes), result.sequences)
     if not prefixes:
         return None
     outcomes: dict[str, str] = {}
     messages: dict[str, str] = {}
-    for prefix in prefixes:
-        names = [test for test in prefix if " (" not in test]
-        print(f"   replaying {len(names)} tests under plain unittest in harness's order", flush=True)
-        finished, found = run_unittest(python, names, cwd, env, timeout)
-        outcomes.update(found)
-        messages.update(unittest_messages(finished.output))
+    every = [test for test in result.outcomes if " (" not in test]
+    with tempfile.TemporaryDirectory(prefix="compat-replay-") as folder:
+        every_file, prefix_file = os.path.join(folder, "every"), os.path.join(folder, "prefix")
+        Path(every_file).write_text("\n".join(every), encoding="utf-8")
+        for prefix in prefixes:
+            names = [test for test in prefix if " (" not in test]
+            print(f"   replaying {len(names)} tests under plain unittest in harness's order", flush=True)
+            Path(prefix_file).write_text("\n".join(names), encoding="utf-8")
+            finished = run([python, "-c", _REPLAY, every_file, prefix_file], cwd, env, timeout)
+            outcomes.update(parse_unittest(finished.output))
+            messages.update(unittest_messages(finished.output))
     return outcomes, messages
 
 

@@ -215,6 +215,29 @@ class ReplayTests(unittest.TestCase):
         })
 
 
+class ReplayImportsTests(unittest.TestCase):
+    """The replay imports every test module of harness's run before the prefix runs, as a harness worker does."""
+
+    def test_a_modules_import_time_side_effect_is_part_of_the_replayed_state(self):
+        with tempfile.TemporaryDirectory(prefix="compat-imports-") as folder:
+            Path(folder, "registry.py").write_text("DECLARED = []\n")
+            Path(folder, "test_first.py").write_text(
+                "import unittest\nimport registry\n\n\nclass T(unittest.TestCase):\n"
+                "    def test_nothing_declared(self):\n        self.assertEqual(registry.DECLARED, [])\n")
+            Path(folder, "test_second.py").write_text(
+                "import unittest\nimport registry\n\nregistry.DECLARED.append('second')\n\n\n"
+                "class U(unittest.TestCase):\n    def test_ok(self):\n        pass\n")
+            every, prefix = Path(folder, "every"), Path(folder, "prefix")
+            every.write_text("test_first.T.test_nothing_declared\ntest_second.U.test_ok")
+            prefix.write_text("test_first.T.test_nothing_declared")
+            alone = compat.run([sys.executable, "-m", "unittest", "-v", "test_first.T.test_nothing_declared"],
+                               folder, environment(), 60)
+            replayed = compat.run([sys.executable, "-c", compat._REPLAY, str(every), str(prefix)], folder,
+                                  environment(), 60)
+        self.assertEqual(compat.parse_unittest(alone.output), {"test_first.T.test_nothing_declared": "passed"})
+        self.assertEqual(compat.parse_unittest(replayed.output), {"test_first.T.test_nothing_declared": "failed"})
+
+
 class PlaceholderTests(unittest.TestCase):
     def test_modules_under_a_namespace_folder_are_given_by_dotted_name(self):
         with tempfile.TemporaryDirectory() as site:
