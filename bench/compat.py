@@ -319,11 +319,17 @@ class Finished:
 
 
 def run(argv: Sequence[str], cwd: str | Path, env: dict[str, str], timeout: float) -> Finished:
-    """Run in a session of its own, output to a file; at the limit, or after the end, kill the whole group."""
+    """Run in a session of its own, output to a file; at the limit, or after the end, kill the whole group.
+
+    SIGINT and SIGHUP start at their defaults, as in a terminal, whatever this script inherited (nohup, a background
+    job ignore them): with SIGINT ignored, CPython's test_runners interrupts itself in vain and spins forever unless
+    an earlier test happened to install Python's handler, so both runners' outcomes would depend on how this
+    script was started.
+    """
     with tempfile.TemporaryFile("w+b") as out:
         started = time.perf_counter()
         process = subprocess.Popen(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_terminal_signals)
         try:
             code: int | None = process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -332,6 +338,12 @@ def run(argv: Sequence[str], cwd: str | Path, env: dict[str, str], timeout: floa
         _kill_group(process)
         out.seek(0)
         return Finished(code, out.read().decode("utf-8", "replace"), elapsed)
+
+
+def _terminal_signals() -> None:
+    """In the child, before it runs the command: SIGINT and SIGHUP as a terminal's shell gives them."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

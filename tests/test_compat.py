@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -302,6 +303,19 @@ class RunTests(unittest.TestCase):
             # The grandchild was killed with its group: it never gets to write the marker.
             compat.run([sys.executable, "-c", "import time; time.sleep(4)"], folder, compat.clean_env(), timeout=30)
             self.assertFalse(marker.exists())
+
+    def test_the_runs_get_sigint_and_sighup_as_in_a_terminal_when_the_script_was_started_with_them_ignored(self):
+        script = ("import sys, signal; sys.path.insert(0, sys.argv[1]); import compat; "
+                  "print(compat.run([sys.executable, '-c', 'import signal; print(signal.getsignal(signal.SIGINT), "
+                  "signal.getsignal(signal.SIGHUP))'], '.', {}, 60).output)")
+
+        def ignored() -> None:  # as nohup and a script's background job start it
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+        done = subprocess.run([sys.executable, "-c", script, os.path.join(REPO, "bench")], capture_output=True,
+                              text=True, timeout=60, preexec_fn=ignored, env=environment())
+        self.assertEqual(done.stdout.strip(), "<built-in function default_int_handler> 0", done.stderr)
 
     def test_the_sample_suite_has_the_same_outcomes_under_unittest_and_harness_serially_and_in_two_workers(self):
         env = environment()
