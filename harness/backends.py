@@ -1039,21 +1039,29 @@ def outer_loop() -> OuterLoop:
     return OuterLoop(policy, getattr(local, "_loop", None), getattr(local, "_set_called", None))
 
 
-def put_back(outer: OuterLoop, policy: asyncio.AbstractEventLoopPolicy | None = None) -> None:
-    """Once a test's own loop is done with, make the current loop what it was before (`outer`), with whether one
-    was ever set: a test on a loop of its own leaves a suite's `get_event_loop()` working as it found it.
+def put_back(outer: OuterLoop, policy: asyncio.AbstractEventLoopPolicy | None = None, *, exact: bool = True) -> None:
+    """Once a test's own loop is done with, make the current loop what it was before (`outer`): a test on a loop of
+    its own leaves a suite's process loop (`get_event_loop().run_until_complete()`) current, as it found it.
 
-    `policy`: the one the test's loop was set on (a test may have put in another). A closed outer loop, or another
-    policy than before, gets no current loop, as the stdlib runner leaves it.
+    `exact`: harness's own tests also leave whether a loop was ever set as they found it (they are harness's
+    machinery, invisible to the suite); for an `IsolatedAsyncioTestCase` (False) only an open outer loop is put
+    back, and otherwise the state stays as its runner left it under plain unittest (no loop, `set_event_loop`
+    called: later suites' tests rely on `get_event_loop()` raising then). `policy`: the one the test's loop was
+    set on (a test may have put in another); a closed outer loop, or another policy than before, gets no current
+    loop, as the stdlib runner leaves it.
     """
     policy = policy or asyncio.get_event_loop_policy()
     local = getattr(policy, "_local", None)
     same = policy is outer.policy or (outer.policy is None and type(policy) is asyncio.DefaultEventLoopPolicy)
-    if not same or local is None or outer.set_called is None and outer.policy is not None:
-        policy.set_event_loop(None)
-        return
     loop = outer.loop if outer.loop is not None and not outer.loop.is_closed() else None
-    local._loop, local._set_called = loop, bool(outer.set_called) or outer.loop is not None
+    if not same or local is None or outer.set_called is None and outer.policy is not None:
+        if exact:
+            policy.set_event_loop(None)
+        return
+    if exact:
+        local._loop, local._set_called = loop, bool(outer.set_called) or loop is not None
+    elif loop is not None:
+        local._loop, local._set_called = loop, True
 
 
 class SharedAsyncioSession(AsyncioSession):

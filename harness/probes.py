@@ -550,15 +550,14 @@ class AsyncioProbe(Probe):
         return []
 
     def settle(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> None:
-        """In the same policy, with no current loop left: put back a suite's process loop that a test unset
-        (`asyncio.run()`, a test base's tearDown), if open, and otherwise whether a loop was ever set. Left as
-        the runner leaves them, every later `get_event_loop()` of such a suite would raise "There is no current
-        event loop", as it does under plain unittest in that order."""
-        local = getattr(after[0], "_local", None)
-        if after[1] is not None or local is None or not _same_policy(before[0], after[0]):
-            return
-        loop = before[1] if before[1] is not None and not before[1].is_closed() else None
-        local._loop, local._set_called = loop, bool(before[2]) or loop is not None
+        """Put back a suite's process loop, open, that a test unset in the same policy (`asyncio.run()`, a test base's
+        tearDown): unset, every later `get_event_loop()` of that suite would raise "There is no current event
+        loop". Whether a loop was ever set is left as the test left it: suites rely on `get_event_loop()` raising
+        after a runner, as under plain unittest (CPython's test_subprocess does)."""
+        loop, local = before[1], getattr(after[0], "_local", None)
+        if (after[1] is None and loop is not None and not loop.is_closed() and local is not None
+                and _same_policy(before[0], after[0])):
+            local._loop, local._set_called = loop, True
 
     def restore(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> None:
         if _kept(before, after):  # a suite's one loop for the process (`get_event_loop().run_until_complete()`):

@@ -190,7 +190,7 @@ def _close(case: _Case, loop: asyncio.AbstractEventLoop, bound: float, callbacks
     try:
         _close_runner(case, loop, bound, callbacks)
     finally:
-        put_back(outer)
+        put_back(outer, exact=False)
 
 
 def _close_runner(case: _Case, loop: asyncio.AbstractEventLoop, bound: float, callbacks: CallbackSites) -> None:

@@ -228,9 +228,9 @@ class ProjectModuleTypeTests(unittest.TestCase):
 
 
 class ProcessLoopTests(unittest.TestCase):
-    """A suite's one loop for the process (`get_event_loop().run_until_complete()`), mixed with tests on loops of
-    their own (IsolatedAsyncioTestCase, harness.AsyncTestCase per test and per class, uvloop): every seed green,
-    one loop for all, and the only finding is the test that made it."""
+    """A suite's one loop for the process, made by its first `get_event_loop()`, mixed with tests on loops of their
+    own (harness.AsyncTestCase per test and per class, uvloop): every seed green, one loop for all, and the only
+    finding is the test that made it."""
 
     SEEDS = ("1", "2", "3", "4", "5", "6")
 
@@ -245,7 +245,7 @@ class ProcessLoopTests(unittest.TestCase):
                 self.assertEqual(run.code, 0, run.describe())
                 self.assertEqual(set(run.outcomes.values()) - {"skipped"}, {"passed"})
 
-    def test_only_the_test_that_made_the_loop_reports_it_and_no_loop_test_says_unset(self):
+    def test_only_the_test_that_made_the_loop_reports_it(self):
         for seed, run in zip(self.SEEDS, self.runs, strict=True):
             maker = next(test for test in run.order if test.startswith("test_process_loop.ProcessLoopTests."))
             with self.subTest(seed=seed):
@@ -255,3 +255,27 @@ class ProcessLoopTests(unittest.TestCase):
                                  {maker: [ONE_LOOP]})
         self.assertTrue(any(not run.order[0].startswith("test_process_loop.ProcessLoopTests.") for run in self.runs),
                         "no seed ran a test on its own loop first")
+
+
+class ImportLoopTests(unittest.TestCase):
+    """A loop set when the suite's module is imported, unset by IsolatedAsyncioTestCase's runner, asyncio.run() and
+    harness's own tests: put back after each, without a finding, on every seed (plain unittest: its file order
+    only)."""
+
+    SEEDS = ("1", "2", "3", "4", "5", "6")
+
+    @classmethod
+    def setUpClass(cls):
+        started = [start("import_loop", "--seed", seed) for seed in cls.SEEDS]
+        cls.runs = [run.result() for run in started]
+
+    def test_every_seed_is_green_and_nothing_is_reported(self):
+        for seed, run in zip(self.SEEDS, self.runs, strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(run.code, 0, run.describe())
+                found = {test: (entry["outcome"], entry["state_changes"]) for test, entry in run.tests.items()}
+                self.assertEqual(found, dict.fromkeys(run.tests, ("passed", [])))
+        unsetters = ("test_import_loop.CRunnerTests.", "test_import_loop.DStdlibAsyncTests.")
+        self.assertTrue(any(run.order[-1].startswith("test_import_loop.AProcessLoopTests.")
+                            and any(test.startswith(unsetters) for test in run.order[:-1]) for run in self.runs),
+                        "no seed ran a loop user after a test that unsets the loop")
