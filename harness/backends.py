@@ -1050,10 +1050,12 @@ def put_back(outer: OuterLoop, policy: asyncio.AbstractEventLoopPolicy | None = 
     set on (a test may have put in another); a closed outer loop, or another policy than before, gets no current
     loop, as the stdlib runner leaves it.
     """
+    loop = outer.loop if outer.loop is not None and not outer.loop.is_closed() else None
+    if not exact and loop is None:  # nothing to put back; and no policy made where the test has none (a loop_factory)
+        return
     policy = policy or asyncio.get_event_loop_policy()
     local = getattr(policy, "_local", None)
     same = policy is outer.policy or (outer.policy is None and type(policy) is asyncio.DefaultEventLoopPolicy)
-    loop = outer.loop if outer.loop is not None and not outer.loop.is_closed() else None
     if not same or local is None or outer.set_called is None and outer.policy is not None:
         if exact:
             policy.set_event_loop(None)

@@ -279,3 +279,13 @@ class ImportLoopTests(unittest.TestCase):
         self.assertTrue(any(run.order[-1].startswith("test_import_loop.AProcessLoopTests.")
                             and any(test.startswith(unsetters) for test in run.order[:-1]) for run in self.runs),
                         "no seed ran a loop user after a test that unsets the loop")
+
+
+class LoopFactoryTests(unittest.TestCase):
+    """An IsolatedAsyncioTestCase with a loop_factory (3.13+) leaves no asyncio policy made, as under unittest."""
+
+    def test_no_policy_is_made_by_harness_around_it(self):
+        run = start("loop_factory", "--seed", "1").result()
+        expected = "passed" if sys.version_info >= (3, 13) else "skipped"
+        self.assertEqual(run.outcomes, {"test_loop_factory.LoopFactoryTests.test_no_policy_is_made": expected},
+                         run.describe())
