@@ -495,7 +495,9 @@ def _with_filter(filters: list[Any]) -> list[Any]:
 
 # -- activity: which resources a test may have left, from audit events -----------------------------------
 _DESCRIPTOR_EVENTS = frozenset({"open", "socket.__new__", "mmap.__new__", "tempfile.mkstemp"})
-_FILE_EVENTS = frozenset({"os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "shutil.move"})
+_FILE_EVENTS = frozenset({
+    "os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "shutil.move", "socket.bind",
+})
 _PROCESS_EVENTS = frozenset({
     "subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.exec",
 })
@@ -568,6 +570,13 @@ def _note_file_event(activity: Activity, event: str, args: tuple[Any, ...]) -> N
         _note_path(activity.created, args[1], exists=False)
     elif event == "os.mkdir":
         _note_path(activity.created, args[0], exists=False)
+    elif event == "socket.bind" and _unix_path(args[1]):  # an AF_UNIX socket's file, made by the bind
+        _note_path(activity.created, args[1], exists=False)
+
+
+def _unix_path(address: Any) -> bool:
+    """Whether a bind's address names a file: a path, not an (host, port) pair nor Linux's abstract namespace."""
+    return isinstance(address, str | bytes | os.PathLike) and bool(address) and os.fsencode(address)[:1] != b"\0"
 
 
 def _note_path(paths: dict[str, None], path: Any, exists: bool) -> None:

@@ -37,6 +37,7 @@ EXPECTED = {  # test -> (probe, detail pattern, restored)
                           False),
 }
 CLEAN = ("test_polluters.CleanTests.test_sync", "test_polluters.CleanTests.test_scratch_file_removed_again",
+         "test_polluters.CleanTests.test_unix_socket_file_removed_again",
          "test_polluters.CleanStdlibAsyncTests.test_async",
          "test_polluters.CleanAsyncTests.test_async[asyncio]", "test_polluters.CleanAsyncTests.test_async[trio]")
 

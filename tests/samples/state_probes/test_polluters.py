@@ -109,6 +109,12 @@ class CleanTests(unittest.TestCase):
             file.write("gone again before the test ends")
         os.remove(file.name)
 
+    def test_unix_socket_file_removed_again(self):  # as asyncio's tests do: bind makes the file, os.remove takes it
+        path = f"sock-{os.getpid()}.sock"
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(path)
+        os.remove(path)
+
     def test_sync(self):
         with mock.patch("os.getpid", return_value=1):
             self.assertEqual(os.getpid(), 1)
