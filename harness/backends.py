@@ -17,7 +17,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import loops, timeouts
 from harness.clocks import Clock, ClockName, VirtualClockLoop, WallTimer
@@ -363,7 +363,7 @@ class AsyncioSession(Session):
             self.loop.set_debug(True)
         # The loop is set as current on this policy and reset on it at teardown: a test may set one that refuses.
         self._policy = asyncio.get_event_loop_policy()
-        self._outer = outer_loop()
+        self._outer = loops.outer_loop()
         self._policy.set_event_loop(self.loop)
         self.context = contextvars.copy_context()
         self._driver: asyncio.Task[None] | None = None
@@ -529,7 +529,7 @@ class AsyncioSession(Session):
             # 4. close the loop and reset the current loop, whatever happened above
             self.sites.release()
             self.callbacks.release(loop)
-            put_back(self._outer, self._policy)
+            loops.put_back(self._outer, self._policy)
             if not loop.is_closed():
                 loop.close()
             self._driver = self._waiter = self._current = self._alone_task = None  # no cycles: tasks go with the test
@@ -996,7 +996,7 @@ class AsyncioClassSession(AsyncioSession):
         super().__init__(name, options)
         self._factory = self.loop.get_task_factory()
         self._handler = self.loop.get_exception_handler()
-        put_back(self._outer)
+        loops.put_back(self._outer)
 
     def reclaim(self) -> None:
         """Put the class's task factory and error handler back on the loop (after a test's session)."""
@@ -1005,12 +1005,12 @@ class AsyncioClassSession(AsyncioSession):
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self.reclaim()
-        outer = outer_loop()
+        outer = loops.outer_loop()
         asyncio.set_event_loop(self.loop)
         try:
             return super().call(fn, *args, **kwargs)
         finally:
-            put_back(outer)
+            loops.put_back(outer)
 
     def close(self, bound: float) -> Teardown:
         self.reclaim()
@@ -1021,49 +1021,6 @@ class AsyncioClassSession(AsyncioSession):
         self._cancel_timers()
         self._timer = self._grace_timer = None
         self.limit, self.deadline, self.expired = None, None, False
-
-
-class OuterLoop(NamedTuple):
-    """What was current before a test's own loop was set: the policy, its loop (a suite's one loop for the process,
-    made with `asyncio.get_event_loop()` by older suites) and whether `set_event_loop` was ever called."""
-
-    policy: Any
-    loop: Any
-    set_called: Any
-
-
-def outer_loop() -> OuterLoop:
-    """The current loop's state now, before a test's own loop is set on the policy."""
-    policy = asyncio.events._event_loop_policy  # type: ignore[attr-defined]  # get_* would make one
-    local = getattr(policy, "_local", None)
-    return OuterLoop(policy, getattr(local, "_loop", None), getattr(local, "_set_called", None))
-
-
-def put_back(outer: OuterLoop, policy: asyncio.AbstractEventLoopPolicy | None = None, *, exact: bool = True) -> None:
-    """Once a test's own loop is done with, make the current loop what it was before (`outer`): a test on a loop of
-    its own leaves a suite's process loop (`get_event_loop().run_until_complete()`) current, as it found it.
-
-    `exact`: harness's own tests also leave whether a loop was ever set as they found it (they are harness's
-    machinery, invisible to the suite); for an `IsolatedAsyncioTestCase` (False) only an open outer loop is put
-    back, and otherwise the state stays as its runner left it under plain unittest (no loop, `set_event_loop`
-    called: later suites' tests rely on `get_event_loop()` raising then). `policy`: the one the test's loop was
-    set on (a test may have put in another); a closed outer loop, or another policy than before, gets no current
-    loop, as the stdlib runner leaves it.
-    """
-    loop = outer.loop if outer.loop is not None and not outer.loop.is_closed() else None
-    if not exact and loop is None:  # nothing to put back; and no policy made where the test has none (a loop_factory)
-        return
-    policy = policy or asyncio.get_event_loop_policy()
-    local = getattr(policy, "_local", None)
-    same = policy is outer.policy or (outer.policy is None and type(policy) is asyncio.DefaultEventLoopPolicy)
-    if not same or local is None or outer.set_called is None and outer.policy is not None:
-        if exact:
-            policy.set_event_loop(None)
-        return
-    if exact:
-        local._loop, local._set_called = loop, bool(outer.set_called) or loop is not None
-    elif loop is not None:
-        local._loop, local._set_called = loop, True
 
 
 class SharedAsyncioSession(AsyncioSession):
@@ -1094,7 +1051,7 @@ class SharedAsyncioSession(AsyncioSession):
         finally:
             # 3. the loop is no longer current, and the class's factory and handler are back
             self.sites.release()
-            put_back(self._outer)
+            loops.put_back(self._outer)
             self._owner.reclaim()
             self._driver = self._waiter = self._current = self._alone_task = None
             self._inflight = self._timer = self._grace_timer = None

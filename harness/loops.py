@@ -15,6 +15,7 @@ import os
 import selectors
 import socket
 import sys
+from typing import Any, NamedTuple
 
 _getpid = os.getpid
 _SPARE_LIMIT = 2  # a class loop and a test's loop can be open at once
@@ -134,3 +135,55 @@ def kept_descriptors() -> frozenset[int]:
         kept.update((parts.selector.fileno(), parts.reader.fileno(), parts.writer.fileno()))
     return frozenset(kept)
 
+
+# -- the current loop of asyncio's policy, around a test's own loop ---------------------------------------
+class OuterLoop(NamedTuple):
+    """What was current before a test's own loop was set: the policy, its loop (a suite's one loop for the process,
+    made with `asyncio.get_event_loop()` by older suites) and whether `set_event_loop` was ever called."""
+
+    policy: Any
+    loop: Any
+    set_called: Any
+
+
+def outer_loop() -> OuterLoop:
+    """The current loop's state now, before a test's own loop is set on the policy."""
+    policy = asyncio.events._event_loop_policy  # type: ignore[attr-defined]  # get_* would make one
+    local = getattr(policy, "_local", None)
+    return OuterLoop(policy, getattr(local, "_loop", None), getattr(local, "_set_called", None))
+
+
+def put_back(outer: OuterLoop, policy: asyncio.AbstractEventLoopPolicy | None = None, *, exact: bool = True) -> None:
+    """Once a test's own loop is done with, make the current loop what it was before (`outer`): a test on a loop of
+    its own leaves a suite's process loop (`get_event_loop().run_until_complete()`) current, as it found it.
+
+    `exact`: harness's own tests also leave whether a loop was ever set as they found it (they are harness's
+    machinery, invisible to the suite); for an `IsolatedAsyncioTestCase` (False) only an open outer loop is put
+    back, and otherwise the state stays as its runner left it under plain unittest (no loop, `set_event_loop`
+    called: later suites' tests rely on `get_event_loop()` raising then). `policy`: the one the test's loop was
+    set on (a test may have put in another); a closed outer loop, or another policy than before, gets no current
+    loop, as the stdlib runner leaves it.
+    """
+    loop = outer.loop if outer.loop is not None and not outer.loop.is_closed() else None
+    if not exact and loop is None:  # nothing to put back; and no policy made where the test has none (a loop_factory)
+        return
+    policy = policy or asyncio.get_event_loop_policy()
+    local = getattr(policy, "_local", None)
+    if not same_policy(outer.policy, policy) or local is None or outer.set_called is None and outer.policy is not None:
+        if exact:
+            policy.set_event_loop(None)
+        return
+    if exact:
+        local._loop, local._set_called = loop, bool(outer.set_called) or loop is not None
+    elif loop is not None:
+        local._loop, local._set_called = loop, True
+
+
+def same_policy(before: Any, after: Any) -> bool:
+    """The same policy object, or none before and the default one asyncio made on first use since."""
+    return after is before or (before is None and default_policy(after))
+
+
+def default_policy(policy: Any) -> bool:
+    """No policy yet (asyncio makes the default one on first use), or an instance of the default one."""
+    return policy is None or type(policy) is asyncio.DefaultEventLoopPolicy

@@ -528,14 +528,12 @@ class AsyncioProbe(Probe):
     name = "asyncio"
 
     def snapshot(self) -> tuple[Any, Any, Any]:
-        policy = asyncio.events._event_loop_policy  # type: ignore[attr-defined]  # get_* would create one
-        local = getattr(policy, "_local", None)
-        return policy, getattr(local, "_loop", None), getattr(local, "_set_called", None)
+        return loops.outer_loop()  # (policy, its current loop, whether set_event_loop was called), making none
 
     def diff(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> list[str]:
         # No policy yet stands for the default one asyncio makes on first use; a default policy for another
         # default one is no change of policy (a test putting back a fresh default), only their loops may differ.
-        if after[0] is not before[0] and not (_default_policy(before[0]) and _default_policy(after[0])):
+        if after[0] is not before[0] and not (loops.default_policy(before[0]) and loops.default_policy(after[0])):
             return [f"asyncio event loop policy set to {describe(after[0])}"]
         if after[1] is not before[1] and after[1] is not None:
             if _kept(before, after):
@@ -556,7 +554,7 @@ class AsyncioProbe(Probe):
         after a runner, as under plain unittest (CPython's test_subprocess does)."""
         loop, local = before[1], getattr(after[0], "_local", None)
         if (after[1] is None and loop is not None and not loop.is_closed() and local is not None
-                and _same_policy(before[0], after[0])):
+                and loops.same_policy(before[0], after[0])):
             local._loop, local._set_called = loop, True
 
     def restore(self, before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> None:
@@ -564,7 +562,7 @@ class AsyncioProbe(Probe):
             raise NotRestored  # unset, every later test would make and leak its own
 
         policy, loop, set_called = before
-        if policy is None and _default_policy(after[0]):
+        if policy is None and loops.default_policy(after[0]):
             policy = after[0]  # the default one made since stands for none: it gets a fresh one's state below
         if asyncio.events._event_loop_policy is not policy:  # type: ignore[attr-defined]
             asyncio.set_event_loop_policy(policy)
@@ -576,17 +574,8 @@ class AsyncioProbe(Probe):
 
 def _kept(before: tuple[Any, Any, Any], after: tuple[Any, Any, Any]) -> bool:
     """Whether the test left an open loop set as current, in the policy it started with: kept, not restored."""
-    return (_same_policy(before[0], after[0]) and after[1] is not before[1] and after[1] is not None
+    return (loops.same_policy(before[0], after[0]) and after[1] is not before[1] and after[1] is not None
             and not after[1].is_closed())
-
-
-def _same_policy(before: Any, after: Any) -> bool:
-    """The same policy object, or none before and the default one asyncio made on first use."""
-    return after is before or (before is None and _default_policy(after))
-
-
-def _default_policy(policy: Any) -> bool:
-    return policy is None or type(policy) is asyncio.DefaultEventLoopPolicy
 
 
 def _close_dropped(loop: Any, kept: Any) -> None:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from harness import crossloop, timeouts
-from harness.backends import _ABANDONED, OuterLoop, outer_loop, put_back
+from harness.backends import _ABANDONED
+from harness.loops import OuterLoop, outer_loop, put_back
 from harness.outcome import Findings
 from harness.residue import CallbackSites, TaskSites, await_chain, coro_name, format_site, own_resources
 
