@@ -138,48 +138,38 @@ def snapshot() -> Snapshot:
 
 
 def changes(before: Snapshot, after: Snapshot) -> list[Change]:
-    """What the window between the two snapshots rebound and did not put back."""
-    found = []
-    if before.notes:
-        at_start = _noted_pairs_at_start(before)
-        for owner, name, old in before.notes.values():
-            old = at_start.get((id(owner), name), old)
-            if old is not MISSING and owner.__dict__.get(name, MISSING) is not old:
-                found.append(Change(owner, name, old, owner.__dict__.get(name, MISSING)))
+    """What the window between the two snapshots rebound and did not put back.
+
+    The notes are of swapped modules, the pairs of the project's modules and classes, which are never swapped: no
+    attribute is in both.
+    """
+    found = [
+        Change(owner, name, old, owner.__dict__.get(name, MISSING))
+        for owner, name, old in before.notes.values()
+        if old is not MISSING and owner.__dict__.get(name, MISSING) is not old
+    ]
     # (a test that imported modules rebuilt the pairs: compare what was watched when it started)
     now = after.values if after.pairs is before.pairs else tuple([vars(c).get(n, MISSING) for c, n in before.pairs])
     if now != before.values:
-        noted = before.notes
         found.extend(
             Change(owner, name, old, new)
             for (owner, name), old, new in zip(before.pairs, before.values, now, strict=True)
-            if old is not new and _worth(owner, name, old, noted)
+            if old is not new and _worth(owner, name, old)
         )
     return found
 
 
-def _noted_pairs_at_start(before: Snapshot) -> dict[tuple[int, str], Any]:
-    """The values at the start of the window of the watched pairs that were also noted.
-
-    A note holds the value at the first write through the module's `__setattr__` (`mock.patch`); a `global` store
-    in the module's own code before that (`global x; x = other`, then a patch, then `x = original`) bypasses it.
-    The snapshot's value is the one the test started with, the one to compare with and put back.
-    """
-    return {(id(owner), name): value for (owner, name), value in zip(before.pairs, before.values, strict=True)
-            if (id(owner), name) in before.notes}
-
-
-def _worth(owner: Any, name: str, old: Any, noted: dict[tuple[int, str], Any]) -> bool:
+def _worth(owner: Any, name: str, old: Any) -> bool:
     """Whether a watched pair that holds another value is a change to report (and undo).
 
-    A class attribute that did not exist is a lazy cache. A module global that was None, or is None now, is a
-    cache being filled (`global _cache; _cache = build()`) or emptied (`_client.close(); _client = None`): putting
-    back a client the test closed would break the next test, where leaving it lets the module make a new one. A
-    module global the notes already hold was set from outside the module, and is reported from the notes.
+    An attribute that did not exist is a lazy cache. A module global its own functions write that was None, or is
+    None now, is a cache being filled (`global _cache; _cache = build()`) or emptied (`_client.close(); _client =
+    None`): putting back a client the test closed would break the next test, where leaving it lets the module make
+    a new one.
     """
-    if not isinstance(owner, types.ModuleType) or (id(owner), name) not in _own_globals:
+    if (id(owner), name) not in _own_globals:
         return old is not MISSING
-    return old is not None and owner.__dict__.get(name) is not None and (id(owner), name) not in noted
+    return old is not None and owner.__dict__.get(name) is not None
 
 
 def _watch_new_modules() -> None:
