@@ -29,6 +29,12 @@ ONE_LOOP = ("asyncio current event loop set to asyncio.unix_events._UnixSelector
             "left set: kept as the process's loop, as plain unittest keeps it; close it at the end of the suite")
 
 
+def _seeded_runs(sample: str, seeds: tuple[str, ...]) -> list:
+    """The sample run once per seed, the runs started together, in the order of `seeds`."""
+    started = [start(sample, "--seed", seed) for seed in seeds]
+    return [run.result() for run in started]
+
+
 class RestoreFidelityTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -186,8 +192,7 @@ class GlobalThenPatchTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        started = [start("global_then_patch", "--seed", seed) for seed in cls.SEEDS]
-        cls.runs = [run.result() for run in started]
+        cls.runs = _seeded_runs("global_then_patch", cls.SEEDS)
 
     def test_the_tests_after_it_see_the_original_and_nothing_is_reported(self):
         for seed, run in zip(self.SEEDS, self.runs, strict=True):
@@ -207,8 +212,7 @@ class ProjectModuleTypeTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        started = [start("module_type", "--seed", seed) for seed in cls.SEEDS]
-        cls.runs = [run.result() for run in started]
+        cls.runs = _seeded_runs("module_type", cls.SEEDS)
 
     def test_a_suite_checking_type_is_moduletype_passes_on_every_seed(self):
         for seed, run in zip(self.SEEDS, self.runs, strict=True):
@@ -236,8 +240,7 @@ class ProcessLoopTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        started = [start("process_loop", "--seed", seed) for seed in cls.SEEDS]
-        cls.runs = [run.result() for run in started]
+        cls.runs = _seeded_runs("process_loop", cls.SEEDS)
 
     def test_every_seed_is_green(self):
         for seed, run in zip(self.SEEDS, self.runs, strict=True):
@@ -266,8 +269,7 @@ class ImportLoopTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        started = [start("import_loop", "--seed", seed) for seed in cls.SEEDS]
-        cls.runs = [run.result() for run in started]
+        cls.runs = _seeded_runs("import_loop", cls.SEEDS)
 
     def test_every_seed_is_green_and_nothing_is_reported(self):
         for seed, run in zip(self.SEEDS, self.runs, strict=True):
