@@ -1,6 +1,7 @@
 """--pdb and breakpoint(), end to end: harness on a pseudo-terminal, with pdb's commands typed in."""
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import re
@@ -55,8 +56,16 @@ class Terminal:
                 self.seen = found.end()
                 return found
             if not self._read(deadline):
+                self._kill()  # a failed test leaves no harness running behind it
                 raise AssertionError(f"harness did not print {pattern!r} within {timeout} s; it printed:\n"
                                      f"{self.output}")
+
+    def _kill(self) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
     def _read(self, deadline: float) -> bool:
         """Read what there is, waiting until `deadline`; False at the deadline or the end of the output."""
@@ -82,7 +91,24 @@ class Terminal:
 
     def interrupt(self) -> None:
         self.expect(PROMPT)
+        self._wait_until_reading()
         os.write(self.fd, b"\x03")  # Ctrl-C, as the terminal turns it into SIGINT for its foreground processes
+
+    def _wait_until_reading(self) -> None:
+        """Wait until the process sleeps in the kernel, waiting for input: a Ctrl-C typed between pdb's prompt and its
+        wait for input is lost (readline checks for signals only when its wait is interrupted), as a person typing
+        it at once on a busy machine would find. Where /proc cannot tell, a moment's pause instead."""
+        deadline = time.monotonic() + READ
+        asleep = 0
+        while time.monotonic() < deadline and asleep < 3:
+            try:
+                with open(f"/proc/{self.pid}/stat") as stat:
+                    state = stat.read().rpartition(")")[2].split()[0]
+            except (OSError, IndexError):
+                time.sleep(0.2)
+                return
+            asleep = asleep + 1 if state == "S" else 0
+            time.sleep(0.02)
 
     def finish(self) -> str:
         """Read to the end and wait for the process (killing it if it does not end); returns the whole output."""
