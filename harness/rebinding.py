@@ -192,7 +192,8 @@ def _watch_new_modules() -> None:
     if grew:
         global _pairs
         owners = (*_classes, *_project_modules)
-        pairs = [(owner, name) for owner in owners for name in _stored.intersection(vars(owner))]
+        names = _stored - _INTERPRETER_WRITES
+        pairs = [(owner, name) for owner in owners for name in names.intersection(vars(owner))]
         _pairs = list(dict.fromkeys(pairs + _globals))
 
 
@@ -223,6 +224,7 @@ def _read_project_module(name: str, module: types.ModuleType) -> bool:
     for code in found.codes:
         _read_names(code, _WRITE_MARKERS, _stored)
         _read_names(code, _GLOBAL_MARKERS, assigned)
+    assigned -= _INTERPRETER_WRITES  # a suite resetting its `__warningregistry__` writes the interpreter's cache
     _globals.extend((module, global_name) for global_name in sorted(assigned))
     _own_globals.update((id(module), global_name) for global_name in assigned)
     return True

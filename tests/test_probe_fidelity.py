@@ -291,3 +291,17 @@ class LoopFactoryTests(unittest.TestCase):
         expected = "passed" if sys.version_info >= (3, 13) else "skipped"
         self.assertEqual(run.outcomes, {"test_loop_factory.LoopFactoryTests.test_no_policy_is_made": expected},
                          run.describe())
+
+
+class WarningRegistryTests(unittest.TestCase):
+    """`__warningregistry__` is the interpreter's: a suite that resets its module's registry (`global
+    __warningregistry__`, as CPython's test_warnings does) gets no finding when a warning makes it again."""
+
+    def test_the_registry_the_interpreter_writes_is_no_finding(self):
+        for seed, run in zip(SEEDS, _seeded_runs("warning_registry", SEEDS), strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(run.code, 0, run.describe())
+                self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+                changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
+                           if entry["state_changes"]}
+                self.assertEqual(changed, {}, run.describe())
