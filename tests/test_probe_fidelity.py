@@ -305,3 +305,17 @@ class WarningRegistryTests(unittest.TestCase):
                 changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
                            if entry["state_changes"]}
                 self.assertEqual(changed, {}, run.describe())
+
+
+class EqualRestoreTests(unittest.TestCase):
+    """A test that puts a module attribute back as an equal value (`locale._override_localeconv = {}` in tearDown, as
+    CPython's test_locale does) left the state as it found it: no finding. A different value is still reported."""
+
+    def test_an_equal_value_put_back_is_no_finding_and_a_different_one_is(self):
+        for seed, run in zip(SEEDS, _seeded_runs("equal_restore", SEEDS), strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+                changed = {test_id: [change["detail"] for change in entry["state_changes"]]
+                           for test_id, entry in run.tests.items() if entry["state_changes"]}
+                self.assertEqual(changed, {"test_equal.LeavesADifferentValueTests.test_leaves_mode_fast":
+                                           ["settings.MODE replaced by 'fast'"]}, run.describe())
