@@ -224,7 +224,13 @@ class PathHooksProbe(_ListProbe):
 
 
 class ModulesProbe(Probe):
-    """`sys.modules`: modules removed or replaced (new imports are normal and not reported)."""
+    """`sys.modules`: modules removed or replaced (new imports are normal and not reported).
+
+    Only module objects are watched: an entry holding anything else (`None` to block an import, a stub object a
+    test put there) is a test's doing that additions already let by; putting it back after a later test removed it
+    would bring back what that earlier test leaked (CPython's test_importlib: `object()` left as `sys.modules['spam']`
+    by one test and put back after each test that cleaned it away, failing the next ones).
+    """
 
     reusable = True
 
@@ -251,7 +257,8 @@ class ModulesProbe(Probe):
         count = len(before[0])
         if after[0][:count] == before[0] and after[1][:count] == before[1]:
             return []  # only additions: a dict keeps its old entries first, so this is the common case, in C
-        old, new = dict(zip(*before, strict=True)), dict(zip(*after, strict=True))
+        old = {name: module for name, module in zip(*before, strict=True) if isinstance(module, types.ModuleType)}
+        new = dict(zip(*after, strict=True))
         lines = [f"sys.modules[{name!r}] removed" for name in old.keys() - new.keys()]
         lines += [
             f"sys.modules[{name!r}] replaced by {describe(new[name])}"
@@ -262,7 +269,7 @@ class ModulesProbe(Probe):
     def restore(self, before: tuple[tuple[str, ...], tuple[Any, ...]],
                 after: tuple[tuple[str, ...], tuple[Any, ...]]) -> None:
         for name, module in zip(*before, strict=True):
-            if sys.modules.get(name) is not module:
+            if isinstance(module, types.ModuleType) and sys.modules.get(name) is not module:
                 sys.modules[name] = module
 
 

@@ -319,3 +319,19 @@ class EqualRestoreTests(unittest.TestCase):
                            for test_id, entry in run.tests.items() if entry["state_changes"]}
                 self.assertEqual(changed, {"test_equal.LeavesADifferentValueTests.test_leaves_mode_fast":
                                            ["settings.MODE replaced by 'fast'"]}, run.describe())
+
+
+class ModulesStubTests(unittest.TestCase):
+    """A stub one test leaves in sys.modules and another cleans away is not put back (CPython's test_importlib)."""
+
+    ORDERS = ("4", "2")  # leave, clean, read (all pass); clean, leave, read (the read fails: the suite's own doing)
+
+    def test_with_restore_no_test_fails_that_passes_without_it(self):
+        started = {(seed, restore): start("modules_stub", "--seed", seed, *([] if restore else ["--no-restore"]))
+                   for seed in self.ORDERS for restore in (True, False)}
+        runs = {key: run.result() for key, run in started.items()}
+        for seed in self.ORDERS:
+            with self.subTest(seed=seed):
+                self.assertEqual(runs[seed, True].outcomes, runs[seed, False].outcomes, runs[seed, True].describe())
+        self.assertEqual(set(runs["4", True].outcomes.values()), {"passed"}, runs["4", True].describe())
+        self.assertEqual(runs["4", True].tests["test_stub.StubTests.test_cleans_it_away"]["state_changes"], [])
