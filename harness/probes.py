@@ -860,7 +860,7 @@ class WorkingFilesProbe(Probe):
                 and not activity.created and not activity.removed):
             return last
         self._moves = moves
-        activity.created, activity.removed = {}, {}
+        activity.created, activity.removed, activity.since = {}, {}, time.time()
         try:
             cwd: str | None = os.getcwd()
         except OSError:

@@ -520,6 +520,7 @@ class Activity:
         # Paths this process created or removed since the files probe last looked (absolute, in order).
         self.created: dict[str, None] = {}
         self.removed: dict[str, None] = {}
+        self.since = 0.0  # time.time() when the files probe began the window the dicts above fill
         self.quiet = 0  # harness making its own loops: not the test's doing
         self.opened = 0  # descriptors opened and processes started so far (harness.unclosed collects after one)
         # How many events may have moved or removed the working directory: a probe that saw the same number at its
@@ -561,10 +562,12 @@ def _audit_hook(activity: Activity) -> Any:
 
 def _note_file_event(activity: Activity, event: str, args: tuple[Any, ...]) -> None:
     """The hook runs before the call: note a path that is about to appear or to go."""
-    if event in ("os.remove", "os.rmdir"):
+    if event == "os.remove":
+        _note_removal(activity, args[0])
+    elif event == "os.rmdir":  # a folder's times move as its entries go (`shutil.rmtree`): they cannot tell
         _note_path(activity.removed, args[0], exists=True)
     elif event in ("os.rename", "shutil.move"):
-        _note_path(activity.removed, args[0], exists=True)
+        _note_removal(activity, args[0])
         _note_path(activity.created, args[1], exists=False)
     elif event in ("os.symlink", "os.link"):
         _note_path(activity.created, args[1], exists=False)
@@ -580,14 +583,38 @@ def _unix_path(address: Any) -> bool:
 
 
 def _note_path(paths: dict[str, None], path: Any, exists: bool) -> None:
-    if isinstance(path, int):  # a descriptor, not a name
+    full = _full_path(path)
+    if full is not None and os.path.lexists(full) == exists:  # only what changes: a new name, or one that goes away
+        paths[full] = None
+
+
+def _note_removal(activity: Activity, path: Any) -> None:
+    """A file about to go: noted only when it was there, unchanged, before the window began. One made or changed
+    since (by a child process, whose writes raise no event here: `assert_python_ok` writing a file the test then
+    unlinks) was not there when the test started, so its removal takes nothing away."""
+    full = _full_path(path)
+    if full is None:
         return
     try:
-        full = os.path.abspath(os.fsdecode(path))
-    except (TypeError, ValueError):
+        changed = os.lstat(full).st_ctime
+    except (OSError, ValueError):
         return
-    if os.path.lexists(full) == exists:  # only what changes: a new name, or one that goes away
-        paths[full] = None
+    if changed < activity.since - _CLOCK_SLACK:
+        activity.removed[full] = None
+
+
+def _full_path(path: Any) -> str | None:
+    if isinstance(path, int):  # a descriptor, not a name
+        return None
+    try:
+        return os.path.abspath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return None
+
+
+# A file's times come from the kernel's coarse clock, up to a tick behind time.time(): a name made just after the
+# window began may carry a time just before it. Erring this way leaves a removal unreported, never a false one.
+_CLOCK_SLACK = 0.02
 
 
 def _writes(args: tuple[Any, ...]) -> bool:

@@ -185,3 +185,22 @@ class UvloopPipeTests(unittest.TestCase):
                 self.assertEqual({test_id: entry["state_changes"] for test_id, entry in run.tests.items()},
                                  {"test_uv.UsesUvloopDirectly.test_runs_a_uvloop_loop": [],
                                   "test_uv.UsesUvloopDirectly.test_uvloop_run": []}, run.describe())
+
+
+class WorkingFilesTests(unittest.TestCase):
+    """The files probe reports a removed file that was there before the test, not one a child process made in it."""
+
+    def test_removal_of_a_file_that_was_there_is_reported_and_of_one_made_in_the_test_is_not(self):
+        folder = os.path.join(SAMPLES, "working_files")
+        precious = os.path.join(folder, "precious.txt")
+        with open(precious, "w") as made:
+            made.write("the project's own file")
+        self.addCleanup(lambda: os.path.exists(precious) and os.remove(precious))
+        run = start("working_files", "--seed", "1", fresh=True).result()
+        self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+        changes = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
+                   for test_id, entry in run.tests.items()}
+        self.assertEqual(changes, {
+            "test_removes_a_file_that_was_there": ["file 'precious.txt' removed from the working directory"],
+            "test_removes_what_a_child_process_wrote": [],
+        }, run.describe())

@@ -1,0 +1,22 @@
+"""Files removed from the working directory: one that was there before the run is reported; one a child process
+made during the test (as CPython's `assert_python_ok` does) and the test then removed was never there before it."""
+import os
+import subprocess
+import sys
+import unittest
+
+PRECIOUS = "precious.txt"  # made by tests/test_probes.py before the run, as a project's own file would be
+CHILD_MADE = "child_made.txt"
+
+
+class RemovalTests(unittest.TestCase):
+    def test_removes_a_file_that_was_there(self):
+        if os.path.exists(PRECIOUS):
+            os.remove(PRECIOUS)
+
+    def test_removes_what_a_child_process_wrote(self):
+        code = f"open({CHILD_MADE!r}, 'w').write('made by a child')"
+        subprocess.run([sys.executable, "-c", code], check=True)
+        with open(CHILD_MADE) as made:
+            self.assertEqual(made.read(), "made by a child")
+        os.remove(CHILD_MADE)
