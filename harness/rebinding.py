@@ -19,6 +19,7 @@ mock probe).
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import dis
 import os
@@ -81,7 +82,9 @@ _root = os.path.join(os.getcwd(), "")
 
 def _note(owner: Any, name: str) -> None:
     key = (id(owner), name)
-    if key not in _notes and name not in _INTERPRETER_WRITES and sys._getframe(2).f_code.co_name != "<module>":
+    if key in _notes or name in _INTERPRETER_WRITES or name == "_" and owner is builtins:
+        return  # (`builtins._`: the last value sys.displayhook showed, in a doctest or the interactive interpreter)
+    if sys._getframe(2).f_code.co_name != "<module>":
         # (a module's top-level code patching another module as it is imported is the library's design)
         _notes[key] = (owner, name, owner.__dict__.get(name, MISSING))
 

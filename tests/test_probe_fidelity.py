@@ -335,3 +335,16 @@ class ModulesStubTests(unittest.TestCase):
                 self.assertEqual(runs[seed, True].outcomes, runs[seed, False].outcomes, runs[seed, True].describe())
         self.assertEqual(set(runs["4", True].outcomes.values()), {"passed"}, runs["4", True].describe())
         self.assertEqual(runs["4", True].tests["test_stub.StubTests.test_cleans_it_away"]["state_changes"], [])
+
+
+class DoctestBuiltinsTests(unittest.TestCase):
+    """Doctests set `builtins._` through sys.displayhook, as the interactive interpreter does: no finding."""
+
+    def test_doctests_leave_no_finding(self):
+        for seed, run in zip(SEEDS, _seeded_runs("doctest_builtins", SEEDS), strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+                self.assertEqual(len(run.outcomes), 3, run.describe())
+                changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
+                           if entry["state_changes"]}
+                self.assertEqual(changed, {}, run.describe())
