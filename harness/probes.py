@@ -837,7 +837,8 @@ class FilesProbe(Probe):
 class WorkingFilesProbe(Probe):
     """Files and folders the test created under the working directory and left, or removed there.
 
-    Seen from audit events as the test makes them (harness.residue.Activity), not by listing the
+    A file the test removed and wrote again (a class fixture run again in a cleanup) was there before and is there
+    after: neither. Seen from audit events as the test makes them (harness.residue.Activity), not by listing the
     directory: a clean test costs nothing, and files other processes write there are not the test's.
     Reported, never restored: harness does not delete files.
     """
@@ -876,7 +877,7 @@ class WorkingFilesProbe(Probe):
         inside = os.path.join(cwd, "")
         return [
             f"{_kind(path)} {os.path.relpath(path, cwd)!r} created in the working directory and left there"
-            for path in created if path.startswith(inside) and os.path.lexists(path)
+            for path in created if path.startswith(inside) and path not in removed and os.path.lexists(path)
         ] + [
             f"file {os.path.relpath(path, cwd)!r} removed from the working directory"
             for path in removed if path.startswith(inside) and path not in created and not os.path.lexists(path)

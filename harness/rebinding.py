@@ -70,6 +70,7 @@ _classes: list[type] = []
 _stored: set[str] = set()  # attribute names some project code assigns or deletes
 _globals: list[tuple[types.ModuleType, str]] = []  # (project module, a global its functions assign or delete)
 _own_globals: set[tuple[int, str]] = set()  # the same, as (id(module), name)
+_self_rebound: dict[int, frozenset[str]] = {}  # id(watched module) -> the globals its own functions assign
 _project_modules: list[types.ModuleType] = []  # read as the project's: compared by pairs, their type left plain
 _read: set[int] = set()  # ids of the modules in _project_modules
 _pairs: list[tuple[Any, str]] = []  # (project class or module, attribute name) worth comparing around each test
@@ -84,9 +85,43 @@ def _note(owner: Any, name: str) -> None:
     key = (id(owner), name)
     if key in _notes or name in _INTERPRETER_WRITES or name == "_" and owner is builtins:
         return  # (`builtins._`: the last value sys.displayhook showed, in a doctest or the interactive interpreter)
-    if sys._getframe(2).f_code.co_name != "<module>":
-        # (a module's top-level code patching another module as it is imported is the library's design)
-        _notes[key] = (owner, name, owner.__dict__.get(name, MISSING))
+    if sys._getframe(2).f_code.co_name == "<module>":
+        return  # a module's top-level code patching another module as it is imported is the library's design
+    if name in _rebinds_itself(owner):
+        _compare_by_value(owner, name)
+        return
+    _notes[key] = (owner, name, owner.__dict__.get(name, MISSING))
+
+
+def _rebinds_itself(module: types.ModuleType) -> frozenset[str]:
+    """The globals a watched module's own functions assign (`global _USE_CP_SENDFILE; _USE_CP_SENDFILE = False`
+    in shutil), read once per module, the first time a test writes one of its attributes.
+
+    Such a store bypasses the module's type, so a note taken at a test's first `setattr` may hold what the module
+    itself wrote earlier in the same test, not what was there when the test began: putting that back would be wrong.
+    """
+    try:
+        return _self_rebound[id(module)]
+    except KeyError:
+        pass
+    names: set[str] = set()
+    try:
+        for code in projectcode.reading(module).codes:
+            _read_names(code, _GLOBAL_MARKERS, names)
+    except Exception:  # noqa: BLE001 (an odd module's attributes raised: nothing read)
+        names.clear()
+    found = _self_rebound[id(module)] = frozenset(names)
+    return found
+
+
+def _compare_by_value(owner: types.ModuleType, name: str) -> None:
+    """Watch `owner.name` as the project's module globals are watched, by its value at each snapshot, from the next
+    test on (this test's first value is not known for sure: it goes unreported)."""
+    global _pairs
+    if (id(owner), name) not in _own_globals:
+        _globals.append((owner, name))
+        _own_globals.add((id(owner), name))
+        _pairs = [*_pairs, (owner, name)]  # a new list: the running test's snapshot keeps the one it was taken with
 
 
 class Snapshot(NamedTuple):
@@ -316,5 +351,5 @@ def unwatch() -> None:
 
 def _forget() -> None:
     """Drop what was read of the project and the list of swapped modules (their types are plain again)."""
-    for found in (_watched, _classes, _stored, _globals, _own_globals, _project_modules, _read):
+    for found in (_watched, _classes, _stored, _globals, _own_globals, _project_modules, _read, _self_rebound):
         found.clear()

@@ -348,3 +348,19 @@ class DoctestBuiltinsTests(unittest.TestCase):
                 changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
                            if entry["state_changes"]}
                 self.assertEqual(changed, {}, run.describe())
+
+
+class SelfRebindingTests(unittest.TestCase):
+    """A library global the library rebinds itself (`global` in shutil) and the test sets back: nothing is reported
+    and nothing put back, so the next test finds the state the test left (CPython's test_shutil)."""
+
+    SEEDS = ("1", "2", "3", "4")
+
+    def test_no_finding_and_every_seed_green(self):
+        for seed, run in zip(self.SEEDS, _seeded_runs("self_rebinding", self.SEEDS), strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(run.code, 0, run.describe())
+                self.assertEqual({entry["outcome"] for entry in run.tests.values()} - {"skipped"}, {"passed"})
+                changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
+                           if entry["state_changes"]}
+                self.assertEqual(changed, {}, run.describe())

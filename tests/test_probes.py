@@ -192,10 +192,11 @@ class WorkingFilesTests(unittest.TestCase):
 
     def test_removal_of_a_file_that_was_there_is_reported_and_of_one_made_in_the_test_is_not(self):
         folder = os.path.join(SAMPLES, "working_files")
-        precious = os.path.join(folder, "precious.txt")
-        with open(precious, "w") as made:
-            made.write("the project's own file")
-        self.addCleanup(lambda: os.path.exists(precious) and os.remove(precious))
+        for name in ("precious.txt", "kept.txt"):
+            path = os.path.join(folder, name)
+            with open(path, "w") as made:
+                made.write("the project's own file")
+            self.addCleanup(lambda path=path: os.path.exists(path) and os.remove(path))
         run = start("working_files", "--seed", "1", fresh=True).result()
         self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
         changes = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
@@ -203,4 +204,5 @@ class WorkingFilesTests(unittest.TestCase):
         self.assertEqual(changes, {
             "test_removes_a_file_that_was_there": ["file 'precious.txt' removed from the working directory"],
             "test_removes_what_a_child_process_wrote": [],
+            "test_writes_a_file_that_was_there_again": [],
         }, run.describe())

@@ -1,11 +1,13 @@
 """Files removed from the working directory: one that was there before the run is reported; one a child process
-made during the test (as CPython's `assert_python_ok` does) and the test then removed was never there before it."""
+made during the test (as CPython's `assert_python_ok` does) and the test then removed was never there before it;
+one removed and written again (test_shutil's `reset()`) was there before and after."""
 import os
 import subprocess
 import sys
 import unittest
 
 PRECIOUS = "precious.txt"  # made by tests/test_probes.py before the run, as a project's own file would be
+KEPT = "kept.txt"  # made before the run too
 CHILD_MADE = "child_made.txt"
 
 
@@ -20,3 +22,11 @@ class RemovalTests(unittest.TestCase):
         with open(CHILD_MADE) as made:
             self.assertEqual(made.read(), "made by a child")
         os.remove(CHILD_MADE)
+
+    def test_writes_a_file_that_was_there_again(self):
+        if os.path.exists(KEPT):
+            with open(KEPT) as kept:
+                content = kept.read()
+            os.remove(KEPT)
+            with open(KEPT, "w") as again:  # a class fixture run again in a cleanup, as test_shutil's reset()
+                again.write(content)
