@@ -364,3 +364,18 @@ class SelfRebindingTests(unittest.TestCase):
                 changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
                            if entry["state_changes"]}
                 self.assertEqual(changed, {}, run.describe())
+
+
+class UnseenWriteTests(unittest.TestCase):
+    """Names gettext's install() writes into builtins' __dict__ (unseen) and the test deletes are not put back; a
+    deleted function of the module that defines it is reported and put back."""
+
+    SEEDS = ("2", "3")  # install then check, and the deletion of json.dumps before its check
+
+    def test_what_install_wrote_stays_deleted_and_a_deleted_function_comes_back(self):
+        for seed, run in zip(self.SEEDS, _seeded_runs("unseen_write", self.SEEDS), strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+                changed = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
+                           for test_id, entry in run.tests.items() if entry["state_changes"]}
+                self.assertEqual(changed, {"test_deletes_json_dumps": ["json.dumps deleted"]}, run.describe())
