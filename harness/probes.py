@@ -843,7 +843,7 @@ class WorkingFilesProbe(Probe):
     Reported, never restored: harness does not delete files.
     """
 
-    reusable = True
+    reusable = False  # its snapshot before each test tells what fixtures made between tests (one look, no listing)
 
     name = "files"
     restorable = False
@@ -852,14 +852,21 @@ class WorkingFilesProbe(Probe):
         activity.hook()
         self._moves = -1  # activity.cwd_moves at the last look
         self._last: tuple[str | None, dict[str, None], dict[str, None]] | None = None
+        self._before = True  # the next snapshot is a test's first (they alternate: before it, after it)
+        # Folders that fixtures made between tests (setUpModule's scratch folder): what tests write or remove inside
+        # them is the fixture's to clean up, as its tearDownModule does (CPython's test_tarfile)
+        self._scratch: list[str] = []
 
     def snapshot(self) -> tuple[str | None, dict[str, None], dict[str, None]]:
         # The dicts returned are the ones filled from now on, while the test runs (the rebinding notes' way). When
         # nothing was noted since the last look and the directory cannot have moved, that look stands, dicts and all.
+        before, self._before = self._before, not self._before
         last, moves = self._last, activity.cwd_moves
         if (last is not None and moves == self._moves and last[1] is activity.created and last[2] is activity.removed
                 and not activity.created and not activity.removed):
             return last
+        if before:  # what was noted since the last test ended: fixtures' doing
+            self._scratch += [os.path.join(path, "") for path in activity.created if os.path.isdir(path)]
         self._moves = moves
         activity.created, activity.removed, activity.since = {}, {}, time.time()
         try:
@@ -875,12 +882,15 @@ class WorkingFilesProbe(Probe):
         if cwd is None:
             return []
         inside = os.path.join(cwd, "")
+        scratch = tuple(self._scratch)
         return [
             f"{_kind(path)} {os.path.relpath(path, cwd)!r} created in the working directory and left there"
             for path in created if path.startswith(inside) and path not in removed and os.path.lexists(path)
+            and not path.startswith(scratch)
         ] + [
             f"file {os.path.relpath(path, cwd)!r} removed from the working directory"
             for path in removed if path.startswith(inside) and path not in created and not os.path.lexists(path)
+            and not path.startswith(scratch)
         ]
 
 

@@ -206,3 +206,16 @@ class WorkingFilesTests(unittest.TestCase):
             "test_removes_what_a_child_process_wrote": [],
             "test_writes_a_file_that_was_there_again": [],
         }, run.describe())
+
+    def test_what_tests_leave_in_a_module_fixtures_scratch_folder_is_no_finding(self):
+        left = os.path.join(SAMPLES, "scratch_folder", "left-by-a-test.txt")
+        self.addCleanup(lambda: os.path.exists(left) and os.remove(left))
+        for seed in ("1", "2"):
+            with self.subTest(seed=seed):
+                run = start("scratch_folder", "--seed", seed, fresh=True).result()
+                self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+                changes = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
+                           for test_id, entry in run.tests.items() if entry["state_changes"]}
+                self.assertEqual(changes, {"test_leaves_a_file_here": [
+                    "file 'left-by-a-test.txt' created in the working directory and left there"]}, run.describe())
+                os.remove(left)
