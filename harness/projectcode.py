@@ -78,6 +78,15 @@ def _read(module: types.ModuleType) -> Reading:
     return Reading(tuple(classes), tuple(codes))
 
 
+def class_codes(cls: type) -> list[types.CodeType]:
+    """The code of a class's own methods (functions, class and static methods, properties), nested code included."""
+    codes: list[types.CodeType] = []
+    for member in list(vars(cls).values()):
+        if type(member) in _HOLDERS:
+            _add_holder(member, codes)
+    return codes
+
+
 def _add_holder(value: Any, codes: list[types.CodeType]) -> None:
     kind = type(value)
     if kind is _FUNCTION:

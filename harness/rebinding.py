@@ -71,6 +71,7 @@ _stored: set[str] = set()  # attribute names some project code assigns or delete
 _globals: list[tuple[types.ModuleType, str]] = []  # (project module, a global its functions assign or delete)
 _own_globals: set[tuple[int, str]] = set()  # the same, as (id(module), name)
 _self_rebound: dict[int, frozenset[str]] = {}  # id(watched module) -> the globals its own functions assign
+_self_written: dict[int, frozenset[str]] = {}  # id(project class) -> the attribute names its own methods assign
 _project_modules: list[types.ModuleType] = []  # read as the project's: compared by pairs, their type left plain
 _read: set[int] = set()  # ids of the modules in _project_modules
 _pairs: list[tuple[Any, str]] = []  # (project class or module, attribute name) worth comparing around each test
@@ -226,12 +227,13 @@ def _same_value(old: Any, new: Any) -> bool:
 def _worth(owner: Any, name: str, old: Any) -> bool:
     """Whether a watched pair that holds another value is a change to report (and undo).
 
-    An attribute that did not exist is a lazy cache. A module global its own functions write that was None, or is
-    None now, is a cache being filled (`global _cache; _cache = build()`) or emptied (`_client.close(); _client =
+    An attribute that did not exist is a lazy cache. A module global its own functions write, or a class attribute
+    its own methods write (`if cls._data is None: cls._data = load()`), that was None, or is None now, is a cache
+    being filled (`global _cache; _cache = build()`) or emptied (`_client.close(); _client =
     None`): putting back a client the test closed would break the next test, where leaving it lets the module make
     a new one.
     """
-    if (id(owner), name) not in _own_globals:
+    if (id(owner), name) not in _own_globals and name not in _self_written.get(id(owner), ()):
         return old is not MISSING
     return old is not None and owner.__dict__.get(name) is not None
 
@@ -284,6 +286,12 @@ def _read_project_module(name: str, module: types.ModuleType) -> bool:
         return False
     found = projectcode.reading(module)
     _classes.extend(found.classes)
+    for cls in found.classes:
+        written: set[str] = set()
+        for code in projectcode.class_codes(cls):
+            _read_names(code, _WRITE_MARKERS, written)
+        if written:
+            _self_written[id(cls)] = frozenset(written)
     assigned: set[str] = set()
     for code in found.codes:
         _read_names(code, _WRITE_MARKERS, _stored)
@@ -360,5 +368,6 @@ def unwatch() -> None:
 
 def _forget() -> None:
     """Drop what was read of the project and the list of swapped modules (their types are plain again)."""
-    for found in (_watched, _classes, _stored, _globals, _own_globals, _project_modules, _read, _self_rebound):
+    for found in (_watched, _classes, _stored, _globals, _own_globals, _project_modules, _read, _self_rebound,
+                  _self_written):
         found.clear()

@@ -379,3 +379,19 @@ class UnseenWriteTests(unittest.TestCase):
                 changed = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
                            for test_id, entry in run.tests.items() if entry["state_changes"]}
                 self.assertEqual(changed, {"test_deletes_json_dumps": ["json.dumps deleted"]}, run.describe())
+
+
+class ClassCacheTests(unittest.TestCase):
+    """A class's own lazy cache filled from None (CPython's test_zoneinfo) is no finding; a class attribute a test
+    sets from outside and leaves is reported and put back, so the test after it still passes."""
+
+    SEEDS = ("1", "2")  # the cache filled in the first test of its class; the fake session left before its check
+
+    def test_a_class_cache_is_no_finding_and_a_left_fake_is_one(self):
+        for seed, run in zip(self.SEEDS, _seeded_runs("class_cache", self.SEEDS), strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+                changed = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
+                           for test_id, entry in run.tests.items() if entry["state_changes"]}
+                self.assertEqual(changed, {"test_leaves_a_fake_session": ["Client.session replaced by 'fake'"]},
+                                 run.describe())
