@@ -70,7 +70,8 @@ _classes: list[type] = []
 _stored: set[str] = set()  # attribute names some project code assigns or deletes
 _globals: list[tuple[types.ModuleType, str]] = []  # (project module, a global its functions assign or delete)
 _own_globals: set[tuple[int, str]] = set()  # the same, as (id(module), name)
-_self_rebound: dict[int, frozenset[str]] = {}  # id(watched module) -> the globals its own functions assign
+# (id(watched module), a global its own functions assign) -> its value when the module was first seen
+_initial: dict[tuple[int, str], Any] = {}
 _self_written: dict[int, frozenset[str]] = {}  # id(project class) -> the attribute names its own methods assign
 _project_modules: list[types.ModuleType] = []  # read as the project's: compared by pairs, their type left plain
 _read: set[int] = set()  # ids of the modules in _project_modules
@@ -88,41 +89,27 @@ def _note(owner: Any, name: str) -> None:
         return  # (`builtins._`: the last value sys.displayhook showed, in a doctest or the interactive interpreter)
     if sys._getframe(2).f_code.co_name == "<module>":
         return  # a module's top-level code patching another module as it is imported is the library's design
-    if name in _rebinds_itself(owner):
-        _compare_by_value(owner, name)
-        return
     _notes[key] = (owner, name, owner.__dict__.get(name, MISSING))
 
 
-def _rebinds_itself(module: types.ModuleType) -> frozenset[str]:
-    """The globals a watched module's own functions assign (`global _USE_CP_SENDFILE; _USE_CP_SENDFILE = False`
-    in shutil), read once per module, the first time a test writes one of its attributes.
+def _library_globals(module: types.ModuleType) -> list[str]:
+    """The globals a watched module's own top-level functions assign (`global _USE_CP_SENDFILE; _USE_CP_SENDFILE =
+    False` in shutil, `global ThreadPoolExecutor` in concurrent.futures' lazy `__getattr__`), read once, as the
+    module's type is swapped: a few bytes searched per function.
 
-    Such a store bypasses the module's type, so a note taken at a test's first `setattr` may hold what the module
-    itself wrote earlier in the same test, not what was there when the test began: putting that back would be wrong.
+    Such a store bypasses the module's type, so a note taken at a test's first `setattr` could hold what the module
+    itself wrote earlier in the same test, not what was there when the test began: shutil turns sendfile off, the
+    test sets it back on, and putting back the noted "off" would be wrong. Their values when the module was first
+    seen are kept (`_initial`): a test that leaves one as it was then left nothing to report.
     """
-    try:
-        return _self_rebound[id(module)]
-    except KeyError:
-        pass
     names: set[str] = set()
     try:
-        for code in projectcode.reading(module).codes:
-            _read_names(code, _GLOBAL_MARKERS, names)
-    except Exception:  # noqa: BLE001 (an odd module's attributes raised: nothing read)
-        names.clear()
-    found = _self_rebound[id(module)] = frozenset(names)
-    return found
-
-
-def _compare_by_value(owner: types.ModuleType, name: str) -> None:
-    """Watch `owner.name` as the project's module globals are watched, by its value at each snapshot, from the next
-    test on (this test's first value is not known for sure: it goes unreported)."""
-    global _pairs
-    if (id(owner), name) not in _own_globals:
-        _globals.append((owner, name))
-        _own_globals.add((id(owner), name))
-        _pairs = [*_pairs, (owner, name)]  # a new list: the running test's snapshot keeps the one it was taken with
+        for value in list(vars(module).values()):
+            if type(value) is types.FunctionType:
+                _read_names(value.__code__, _GLOBAL_MARKERS, names)
+    except Exception:  # noqa: BLE001 (an odd module: nothing read)
+        return []
+    return sorted(names - _INTERPRETER_WRITES)
 
 
 class Snapshot(NamedTuple):
@@ -187,6 +174,7 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
         for owner, name, old in before.notes.values()
         if old is not MISSING and not _same_value(old, new := owner.__dict__.get(name, MISSING))
         and (new is not MISSING or _defined_in(old, owner))
+        and not _as_first_seen(owner, name, new)
     ]
     # (a test that imported modules rebuilt the pairs: compare what was watched when it started)
     now = after.values if after.pairs is before.pairs else tuple([vars(c).get(n, MISSING) for c, n in before.pairs])
@@ -197,6 +185,15 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
             if not _same_value(old, new) and _worth(owner, name, old)
         )
     return found
+
+
+def _as_first_seen(owner: Any, name: str, value: Any) -> bool:
+    """Whether a global the module rebinds itself holds what it held when harness first saw the module."""
+    first = _initial.get((id(owner), name), _UNSEEN)
+    return first is not _UNSEEN and _same_value(first, value)
+
+
+_UNSEEN: Any = object()
 
 
 def _defined_in(value: Any, owner: Any) -> bool:
@@ -233,7 +230,8 @@ def _worth(owner: Any, name: str, old: Any) -> bool:
     None`): putting back a client the test closed would break the next test, where leaving it lets the module make
     a new one.
     """
-    if (id(owner), name) not in _own_globals and name not in _self_written.get(id(owner), ()):
+    key = (id(owner), name)
+    if key not in _own_globals and name not in _self_written.get(id(owner), ()):
         return old is not MISSING
     return old is not None and owner.__dict__.get(name) is not None
 
@@ -255,6 +253,8 @@ def _watch_new_modules() -> None:
         else:
             module.__class__ = _WatchedModule
             _watched.append(module)
+            for global_name in _library_globals(module):
+                _initial[id(module), global_name] = module.__dict__.get(global_name, MISSING)
     if grew:
         global _pairs
         owners = (*_classes, *_project_modules)
@@ -368,6 +368,6 @@ def unwatch() -> None:
 
 def _forget() -> None:
     """Drop what was read of the project and the list of swapped modules (their types are plain again)."""
-    for found in (_watched, _classes, _stored, _globals, _own_globals, _project_modules, _read, _self_rebound,
+    for found in (_watched, _classes, _stored, _globals, _own_globals, _project_modules, _read, _initial,
                   _self_written):
         found.clear()
