@@ -35,6 +35,12 @@ def _seeded_runs(sample: str, seeds: tuple[str, ...]) -> list:
     return [run.result() for run in started]
 
 
+def _changed(run, short: bool = False) -> dict[str, list[str]]:
+    """The details of each test's state changes, for the tests that had any (by method name when `short`)."""
+    return {(test_id.rpartition(".")[2] if short else test_id): [change["detail"] for change in entry["state_changes"]]
+            for test_id, entry in run.tests.items() if entry["state_changes"]}
+
+
 class RestoreFidelityTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -302,9 +308,7 @@ class WarningRegistryTests(unittest.TestCase):
             with self.subTest(seed=seed):
                 self.assertEqual(run.code, 0, run.describe())
                 self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
-                changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
-                           if entry["state_changes"]}
-                self.assertEqual(changed, {}, run.describe())
+                self.assertEqual(_changed(run), {}, run.describe())
 
 
 class EqualRestoreTests(unittest.TestCase):
@@ -315,9 +319,7 @@ class EqualRestoreTests(unittest.TestCase):
         for seed, run in zip(SEEDS, _seeded_runs("equal_restore", SEEDS), strict=True):
             with self.subTest(seed=seed):
                 self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
-                changed = {test_id: [change["detail"] for change in entry["state_changes"]]
-                           for test_id, entry in run.tests.items() if entry["state_changes"]}
-                self.assertEqual(changed, {"test_equal.LeavesADifferentValueTests.test_leaves_mode_fast":
+                self.assertEqual(_changed(run), {"test_equal.LeavesADifferentValueTests.test_leaves_mode_fast":
                                            ["settings.MODE replaced by 'fast'"]}, run.describe())
 
 
@@ -345,9 +347,7 @@ class DoctestBuiltinsTests(unittest.TestCase):
             with self.subTest(seed=seed):
                 self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
                 self.assertEqual(len(run.outcomes), 3, run.describe())
-                changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
-                           if entry["state_changes"]}
-                self.assertEqual(changed, {}, run.describe())
+                self.assertEqual(_changed(run), {}, run.describe())
 
 
 class SelfRebindingTests(unittest.TestCase):
@@ -361,9 +361,7 @@ class SelfRebindingTests(unittest.TestCase):
             with self.subTest(seed=seed):
                 self.assertEqual(run.code, 0, run.describe())
                 self.assertEqual({entry["outcome"] for entry in run.tests.values()} - {"skipped"}, {"passed"})
-                changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items()
-                           if entry["state_changes"]}
-                self.assertEqual(changed, {}, run.describe())
+                self.assertEqual(_changed(run), {}, run.describe())
 
 
 class UnseenWriteTests(unittest.TestCase):
@@ -376,9 +374,8 @@ class UnseenWriteTests(unittest.TestCase):
         for seed, run in zip(self.SEEDS, _seeded_runs("unseen_write", self.SEEDS), strict=True):
             with self.subTest(seed=seed):
                 self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
-                changed = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
-                           for test_id, entry in run.tests.items() if entry["state_changes"]}
-                self.assertEqual(changed, {"test_deletes_json_dumps": ["json.dumps deleted"]}, run.describe())
+                self.assertEqual(_changed(run, short=True), {"test_deletes_json_dumps": ["json.dumps deleted"]},
+                                 run.describe())
 
 
 class ClassCacheTests(unittest.TestCase):
@@ -391,7 +388,5 @@ class ClassCacheTests(unittest.TestCase):
         for seed, run in zip(self.SEEDS, _seeded_runs("class_cache", self.SEEDS), strict=True):
             with self.subTest(seed=seed):
                 self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
-                changed = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
-                           for test_id, entry in run.tests.items() if entry["state_changes"]}
-                self.assertEqual(changed, {"test_leaves_a_fake_session": ["Client.session replaced by 'fake'"]},
-                                 run.describe())
+                self.assertEqual(_changed(run, short=True),
+                                 {"test_leaves_a_fake_session": ["Client.session replaced by 'fake'"]}, run.describe())
