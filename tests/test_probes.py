@@ -219,3 +219,13 @@ class WorkingFilesTests(unittest.TestCase):
                 self.assertEqual(changes, {"test_leaves_a_file_here": [
                     "file 'left-by-a-test.txt' created in the working directory and left there"]}, run.describe())
                 os.remove(left)
+
+
+class ResourceTrackerTests(unittest.TestCase):
+    """multiprocessing's resource tracker (a process and a pipe for the life of the interpreter) is plumbing."""
+
+    def test_the_test_that_starts_the_resource_tracker_is_not_blamed_for_it(self):
+        run = start("resource_tracker", "--seed", "1").result()
+        self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+        changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items() if entry["state_changes"]}
+        self.assertEqual(changed, {}, run.describe())
