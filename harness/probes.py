@@ -226,10 +226,11 @@ class PathHooksProbe(_ListProbe):
 class ModulesProbe(Probe):
     """`sys.modules`: modules removed or replaced (new imports are normal and not reported).
 
-    Only module objects are watched: an entry holding anything else (`None` to block an import, a stub object a
-    test put there) is a test's doing that additions already let by; putting it back after a later test removed it
-    would bring back what that earlier test leaked (CPython's test_importlib: `object()` left as `sys.modules['spam']`
-    by one test and put back after each test that cleaned it away, failing the next ones).
+    Only modules that were there before the first test are watched, and only module objects: an entry a test added
+    (an import, `None` to block one, a stub object) was let by as an addition, and putting it back after a later
+    test removed it would bring back what that earlier test left (CPython's test_importlib: `object()` left as
+    `sys.modules['spam']`, and on 3.12 a fixture's module `mod`, put back after each test that cleaned it away,
+    failing the next ones).
     """
 
     reusable = True
@@ -238,6 +239,7 @@ class ModulesProbe(Probe):
 
     def __init__(self) -> None:
         self._last: tuple[tuple[str, ...], tuple[Any, ...]] | None = None
+        self._first: frozenset[str] | None = None  # the names in sys.modules at the first snapshot, before any test
 
     def snapshot(self) -> tuple[tuple[str, ...], tuple[Any, ...]]:
         # Copies at C speed (a dict copy compares slower). When the modules are the ones the last snapshot saw, in
@@ -245,6 +247,8 @@ class ModulesProbe(Probe):
         # is an identity check. (The same modules in the same order under other names would need the last module
         # removed and put back under a new name: that is not told apart.)
         modules = sys.modules
+        if self._first is None:
+            self._first = frozenset(modules)
         values = tuple(modules.values())
         last = self._last
         if last is not None and values == last[1]:
@@ -257,7 +261,7 @@ class ModulesProbe(Probe):
         count = len(before[0])
         if after[0][:count] == before[0] and after[1][:count] == before[1]:
             return []  # only additions: a dict keeps its old entries first, so this is the common case, in C
-        old = {name: module for name, module in zip(*before, strict=True) if isinstance(module, types.ModuleType)}
+        old = {name: module for name, module in zip(*before, strict=True) if self._watched(name, module)}
         new = dict(zip(*after, strict=True))
         lines = [f"sys.modules[{name!r}] removed" for name in old.keys() - new.keys()]
         lines += [
@@ -269,8 +273,11 @@ class ModulesProbe(Probe):
     def restore(self, before: tuple[tuple[str, ...], tuple[Any, ...]],
                 after: tuple[tuple[str, ...], tuple[Any, ...]]) -> None:
         for name, module in zip(*before, strict=True):
-            if isinstance(module, types.ModuleType) and sys.modules.get(name) is not module:
+            if self._watched(name, module) and sys.modules.get(name) is not module:
                 sys.modules[name] = module
+
+    def _watched(self, name: str, module: Any) -> bool:
+        return isinstance(module, types.ModuleType) and (self._first is None or name in self._first)
 
 
 # -- interpreter hooks ----------------------------------------------------------------------------------
