@@ -562,17 +562,20 @@ def _audit_hook(activity: Activity) -> Any:
 
 def _note_file_event(activity: Activity, event: str, args: tuple[Any, ...]) -> None:
     """The hook runs before the call: note a path that is about to appear or to go."""
-    if event == "os.remove":
-        _note_removal(activity, args[0])
+    if event == "os.remove":  # (path, dir_fd)
+        _note_removal(activity, _at(args[0], args[1]))
     elif event == "os.rmdir":  # a folder's times move as its entries go (`shutil.rmtree`): they cannot tell
-        _note_path(activity.removed, args[0], exists=True)
-    elif event in ("os.rename", "shutil.move"):
+        _note_path(activity.removed, _at(args[0], args[1]), exists=True)
+    elif event == "os.rename":  # (src, dst, src_dir_fd, dst_dir_fd)
+        _note_removal(activity, _at(args[0], args[2]))
+        _note_path(activity.created, _at(args[1], args[3]), exists=False)
+    elif event == "shutil.move":
         _note_removal(activity, args[0])
         _note_path(activity.created, args[1], exists=False)
-    elif event in ("os.symlink", "os.link"):
-        _note_path(activity.created, args[1], exists=False)
-    elif event == "os.mkdir":
-        _note_path(activity.created, args[0], exists=False)
+    elif event in ("os.symlink", "os.link"):  # (src, dst, ..., dst_dir_fd last)
+        _note_path(activity.created, _at(args[1], args[-1]), exists=False)
+    elif event == "os.mkdir":  # (path, mode, dir_fd)
+        _note_path(activity.created, _at(args[0], args[2]), exists=False)
     elif event == "socket.bind" and _unix_path(args[1]):  # an AF_UNIX socket's file, made by the bind
         _note_path(activity.created, args[1], exists=False)
 
@@ -603,8 +606,20 @@ def _note_removal(activity: Activity, path: Any) -> None:
         activity.removed[full] = None
 
 
+def _at(path: Any, dir_fd: Any) -> Any:
+    """`path` as the call resolves it: relative to the folder `dir_fd` is open on, when one is given (`posix.mkdir(name,
+    dir_fd=fd)`), else to the working directory. None (not noted) when that folder cannot be told."""
+    if not isinstance(dir_fd, int) or dir_fd < 0 or isinstance(path, int):  # the events give -1 for none
+        return path
+    try:
+        name = os.fsdecode(path)
+        return name if os.path.isabs(name) else os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+    except (OSError, TypeError, ValueError):
+        return None
+
+
 def _full_path(path: Any) -> str | None:
-    if isinstance(path, int):  # a descriptor, not a name
+    if path is None or isinstance(path, int):  # a folder that could not be told, or a descriptor, not a name
         return None
     try:
         return os.path.abspath(os.fsdecode(path))

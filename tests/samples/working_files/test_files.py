@@ -30,3 +30,13 @@ class RemovalTests(unittest.TestCase):
             os.remove(KEPT)
             with open(KEPT, "w") as again:  # a class fixture run again in a cleanup, as test_shutil's reset()
                 again.write(content)
+
+    def test_makes_a_folder_by_dir_fd_and_removes_it_by_name(self):
+        os.mkdir("fd-base")  # as CPython's test_posix: posix.mkdir(name, dir_fd=fd), then rmdir(fullname)
+        base = os.open("fd-base", os.O_RDONLY)
+        try:
+            os.mkdir("made-by-fd", dir_fd=base)
+        finally:
+            os.close(base)
+        os.rmdir(os.path.join("fd-base", "made-by-fd"))
+        os.rmdir("fd-base")
