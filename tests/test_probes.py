@@ -206,6 +206,7 @@ class WorkingFilesTests(unittest.TestCase):
             "test_removes_what_a_child_process_wrote": [],
             "test_writes_a_file_that_was_there_again": [],
             "test_makes_a_folder_by_dir_fd_and_removes_it_by_name": [],
+            "test_audits_an_event_with_other_arguments": [],
         }, run.describe())
 
     def test_what_tests_leave_in_a_module_fixtures_scratch_folder_is_no_finding(self):
