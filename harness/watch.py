@@ -88,25 +88,16 @@ class Watch:
         same = key is not None and key == self._last_key
         self._last_key = key
         if reusable is not None and same:
-            try:
-                for index in self._fresh:
-                    reusable[index] = self.probes[index].snapshot()
-                self._before = reusable
-                return
-            except Exception:
-                pass  # the careful way below
-        try:  # one comprehension on the hot path; a failing probe sends us the slow, careful way
-            self._before = [probe.snapshot() for probe in self.probes]
-        except Exception:
-            self._before = [self._snapshot_or_failed(probe, "snapshot") for probe in self.probes]
+            for index in self._fresh:
+                reusable[index] = self._snapshot_or_failed(self.probes[index], "snapshot")
+            self._before = reusable
+            return
+        self._before = self._snapshots()
 
     def after(self) -> tuple[StateChange, ...]:
         """Diff every probe against its snapshot and put back what changed."""
         changes = list(self._broken)
-        try:  # the hot path: every snapshot in one comprehension, equal ones compared in C and skipped
-            afters = [probe.snapshot() for probe in self.probes]
-        except Exception:
-            afters = [self._snapshot_or_failed(probe, "snapshot", changes) for probe in self.probes]
+        afters = self._snapshots(changes)
         clean = not changes
         if clean and _same(self._before, afters):  # the usual test: one comparison in C, identity first
             self._before = []
@@ -119,6 +110,11 @@ class Watch:
         self._before = []
         self._reusable = afters if clean else None
         return tuple(changes)
+
+    def _snapshots(self, failures: list[StateChange] | None = None) -> list[Any]:
+        """Every probe's snapshot, each probe asked once (some keep state between their calls, the files probe for
+        one): a probe that raises is reported, the others are still asked."""
+        return [self._snapshot_or_failed(probe, "snapshot", failures) for probe in self.probes]
 
     def _snapshot_or_failed(self, probe: Probe, step: str, failures: list[StateChange] | None = None) -> Any:
         try:

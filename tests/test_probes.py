@@ -5,6 +5,7 @@ import glob
 import importlib.util
 import os
 import re
+import shutil
 import unittest
 
 from tests.support import SAMPLES, run_harness, start
@@ -231,3 +232,20 @@ class ResourceTrackerTests(unittest.TestCase):
         self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
         changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items() if entry["state_changes"]}
         self.assertEqual(changed, {}, run.describe())
+
+
+class BrokenProbeTests(unittest.TestCase):
+    """A probe whose snapshot raises is reported with each test, and every other probe is asked once a snapshot,
+    as without it (the files probe tells a test's files from its fixtures' by counting its calls)."""
+
+    def test_a_failing_probe_leaves_the_others_as_they_are(self):
+        left = os.path.join(SAMPLES, "broken_probe", "left-folder")
+        self.addCleanup(lambda: os.path.isdir(left) and shutil.rmtree(left))
+        run = start("broken_probe", "--seed", "1", "--probes", "broken:Broken", fresh=True).result()
+        details = [change["detail"] for entry in run.tests.values() for change in entry["state_changes"]]
+        self.assertEqual(details, [
+            "probe failed in snapshot: RuntimeError: this probe cannot look",
+            "probe failed in snapshot: RuntimeError: this probe cannot look",
+            "folder 'left-folder' created in the working directory and left there",
+            "file 'left-folder/inside.txt' created in the working directory and left there",
+        ], run.describe())
