@@ -69,7 +69,14 @@ class Probe:
 
 class NotRestored(Exception):  # noqa: N818 (reads as what happened)
     """Raised by a probe's `restore` that could not put the state back exactly: what it could not restore is left as
-    the test left it, and the report says `restored: false`."""
+    the test left it, and the report says `restored: false`.
+
+    `lines`: which of `diff`'s lines were left, when the others were put back; None (the default): all of them.
+    """
+
+    def __init__(self, message: str = "", lines: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.lines = None if lines is None else tuple(lines)
 
 
 def describe(value: Any) -> str:
@@ -289,8 +296,36 @@ _HOOKS: tuple[tuple[str, Any, str], ...] = (
 )
 
 
+# What each hook is in a plain Python process: a test that sets one back to it (`sys.breakpointhook =
+# sys.__breakpointhook__`) while harness's stand-in was in place left the process as unittest would.
+_DEFAULTS: dict[str, Callable[[], Any]] = {
+    "sys.excepthook": lambda: sys.__excepthook__, "sys.unraisablehook": lambda: sys.__unraisablehook__,
+    "sys.displayhook": lambda: sys.__displayhook__, "sys.breakpointhook": lambda: sys.__breakpointhook__,
+    "threading.excepthook": lambda: threading.__excepthook__,
+    "warnings.showwarning": lambda: getattr(warnings, "_showwarning_orig", None),
+}
+
+
+def _harness_own(value: Any) -> bool:
+    """Whether a hook is one harness put in place for the run (breakpoint() to its debugger, warnings to its
+    collectors): a function or bound method defined in harness."""
+    module = getattr(getattr(value, "__func__", value), "__module__", None)
+    return isinstance(module, str) and (module == "harness" or module.startswith("harness."))
+
+
+def _back_to_default(label: str, old: Any, new: Any) -> bool:
+    """Harness's stand-in replaced by what the hook is without harness: not a change to the process a test sees."""
+    default = _DEFAULTS.get(label)
+    return default is not None and new is default() and _harness_own(old)
+
+
 class HooksProbe(Probe):
-    """The standard streams and the interpreter's hooks: replaced and not put back."""
+    """The standard streams and the interpreter's hooks: replaced and not put back.
+
+    A hook harness stands in for during the run (`sys.breakpointhook`, `warnings.showwarning`) that a test sets
+    back to the interpreter's default is what a plain unittest run would have: not reported, and harness's stand-in
+    is put back quietly (`settle`), so that breakpoint() still gets the terminal.
+    """
 
     reusable = True  # harness's own showwarning is one function for the run, and the streams are back by now
 
@@ -302,8 +337,14 @@ class HooksProbe(Probe):
     def diff(self, before: list[Any], after: list[Any]) -> list[str]:
         return [
             f"{label} replaced by {describe(new)}"
-            for (label, _, _), old, new in zip(_HOOKS, before, after, strict=True) if new is not old
+            for (label, _, _), old, new in zip(_HOOKS, before, after, strict=True)
+            if new is not old and not _back_to_default(label, old, new)
         ]
+
+    def settle(self, before: list[Any], after: list[Any]) -> None:
+        for (label, owner, attribute), old, new in zip(_HOOKS, before, after, strict=True):
+            if new is not old and _back_to_default(label, old, new):
+                setattr(owner, attribute, old)
 
     def restore(self, before: list[Any], after: list[Any]) -> None:
         for (_, owner, attribute), old in zip(_HOOKS, before, strict=True):
@@ -884,13 +925,13 @@ class WorkingFilesProbe(Probe):
     def __init__(self) -> None:
         activity.hook()
         self._moves = -1  # activity.cwd_moves at the last look
-        self._last: tuple[str | None, dict[str, None], dict[str, None]] | None = None
+        self._last: tuple[str | None, dict[str, None], dict[str, str | None]] | None = None
         self._before = True  # the next snapshot is a test's first (they alternate: before it, after it)
         # Folders that fixtures made between tests (setUpModule's scratch folder): what tests write or remove inside
         # them is the fixture's to clean up, as its tearDownModule does (CPython's test_tarfile)
         self._scratch: list[str] = []
 
-    def snapshot(self) -> tuple[str | None, dict[str, None], dict[str, None]]:
+    def snapshot(self) -> tuple[str | None, dict[str, None], dict[str, str | None]]:
         # The dicts returned are the ones filled from now on, while the test runs (the rebinding notes' way). When
         # nothing was noted since the last look and the directory cannot have moved, that look stands, dicts and all.
         before, self._before = self._before, not self._before
@@ -909,8 +950,8 @@ class WorkingFilesProbe(Probe):
         self._last = (cwd, activity.created, activity.removed)
         return self._last
 
-    def diff(self, before: tuple[str | None, dict[str, None], dict[str, None]],
-             after: tuple[str | None, dict[str, None], dict[str, None]]) -> list[str]:
+    def diff(self, before: tuple[str | None, dict[str, None], dict[str, str | None]],
+             after: tuple[str | None, dict[str, None], dict[str, str | None]]) -> list[str]:
         cwd, created, removed = before
         if cwd is None:
             return []
@@ -921,7 +962,7 @@ class WorkingFilesProbe(Probe):
             for path in created if path.startswith(inside) and path not in removed and os.path.lexists(path)
             and not path.startswith(scratch)
         ] + [
-            f"file {os.path.relpath(path, cwd)!r} removed from the working directory"
+            f"{removed[path] or 'file'} {os.path.relpath(path, cwd)!r} removed from the working directory"
             for path in removed if path.startswith(inside) and path not in created and not os.path.lexists(path)
             and not path.startswith(scratch)
         ]
@@ -1079,8 +1120,14 @@ class AttributesProbe(Probe):
                 if (id(change.owner), change.name) not in patched]
 
     def restore(self, before: Any, after: Any) -> None:
+        left = []
         for change in self._rebinding.changes(before, after):
-            change.undo()
+            if change.on_test_class:
+                left.append(change.describe())
+            else:
+                change.undo()
+        if left:
+            raise NotRestored("a test class's attributes are the suite's own to set", left)
 
     def close(self) -> None:
         self._rebinding.unwatch()

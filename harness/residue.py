@@ -519,7 +519,7 @@ class Activity:
         self.processes = True
         # Paths this process created or removed since the files probe last looked (absolute, in order).
         self.created: dict[str, None] = {}
-        self.removed: dict[str, None] = {}
+        self.removed: dict[str, str | None] = {}  # path -> "folder" for a folder, None for a file
         self.since = 0.0  # time.time() when the files probe began the window the dicts above fill
         self.quiet = 0  # harness making its own loops: not the test's doing
         self.opened = 0  # descriptors opened and processes started so far (harness.unclosed collects after one)
@@ -567,8 +567,8 @@ def _note_file_event(activity: Activity, event: str, args: tuple[Any, ...]) -> N
     """The hook runs before the call: note a path that is about to appear or to go."""
     if event == "os.remove":  # (path, dir_fd)
         _note_removal(activity, _at(args[0], args[1]))
-    elif event == "os.rmdir":  # a folder's times move as its entries go (`shutil.rmtree`): they cannot tell
-        _note_path(activity.removed, _at(args[0], args[1]), exists=True)
+    elif event == "os.rmdir":  # (path, dir_fd)
+        _note_folder_removal(activity, _at(args[0], args[1]))
     elif event == "os.rename":  # (src, dst, src_dir_fd, dst_dir_fd)
         _note_removal(activity, _at(args[0], args[2]))
         _note_path(activity.created, _at(args[1], args[3]), exists=False)
@@ -588,7 +588,7 @@ def _unix_path(address: Any) -> bool:
     return isinstance(address, str | bytes | os.PathLike) and bool(address) and os.fsencode(address)[:1] != b"\0"
 
 
-def _note_path(paths: dict[str, None], path: Any, exists: bool) -> None:
+def _note_path(paths: dict[str, Any], path: Any, exists: bool) -> None:
     full = _full_path(path)
     if full is not None and os.path.lexists(full) == exists:  # only what changes: a new name, or one that goes away
         paths[full] = None
@@ -607,6 +607,26 @@ def _note_removal(activity: Activity, path: Any) -> None:
         return
     if changed < activity.since - _CLOCK_SLACK:
         activity.removed[full] = None
+
+
+def _note_folder_removal(activity: Activity, path: Any) -> None:
+    """A folder about to go: noted when it was there, unchanged, before the window began, or when something that was
+    there then was removed from inside it in this window (`shutil.rmtree` empties it first, which moves its times).
+
+    A folder a child process made during the test (a command-line tool's output, which the test then removes) was
+    not there when the test began. Left unnoted, as a cost: a folder that was there, filled during the test with
+    new entries only, and then removed whole.
+    """
+    full = _full_path(path)
+    if full is None:
+        return
+    try:
+        changed = os.lstat(full).st_ctime
+    except (OSError, ValueError):
+        return
+    inside = os.path.join(full, "")
+    if changed < activity.since - _CLOCK_SLACK or any(removed.startswith(inside) for removed in activity.removed):
+        activity.removed[full] = "folder"
 
 
 def _at(path: Any, dir_fd: Any) -> Any:

@@ -142,8 +142,9 @@ class Watch:
         if restored:
             try:
                 probe.restore(before, after)
-            except NotRestored:
-                return [StateChange(probe.name, line, False) for line in lines]
+            except NotRestored as exc:
+                left = set(lines if exc.lines is None else exc.lines)
+                return [StateChange(probe.name, line, line not in left) for line in lines]
             except Exception as exc:
                 return [StateChange(probe.name, line, False) for line in lines] + [
                     _probe_failed(probe, "restore", exc)

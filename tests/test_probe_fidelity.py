@@ -12,7 +12,7 @@ import tempfile
 import unittest
 import zipfile
 
-from tests.support import TIMEOUT, environment, start
+from tests.support import TIMEOUT, environment, run_harness, start
 
 SAMPLE = "restore_fidelity"
 SEEDS = ("1", "2", "3")
@@ -348,6 +348,46 @@ class DoctestBuiltinsTests(unittest.TestCase):
                 self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
                 self.assertEqual(len(run.outcomes), 3, run.describe())
                 self.assertEqual(_changed(run), {}, run.describe())
+
+
+class DefaultHooksTests(unittest.TestCase):
+    """A test that sets an interpreter hook back to Python's default (`sys.breakpointhook = sys.__breakpointhook__`,
+    as pyparsing's testSetBreak does) left what plain unittest has: no finding, and harness's own hook is back for
+    the next test's breakpoint(). A hook replaced by something else is still reported and put back."""
+
+    def test_set_back_to_default_is_no_finding(self):
+        for seed, run in zip(SEEDS, _seeded_runs("default_hooks", SEEDS), strict=True):
+            with self.subTest(seed=seed):
+                self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+                self.assertEqual(_changed(run, short=True), {
+                    "test_excepthook_replaced": ["sys.excepthook replaced by mock_set_trace (test_hooks.py:9)"],
+                    "test_showwarning_replaced": ["warnings.showwarning replaced by my_showwarning (test_hooks.py:13)"],
+                }, run.describe())
+                arrival = run.tests["test_hooks.DefaultHooksTests.test_hooks_are_not_the_tests"]["stdout"]
+                self.assertIn("breakpointhook from harness.debugging", arrival)
+
+
+class SetupTestsTests(unittest.TestCase):
+    """A "test" that sets up the tests after it by storing the library's context on another test class (pyparsing's
+    test_unit): the test class's attribute is reported, not put back, so in unittest's order every test passes, as
+    without restore; in a shuffled order the suite's own dependence shows the same with restore on or off."""
+
+    def test_a_test_class_attribute_is_reported_and_left(self):
+        run = run_harness("setup_tests", "--bucket", "none")
+        self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+        changes = run.tests["test_setup_tests.Test03_EnablePackratParsing.runTest"]["state_changes"]
+        detail = "Test02_WithoutPackrat.suite_context replaced by parserlib.Context object"
+        self.assertEqual(changes, [{"probe": "attributes", "restored": False, "detail": detail}])
+
+    def test_with_restore_no_test_fails_that_passes_without_it(self):
+        seeds = ("1", "2", "3", "4")
+        started = {(seed, restore): start("setup_tests", "--seed", seed, *([] if restore else ["--no-restore"]))
+                   for seed in seeds for restore in (True, False)}
+        for seed in seeds:
+            with self.subTest(seed=seed):
+                restored, raw = started[seed, True].result(), started[seed, False].result()
+                self.assertEqual(restored.order, raw.order)
+                self.assertEqual(restored.outcomes, raw.outcomes, restored.describe())
 
 
 class SelfRebindingTests(unittest.TestCase):

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import re
 import shutil
+import time
 import unittest
 
 from tests.support import SAMPLES, run_harness, start
@@ -198,6 +199,13 @@ class WorkingFilesTests(unittest.TestCase):
             with open(path, "w") as made:
                 made.write("the project's own file")
             self.addCleanup(lambda path=path: os.path.exists(path) and os.remove(path))
+        for name in ("full-folder", "empty-folder"):
+            os.makedirs(os.path.join(folder, name), exist_ok=True)
+            self.addCleanup(shutil.rmtree, os.path.join(folder, name), ignore_errors=True)
+        with open(os.path.join(folder, "full-folder", "inside.txt"), "w") as inside:
+            inside.write("the project's own file")
+        self.addCleanup(shutil.rmtree, os.path.join(folder, "child-output"), ignore_errors=True)
+        time.sleep(0.05)  # older than the kernel's coarse clock can blur (harness.residue._CLOCK_SLACK)
         run = start("working_files", "--seed", "1", fresh=True).result()
         self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
         changes = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
@@ -205,6 +213,10 @@ class WorkingFilesTests(unittest.TestCase):
         self.assertEqual(changes, {
             "test_removes_a_file_that_was_there": ["file 'precious.txt' removed from the working directory"],
             "test_removes_what_a_child_process_wrote": [],
+            "test_removes_a_folder_a_child_process_made": [],
+            "test_removes_folders_that_were_there": ["file 'full-folder/inside.txt' removed from the working directory",
+                                                     "folder 'full-folder' removed from the working directory",
+                                                     "folder 'empty-folder' removed from the working directory"],
             "test_writes_a_file_that_was_there_again": [],
             "test_makes_a_folder_by_dir_fd_and_removes_it_by_name": [],
             "test_audits_an_event_with_other_arguments": [],

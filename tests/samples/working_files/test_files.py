@@ -1,7 +1,10 @@
 """Files removed from the working directory: one that was there before the run is reported; one a child process
 made during the test (as CPython's `assert_python_ok` does) and the test then removed was never there before it;
-one removed and written again (test_shutil's `reset()`) was there before and after."""
+one removed and written again (test_shutil's `reset()`) was there before and after. The same for folders: one a
+child process made, removed whole, was not there before; one that was there, emptied and removed, or removed
+empty, is reported."""
 import os
+import shutil
 import subprocess
 import sys
 import unittest
@@ -9,6 +12,8 @@ import unittest
 PRECIOUS = "precious.txt"  # made by tests/test_probes.py before the run, as a project's own file would be
 KEPT = "kept.txt"  # made before the run too
 CHILD_MADE = "child_made.txt"
+FULL_FOLDER = "full-folder"  # made before the run, with a file inside
+EMPTY_FOLDER = "empty-folder"  # made before the run, empty
 
 
 class RemovalTests(unittest.TestCase):
@@ -22,6 +27,17 @@ class RemovalTests(unittest.TestCase):
         with open(CHILD_MADE) as made:
             self.assertEqual(made.read(), "made by a child")
         os.remove(CHILD_MADE)
+
+    def test_removes_a_folder_a_child_process_made(self):
+        code = "import os; os.makedirs('child-output/logs'); open('child-output/logs/run.log', 'w').write('done')"
+        subprocess.run([sys.executable, "-c", code], check=True)
+        shutil.rmtree("child-output")
+
+    def test_removes_folders_that_were_there(self):
+        if os.path.exists(FULL_FOLDER):
+            shutil.rmtree(FULL_FOLDER)
+        if os.path.exists(EMPTY_FOLDER):
+            os.rmdir(EMPTY_FOLDER)
 
     def test_writes_a_file_that_was_there_again(self):
         if os.path.exists(KEPT):
