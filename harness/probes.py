@@ -676,7 +676,8 @@ class ThreadsProbe(Probe):
 
     def diff(self, before: frozenset[threading.Thread], after: frozenset[threading.Thread]) -> list[str]:
         new = [t for t in after - before if t.is_alive() and not t.name.startswith(_POOLED_THREADS)]
-        _let_leave([t for t in new if _leaving(t)])
+        _let_leave([t for t in new if _leaving(t)], _GRACE)
+        _let_leave(new, _EXIT_GRACE)  # a thread that waits on one the test's teardown just ended
         return sorted(
             f"thread {t.name!r} ({describe(getattr(t, '_target', None) or type(t))}) is still running"
             for t in new if t.is_alive()
@@ -696,8 +697,9 @@ def _leaving(thread: threading.Thread) -> bool:
     return executor is None or bool(getattr(executor, "_shutdown", False))
 
 
-def _let_leave(threads: list[threading.Thread]) -> None:
-    deadline = time.monotonic() + _GRACE
+def _let_leave(threads: list[threading.Thread], grace: float) -> None:
+    """Give `threads` up to `grace` seconds in all to end."""
+    deadline = time.monotonic() + grace
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
 
@@ -747,7 +749,7 @@ class ProcessesProbe(Probe):
         return [f"child process {pid} ({_command(pid)}) is still running" for pid in left]
 
 
-_EXIT_GRACE = 0.1  # seconds the children a test left get to exit (a multiprocessing Manager told to shut down)
+_EXIT_GRACE = 0.1  # seconds the children, threads and descriptors a test left get to go (a Manager told to shut down)
 
 
 def _still_running(pids: list[int]) -> list[int]:
@@ -894,7 +896,7 @@ class FilesProbe(Probe):
         lines = []
         # selectors and self-pipes kept for the next loops, and the probe's own /proc/self/fd
         kept = {str(fd) for fd in loops.kept_descriptors() | own_descriptors() | {_resource_tracker()[1]}}
-        for fd in sorted(after - before - kept, key=int):
+        for fd in _still_open(sorted(after - before - kept, key=int)):
             try:
                 target = os.readlink(f"/proc/self/fd/{fd}")
             except OSError:
@@ -906,6 +908,17 @@ class FilesProbe(Probe):
 
     def close(self) -> None:
         scopes.watching_sockets = False
+
+
+def _still_open(fds: list[str]) -> list[str]:
+    """The descriptors among `fds` still open after a short bounded grace, when another thread runs that may be
+    closing them: a server a fixture started in a thread closes its side of the test's last connection a moment
+    after the test's teardown closed its own."""
+    deadline = time.monotonic() + _EXIT_GRACE
+    while fds and threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+        fds = [fd for fd in fds if os.path.lexists(f"/proc/self/fd/{fd}")]
+    return fds
 
 
 class WorkingFilesProbe(Probe):

@@ -236,6 +236,24 @@ class WorkingFilesTests(unittest.TestCase):
                 os.remove(left)
 
 
+class OnTheirWayOutTests(unittest.TestCase):
+    """A fixture's server thread closing its side of the test's connection, and a thread the test's cleanup stops,
+    are on their way out when the test ends (websockets' sync tests): a short bounded grace, no finding. A thread
+    that keeps running is reported."""
+
+    def test_threads_and_descriptors_on_their_way_out_are_not_left_behind(self):
+        for seed in ("1", "2"):
+            with self.subTest(seed=seed):
+                run = start("on_their_way_out", "--seed", seed).result()
+                self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
+                changes = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
+                           for test_id, entry in run.tests.items() if entry["state_changes"]}
+                self.assertEqual(list(changes), ["test_leaves_a_thread_running"], run.describe())
+                [line] = changes["test_leaves_a_thread_running"]
+                self.assertTrue(line.startswith("thread 'left-running' (Event.wait (threading.py:"), line)
+                self.assertTrue(line.endswith(")) is still running"), line)
+
+
 class ResourceTrackerTests(unittest.TestCase):
     """multiprocessing's resource tracker (a process and a pipe for the life of the interpreter) is plumbing."""
 
