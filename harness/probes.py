@@ -675,7 +675,8 @@ class ThreadsProbe(Probe):
         return frozenset(threading.enumerate())
 
     def diff(self, before: frozenset[threading.Thread], after: frozenset[threading.Thread]) -> list[str]:
-        new = [t for t in after - before if t.is_alive() and not t.name.startswith(_POOLED_THREADS)]
+        new = [t for t in after - before
+               if t.is_alive() and not t.name.startswith(_POOLED_THREADS) and not _loop_pooled(t)]
         _let_leave([t for t in new if _leaving(t)], _GRACE)
         _let_leave(new, _EXIT_GRACE)  # a thread that waits on one the test's teardown just ended
         return sorted(
@@ -690,11 +691,30 @@ _GRACE = 1.0  # seconds, in all, that the threads on their way out of one test g
 def _leaving(thread: threading.Thread) -> bool:
     """A worker of an executor that was shut down or dropped: it exits once it wakes (as a loop's default
     executor's idle threads do a moment after the loop closed)."""
-    if getattr(thread, "_target", None) is not _EXECUTOR_WORKER or _EXECUTOR_WORKER is None:
+    if not _executor_worker_thread(thread):
         return False
-    args = getattr(thread, "_args", ())
-    executor = args[0]() if args and callable(args[0]) else None  # the worker holds its executor weakly
+    executor = _executor_of(thread)
     return executor is None or bool(getattr(executor, "_shutdown", False))
+
+
+def _loop_pooled(thread: threading.Thread) -> bool:
+    """An idle worker of an event loop's default executor that is still in use (`run_in_executor(None, ...)` on a
+    loop a suite keeps for a whole class, as asyncpg's tests do): the loop's pool, kept on purpose like trio's, not
+    the doing of the test that happened to grow it. It goes when the loop is closed."""
+    if not _executor_worker_thread(thread):
+        return False
+    executor = _executor_of(thread)
+    return (executor is not None and not getattr(executor, "_shutdown", True)
+            and getattr(executor, "_thread_name_prefix", None) == "asyncio")
+
+
+def _executor_worker_thread(thread: threading.Thread) -> bool:
+    return _EXECUTOR_WORKER is not None and getattr(thread, "_target", None) is _EXECUTOR_WORKER
+
+
+def _executor_of(thread: threading.Thread) -> Any:
+    args = getattr(thread, "_args", ())
+    return args[0]() if args and callable(args[0]) else None  # the worker holds its executor weakly
 
 
 def _let_leave(threads: list[threading.Thread], grace: float) -> None:

@@ -238,8 +238,9 @@ class WorkingFilesTests(unittest.TestCase):
 
 class OnTheirWayOutTests(unittest.TestCase):
     """A fixture's server thread closing its side of the test's connection, and a thread the test's cleanup stops,
-    are on their way out when the test ends (websockets' sync tests): a short bounded grace, no finding. A thread
-    that keeps running is reported."""
+    are on their way out when the test ends (websockets' sync tests): a short bounded grace, no finding. The idle
+    workers of a class-long loop's default executor are that loop's pool (asyncpg's tests). A thread that keeps
+    running, and an executor the test made and left, are reported."""
 
     def test_threads_and_descriptors_on_their_way_out_are_not_left_behind(self):
         for seed in ("1", "2"):
@@ -248,10 +249,13 @@ class OnTheirWayOutTests(unittest.TestCase):
                 self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
                 changes = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]
                            for test_id, entry in run.tests.items() if entry["state_changes"]}
-                self.assertEqual(list(changes), ["test_leaves_a_thread_running"], run.describe())
+                self.assertEqual(sorted(changes), ["test_leaves_a_thread_running", "test_leaves_its_own_executor"],
+                                 run.describe())
                 [line] = changes["test_leaves_a_thread_running"]
                 self.assertTrue(line.startswith("thread 'left-running' (Event.wait (threading.py:"), line)
                 self.assertTrue(line.endswith(")) is still running"), line)
+                [line] = changes["test_leaves_its_own_executor"]
+                self.assertTrue(line.startswith("thread 'left-pool_0' (_worker (thread.py:"), line)
 
 
 class ResourceTrackerTests(unittest.TestCase):

@@ -1,6 +1,9 @@
 """Threads and descriptors on their way out when a test ends (websockets' sync tests): a server a fixture runs in a
 thread closes its side of the test's connection a moment after the test closed its own, and a thread the test
 started ends a moment after its cleanup tells it to. Neither is left behind. A thread that keeps running is."""
+import asyncio
+import concurrent.futures
+import os
 import socket
 import threading
 import time
@@ -57,3 +60,30 @@ class OnTheirWayOutTests(unittest.TestCase):
 def tearDownModule():
     for stop in _stops:
         stop.set()
+    for executor in _executors:
+        executor.shutdown()
+
+
+class ClassLoopTests(unittest.TestCase):
+    """A loop kept for the whole class (asyncpg's test base): its default executor's idle workers are its pool, kept
+    until the loop closes, not the doing of the test that first used it. An executor a test makes and never shuts
+    down is the test's."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.loop = asyncio.new_event_loop()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.loop.close()
+
+    def test_reads_a_file_in_the_loops_executor(self):
+        self.loop.run_until_complete(self.loop.run_in_executor(None, os.getcwd))
+
+    def test_leaves_its_own_executor(self):
+        executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="left-pool")
+        _executors.append(executor)
+        executor.submit(os.getcwd).result()
+
+
+_executors: list[concurrent.futures.ThreadPoolExecutor] = []
