@@ -145,14 +145,24 @@ def backend_of(test: unittest.TestCase) -> str | None:
 def _load_target(target: str, pattern: str, search: Sequence[str]) -> unittest.TestSuite:
     if os.path.isdir(target):
         return _discover(target, pattern)
-    if os.path.isfile(target):
+    if os.path.isfile(target) and (target.endswith(".py") or not _names_a_module(target)):
         return _load_file(target)
-    if os.path.exists(target):
+    if os.path.exists(target) and not os.path.isfile(target):
         raise UsageError(f"target {target!r} is neither a directory nor a file: give a directory, a .py file or a "
                          "dotted test id")
     if target.endswith(".py") or os.sep in target or "/" in target:
         raise UsageError(f"target {target!r} does not exist: give a directory, a .py file or a dotted test id")
     return _load_dotted(target, search)
+
+
+def _names_a_module(target: str) -> bool:
+    """Whether `target` is a dotted id whose top-level name can be imported: then it is that, as under unittest,
+    even where a file of that name sits in the working directory (a log a test wrote, `test.test_compileall`)."""
+    match = _ID.match(target)
+    if match is None:
+        return False
+    _on_path(os.getcwd())
+    return _importable_prefix(match["name"])
 
 
 def _root_of(path: str) -> tuple[str, list[str]]:

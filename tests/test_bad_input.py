@@ -118,6 +118,20 @@ class BadOptionsAndTargetsTests(unittest.TestCase):
                 self.assertEqual(run.stdout, "0 passed, 0 failed, 0 skipped\n")
 
 
+class FileNamedLikeAModuleTests(unittest.TestCase):
+    def test_a_dotted_id_is_loaded_as_a_name_even_where_a_file_of_that_name_exists(self):
+        # as under unittest: a log a test wrote, named after the test module (seen as `test.test_compileall`)
+        run = run_in_folder({"tests.test_one": b"{}", "tests/__init__.py": b""}, "tests.test_one", "--seed", "1")
+        self.assertEqual(run.code, 0, run.describe())
+        self.assertEqual(run.stdout.splitlines()[-1], "1 passed, 0 failed, 0 skipped")
+
+    def test_a_file_that_names_no_module_is_still_refused(self):
+        run = run_in_folder({"notes.md": b"# notes\n"}, "notes.md")
+        self.assertEqual(run.code, 4, run.describe())
+        self.assertEqual(run.stderr, "harness: error: target 'notes.md' is not a Python file: give a directory, a .py "
+                                     "file or a dotted test id\n")
+
+
 class ModulesThatRaiseOnImportTests(unittest.TestCase):
     """A named module that raises while being imported is a failing result, as in discovery, not a crash."""
 
