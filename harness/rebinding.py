@@ -249,12 +249,42 @@ def _worth(owner: Any, name: str, old: Any) -> bool:
     if key not in _own_globals and name not in _self_written.get(id(owner), ()):
         return old is not MISSING
     new = owner.__dict__.get(name)
-    return old is not None and new is not None and not _counted_on(old, new)
+    return old is not None and new is not None and not _counted_on(owner, name, old, new)
 
 
-def _counted_on(old: Any, new: Any) -> bool:
-    """Whether `new` is a counter's later value: both plain whole numbers (not bools), the new one larger."""
-    return type(old) is int and type(new) is int and new > old
+def _counted_on(owner: Any, name: str, old: Any, new: Any) -> bool:
+    """Whether `new` is a counter's later value: both plain whole numbers (not bools), the new one larger, and every
+    write the owner's own code makes to the name an increment (`next_conn += 1`; a setting such as asyncssh's
+    `SSHLogger._debug_level = level` is assigned, and stays a finding when a test raises it)."""
+    return type(old) is int and type(new) is int and new > old and _only_incremented(owner, name)
+
+
+_incremented: dict[tuple[int, str], bool] = {}  # (id(owner), name) -> whether its own code only increments it
+
+
+def _only_incremented(owner: Any, name: str) -> bool:
+    key = (id(owner), name)
+    found = _incremented.get(key)
+    if found is None:  # read once, the first time such a value grows: a few functions' instructions
+        attribute = isinstance(owner, type)
+        codes = projectcode.class_codes(owner) if attribute else projectcode.reading(owner).codes
+        found = _incremented[key] = _writes_are_increments(codes, name, "STORE_ATTR" if attribute else "STORE_GLOBAL")
+    return found
+
+
+def _writes_are_increments(codes: Iterable[types.CodeType], name: str, store: str) -> bool:
+    """Whether `codes` write `name` (with `store`), each time as the end of an `+=`."""
+    written = False
+    for code in codes:
+        last = None  # the last instruction before this one, past the stack shuffles of an augmented assignment
+        for instruction in dis.get_instructions(code):
+            if instruction.opname == store and instruction.argval == name:
+                if last is None or last.opname != "BINARY_OP" or last.argrepr != "+=":
+                    return False
+                written = True
+            if instruction.opname not in ("SWAP", "EXTENDED_ARG", "CACHE"):
+                last = instruction
+    return written
 
 
 def _watch_new_modules() -> None:

@@ -430,6 +430,7 @@ class ClassCacheTests(unittest.TestCase):
                 self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
                 changed = _changed(run, short=True)
                 self.assertEqual(changed.pop("test_leaves_a_fake_session"), ["Client.session replaced by 'fake'"])
+                self.assertEqual(changed.pop("test_raises_the_log_level"), ["Logger._level replaced by 2"])
                 reset = changed.pop("test_sets_the_counter_back", [])  # none when it ran first: 0 already
                 self.assertIn(reset, ([], ["Connection.next_conn replaced by 0"]), run.describe())
                 self.assertEqual(changed, {}, run.describe())

@@ -4,7 +4,7 @@ and a counter a test sets back, are still reported and put back."""
 import unittest
 
 import catalog
-from catalog import Catalog, Client, Connection
+from catalog import Catalog, Client, Connection, Logger
 
 
 class CatalogTests(unittest.TestCase):
@@ -34,3 +34,6 @@ class CounterTests(unittest.TestCase):
     def test_sets_the_counter_back(self):
         Connection()
         Connection.next_conn = 0
+
+    def test_raises_the_log_level(self):
+        Logger.set_level(2)
