@@ -598,15 +598,9 @@ def _note_removal(activity: Activity, path: Any) -> None:
     """A file about to go: noted only when it was there, unchanged, before the window began. One made or changed
     since (by a child process, whose writes raise no event here: `assert_python_ok` writing a file the test then
     unlinks) was not there when the test started, so its removal takes nothing away."""
-    full = _full_path(path)
-    if full is None:
-        return
-    try:
-        changed = os.lstat(full).st_ctime
-    except (OSError, ValueError):
-        return
-    if changed < activity.since - _CLOCK_SLACK:
-        activity.removed[full] = None
+    found = _changed_at(path)
+    if found is not None and found[1] < activity.since - _CLOCK_SLACK:
+        activity.removed[found[0]] = None
 
 
 def _note_folder_removal(activity: Activity, path: Any) -> None:
@@ -617,16 +611,24 @@ def _note_folder_removal(activity: Activity, path: Any) -> None:
     not there when the test began. Left unnoted, as a cost: a folder that was there, filled during the test with
     new entries only, and then removed whole.
     """
-    full = _full_path(path)
-    if full is None:
+    found = _changed_at(path)
+    if found is None:
         return
-    try:
-        changed = os.lstat(full).st_ctime
-    except (OSError, ValueError):
-        return
+    full, changed = found
     inside = os.path.join(full, "")
     if changed < activity.since - _CLOCK_SLACK or any(removed.startswith(inside) for removed in activity.removed):
         activity.removed[full] = "folder"
+
+
+def _changed_at(path: Any) -> tuple[str, float] | None:
+    """The full path of a name about to go and when it last changed (its ctime); None when it cannot be told."""
+    full = _full_path(path)
+    if full is None:
+        return None
+    try:
+        return full, os.lstat(full).st_ctime
+    except (OSError, ValueError):
+        return None
 
 
 def _at(path: Any, dir_fd: Any) -> Any:
