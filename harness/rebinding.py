@@ -241,9 +241,9 @@ def _worth(owner: Any, name: str, old: Any) -> bool:
     its own methods write (`if cls._data is None: cls._data = load()`), that was None, or is None now, is a cache
     being filled (`global _cache; _cache = build()`) or emptied (`_client.close(); _client =
     None`): putting back a client the test closed would break the next test, where leaving it lets the module make
-    a new one. One that holds a larger whole number than before is a counter the module or class keeps
-    (`SSHConnection.next_conn += 1` in asyncssh, a number for each connection's log lines): using the library moved
-    it on; putting it back would hand out the same numbers again.
+    a new one. One that its own code only ever increments, holding a larger whole number than before, is a counter
+    the module or class keeps (`SSHConnection.next_conn += 1` in asyncssh, a number for each connection's log
+    lines): using the library moved it on; putting it back would hand out the same numbers again.
     """
     key = (id(owner), name)
     if key not in _own_globals and name not in _self_written.get(id(owner), ()):
