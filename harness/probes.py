@@ -23,7 +23,7 @@ import types
 import warnings
 from _locale import setlocale as _read_locale
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from harness import loops, scopes, unclosed
 from harness.residue import activity, own_resources
@@ -774,14 +774,20 @@ _EXIT_GRACE = 0.1  # seconds the children, threads and descriptors a test left g
 
 def _still_running(pids: list[int]) -> list[int]:
     """The children among `pids` still running after a short bounded grace: one on its way out is not left behind."""
+    return _after_grace(pids, lambda left: sorted(set(left) & _children()))
+
+
+T = TypeVar("T")
+
+
+def _after_grace(items: list[T], present: Callable[[list[T]], list[T]]) -> list[T]:
+    """The `items` still `present` after up to _EXIT_GRACE seconds in all of waiting for them to go."""
     deadline = time.monotonic() + _EXIT_GRACE
-    while pids:
-        alive = _children()
-        pids = [pid for pid in pids if pid in alive]
-        if not pids or time.monotonic() >= deadline:
-            break
-        time.sleep(0.01)
-    return pids
+    items = present(items)
+    while items and time.monotonic() < deadline:
+        time.sleep(0.005)
+        items = present(items)
+    return items
 
 
 def _resource_tracker() -> tuple[int | None, int | None]:
@@ -934,11 +940,9 @@ def _still_open(fds: list[str]) -> list[str]:
     """The descriptors among `fds` still open after a short bounded grace, when another thread runs that may be
     closing them: a server a fixture started in a thread closes its side of the test's last connection a moment
     after the test's teardown closed its own."""
-    deadline = time.monotonic() + _EXIT_GRACE
-    while fds and threading.active_count() > 1 and time.monotonic() < deadline:
-        time.sleep(0.005)
-        fds = [fd for fd in fds if os.path.lexists(f"/proc/self/fd/{fd}")]
-    return fds
+    if threading.active_count() <= 1:
+        return fds
+    return _after_grace(fds, lambda left: [fd for fd in left if os.path.lexists(f"/proc/self/fd/{fd}")])
 
 
 class WorkingFilesProbe(Probe):
