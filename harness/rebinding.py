@@ -70,8 +70,10 @@ _classes: list[type] = []
 _stored: set[str] = set()  # attribute names some project code assigns or deletes
 _globals: list[tuple[types.ModuleType, str]] = []  # (project module, a global its functions assign or delete)
 _own_globals: set[tuple[int, str]] = set()  # the same, as (id(module), name)
-# (id(watched module), a global its own functions assign) -> its value when the module was first seen
-_initial: dict[tuple[int, str], Any] = {}
+# id(watched module) -> its namespace when it was first seen (a copy): what the globals its own functions assign
+# held then, read only when a change to one is judged (`_as_first_seen`)
+_initial: dict[int, dict[str, Any]] = {}
+_assigned: dict[int, frozenset[str]] = {}  # id(watched module) -> those globals, read on first need
 _self_written: dict[int, frozenset[str]] = {}  # id(project class) -> the attribute names its own methods assign
 _project_modules: list[types.ModuleType] = []  # read as the project's: compared by pairs, their type left plain
 _read: set[int] = set()  # ids of the modules in _project_modules
@@ -92,10 +94,10 @@ def _note(owner: Any, name: str) -> None:
     _notes[key] = (owner, name, owner.__dict__.get(name, MISSING))
 
 
-def _library_globals(module: types.ModuleType) -> list[str]:
+def _library_globals(namespace: dict[str, Any]) -> list[str]:
     """The globals a watched module's own top-level functions assign (`global _USE_CP_SENDFILE; _USE_CP_SENDFILE =
-    False` in shutil, `global ThreadPoolExecutor` in concurrent.futures' lazy `__getattr__`), read once, as the
-    module's type is swapped: a few bytes searched per function.
+    False` in shutil, `global ThreadPoolExecutor` in concurrent.futures' lazy `__getattr__`), from its namespace as
+    harness first saw it: a few bytes searched per function, the first time a test leaves one of its globals changed.
 
     Such a store bypasses the module's type, so a note taken at a test's first `setattr` could hold what the module
     itself wrote earlier in the same test, not what was there when the test began: shutil turns sendfile off, the
@@ -104,7 +106,7 @@ def _library_globals(module: types.ModuleType) -> list[str]:
     """
     names: set[str] = set()
     try:
-        for value in list(vars(module).values()):
+        for value in list(namespace.values()):
             if type(value) is types.FunctionType:
                 _read_names(value.__code__, _GLOBAL_MARKERS, names)
     except Exception:  # noqa: BLE001 (an odd module: nothing read)
@@ -202,11 +204,14 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
 
 def _as_first_seen(owner: Any, name: str, value: Any) -> bool:
     """Whether a global the module rebinds itself holds what it held when harness first saw the module."""
-    first = _initial.get((id(owner), name), _UNSEEN)
-    return first is not _UNSEEN and _same_value(first, value)
+    namespace = _initial.get(id(owner))
+    if namespace is None:
+        return False
+    assigned = _assigned.get(id(owner))
+    if assigned is None:  # read once, the first time a test leaves one of the module's globals changed
+        assigned = _assigned[id(owner)] = frozenset(_library_globals(namespace))
+    return name in assigned and _same_value(namespace.get(name, MISSING), value)
 
-
-_UNSEEN: Any = object()
 
 
 def _defined_in(value: Any, owner: Any) -> bool:
@@ -304,8 +309,7 @@ def _watch_new_modules() -> None:
         else:
             module.__class__ = _WatchedModule
             _watched.append(module)
-            for global_name in _library_globals(module):
-                _initial[id(module), global_name] = module.__dict__.get(global_name, MISSING)
+            _initial[id(module)] = dict(module.__dict__)  # a copy in C: which globals count is read when needed
     if grew:
         global _pairs
         owners = (*_classes, *_project_modules)
@@ -420,5 +424,5 @@ def unwatch() -> None:
 def _forget() -> None:
     """Drop what was read of the project and the list of swapped modules (their types are plain again)."""
     for found in (_watched, _classes, _stored, _globals, _own_globals, _project_modules, _read, _initial,
-                  _self_written):
+                  _assigned, _self_written):
         found.clear()
