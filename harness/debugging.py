@@ -7,10 +7,9 @@ objects as the failure left them.
 """
 from __future__ import annotations
 
-import bdb
 import dataclasses
+import functools
 import os
-import pdb
 import signal
 import sys
 import threading
@@ -117,7 +116,8 @@ class Debugger:
         """The test has ended (its output is about to be read): the debugger lets go of it."""
         self.release()
         if self.tracing:
-            if isinstance(getattr(sys.gettrace(), "__self__", None), _Pdb):  # breakpoints set, or a `step` under way
+            # breakpoints set, or a `step` under way
+            if isinstance(getattr(sys.gettrace(), "__self__", None), _pdb_class()):
                 sys.settrace(self.tracer_before)
             self.tracing = False
 
@@ -125,7 +125,9 @@ class Debugger:
     def post_mortem(self, test_id: str, err: tracebacks.ExcInfo, shown: str) -> None:
         """Debug the failure `err` of `test_id` (its traceback `shown` as the terminal shows it) before its teardown;
         `q` stops the run after this test."""
-        if isinstance(err[1], bdb.BdbQuit):  # `q` in a breakpoint(): the test ends there, and so does the run
+        # `q` in a breakpoint(): the test ends there, and so does the run (bdb comes with pdb: no BdbQuit before it)
+        bdb = sys.modules.get("bdb")
+        if bdb is not None and isinstance(err[1], bdb.BdbQuit):
             _write(f"harness: the debugger was quit (q): stopping after {test_id}\n")
             self.host.stop()
             return
@@ -182,33 +184,40 @@ class Debugger:
             return f"breakpoint() in {test_id}: this worker process cannot read the terminal; {fix}"
         return ""
 
-    def _pdb(self, test_id: str) -> _Pdb:
+    def _pdb(self, test_id: str) -> Any:
+        debugger = _pdb_class()
         if self.worker_jobs is None:
-            return _Pdb(self, test_id)
+            return debugger(self, test_id)
         # In a worker, sys.stdout goes through the runner, which prints it in order with the progress: the prompt
         # must go the same way, so pdb writes it to stdout instead of handing it to readline.
-        return _Pdb(self, test_id, stdin=sys.__stdin__, stdout=sys.stdout)
+        return debugger(self, test_id, stdin=sys.__stdin__, stdout=sys.stdout)
 
 
-class _Pdb(pdb.Pdb):
-    """pdb that holds the terminal while it is stopped, and lets go at `c` and `q`."""
+@functools.cache
+def _pdb_class() -> type:
+    """pdb that holds the terminal while it is stopped, and lets go at `c` and `q`: made at the first breakpoint() or
+    failure under --pdb, so that a run that never stops in the debugger never imports pdb (a few ms a worker)."""
+    import pdb
 
-    def __init__(self, owner: Debugger, test_id: str, **streams: Any) -> None:
-        super().__init__(skip=_SKIP, nosigint=True, **streams)  # Ctrl-C is the run's (or, while stopped, pdb's)
-        self.owner = owner
-        self.test_id = test_id
+    class _Pdb(pdb.Pdb):
+        def __init__(self, owner: Debugger, test_id: str, **streams: Any) -> None:
+            super().__init__(skip=_SKIP, nosigint=True, **streams)  # Ctrl-C is the run's (or, while stopped, pdb's)
+            self.owner = owner
+            self.test_id = test_id
 
-    def interaction(self, frame: Any, tb: Any) -> None:
-        self.owner.hold(self.test_id)
-        super().interaction(frame, tb)
+        def interaction(self, frame: Any, tb: Any) -> None:
+            self.owner.hold(self.test_id)
+            super().interaction(frame, tb)
 
-    def set_continue(self) -> None:
-        super().set_continue()
-        self.owner.release()
+        def set_continue(self) -> None:
+            super().set_continue()
+            self.owner.release()
 
-    def set_quit(self) -> None:
-        super().set_quit()
-        self.owner.release()
+        def set_quit(self) -> None:
+            super().set_quit()
+            self.owner.release()
+
+    return _Pdb
 
 
 def _runner_group() -> int:
