@@ -225,9 +225,6 @@ _quick_kinds: set[type] = set()  # callback types the hooks pass over at once: a
 # call_soon passes over builtin methods too: a C task's wake-ups are; a test's `call_soon(future.set_result, x)` then
 # has no recorded site, and runs in the next turn of the loop anyway (a timer's is recorded)
 _quick_soon: set[type] = {types.BuiltinMethodType}
-# Functions found to be the loop's own or a library's (asyncio's `_run_until_complete_cb`, harness's time limit),
-# kept so that the next callback of one of them passes at the cost of a set lookup
-_own_functions: set[Any] = set()
 _HANDLE_KINDS = ("Handle", "TimerHandle")  # the handles of a loop without _ready and _scheduled (uvloop's)
 
 
@@ -308,14 +305,8 @@ class CallbackSites:
         self.hooked = True
 
     def _note(self, handle: Any, callback: Any) -> None:
-        kind = type(callback)
-        function = callback if kind is types.FunctionType else callback.__func__ if kind is types.MethodType else None
-        if function in _own_functions:
-            return
         try:
             if own_callback(callback):
-                if function is not None:
-                    _own_functions.add(function)
                 return
         except Exception:  # noqa: BLE001 (an odd callable's attributes raised: the test's call_soon must not)
             pass
