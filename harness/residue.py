@@ -225,6 +225,8 @@ _quick_kinds: set[type] = set()  # callback types the hooks pass over at once: a
 # call_soon passes over builtin methods too: a C task's wake-ups are; a test's `call_soon(future.set_result, x)` then
 # has no recorded site, and runs in the next turn of the loop anyway (a timer's is recorded)
 _quick_soon: set[type] = {types.BuiltinMethodType}
+# What run_until_complete's future schedules as it finishes, once in every test: asyncio's own
+_UNTIL_COMPLETE = getattr(asyncio.base_events, "_run_until_complete_cb", None)
 _HANDLE_KINDS = ("Handle", "TimerHandle")  # the handles of a loop without _ready and _scheduled (uvloop's)
 
 
@@ -284,11 +286,11 @@ class CallbackSites:
     def hook(self, loop: asyncio.AbstractEventLoop) -> None:
         """Record where every callback the test schedules on `loop` was scheduled."""
         soon, at, note = loop.call_soon, loop.call_at, self._note
-        quick, quick_soon = _quick_kinds, _quick_soon
+        quick, quick_soon, until_complete = _quick_kinds, _quick_soon, _UNTIL_COMPLETE
 
         def call_soon(callback: Any, *args: Any, context: Any = None) -> Any:
             handle = soon(callback, *args, context=context)
-            if type(callback) not in quick_soon:
+            if type(callback) not in quick_soon and callback is not until_complete:
                 note(handle, callback)
             return handle
 
