@@ -31,7 +31,8 @@ class Catcher:
         self._impl: Any = None
         self._previous: Any = warnings._showwarnmsg  # type: ignore[attr-defined]  # where the others go
         self._opened = -1  # activity.opened at the last look
-        self._collections = -1  # _older_collections() at the last look
+        self._collections = -1  # _older_collections() at the last look that read it
+        self._ends = True  # whether the last look ended a test (looks alternate: before a test, after it)
 
     def install(self) -> None:
         module: Any = warnings
@@ -65,13 +66,20 @@ class Catcher:
         The collection is a full one only when a collection of generation 1 or 2 ran since the last look: only
         such a collection moves objects into the oldest generation, so without one, everything made since the
         last look is in the two young ones, and collecting those finds all of it at a fraction of the cost.
+
+        Reading how many collections ran (gc.get_stats makes three dicts) is most of a look's cost, and a look
+        before a test at which nothing was opened skips it: the count kept is then the one read at the end of the
+        last test, and what harness did between the two looks can only make the next collection a full one where
+        a young one would have done (more thorough, never less). The looks alternate, before and after each test.
         """
-        collections = _older_collections()
-        if activity.opened != self._opened:
-            gc.collect(2 if collections != self._collections else 1)
-            self._opened = activity.opened
-            collections = _older_collections()
-        self._collections = collections
+        self._ends = ends = not self._ends
+        if activity.opened == self._opened:
+            if ends:
+                self._collections = _older_collections()
+            return len(self.seen)
+        gc.collect(2 if _older_collections() != self._collections else 1)
+        self._opened = activity.opened
+        self._collections = _older_collections()
         return len(self.seen)
 
     def _show(self, message: warnings.WarningMessage) -> None:
