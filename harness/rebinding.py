@@ -213,7 +213,6 @@ def _as_first_seen(owner: Any, name: str, value: Any) -> bool:
     return name in assigned and _same_value(namespace.get(name, MISSING), value)
 
 
-
 def _defined_in(value: Any, owner: Any) -> bool:
     """Whether a deleted attribute held something its module defines (a function, a class): only then is the
     deletion the test's doing for sure. The note of a deletion takes the value found then, which an earlier write
