@@ -119,9 +119,7 @@ class Watch:
             for probe in self.probes:
                 taken.append(probe.snapshot())
         except Exception as exc:
-            probe = self.probes[len(taken)]
-            (self._broken if failures is None else failures).append(_probe_failed(probe, "snapshot", exc))
-            taken.append(_FAILED)
+            taken.append(self._failed(self.probes[len(taken)], "snapshot", exc, failures))
             taken.extend(self._snapshot_or_failed(probe, "snapshot", failures)
                          for probe in self.probes[len(taken):])
         return taken
@@ -130,8 +128,12 @@ class Watch:
         try:
             return probe.snapshot()
         except Exception as exc:
-            (self._broken if failures is None else failures).append(_probe_failed(probe, step, exc))
-            return _FAILED
+            return self._failed(probe, step, exc, failures)
+
+    def _failed(self, probe: Probe, step: str, exc: Exception, failures: list[StateChange] | None) -> Any:
+        """Report a probe that raised (with the test, or in `failures`); its snapshot is _FAILED."""
+        (self._broken if failures is None else failures).append(_probe_failed(probe, step, exc))
+        return _FAILED
 
     def close(self) -> None:
         """The run is over: every probe undoes its own watching."""
