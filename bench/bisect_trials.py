@@ -79,7 +79,7 @@ def write_suite(folder: Path, tests: int, polluters: Sequence[int]) -> None:
 def seeds_with_the_victim_last(count: int) -> list[int]:
     """The first `count` seeds whose module order runs test_victim after test_many."""
     sys.path.insert(0, str(REPO))
-    from harness.order import keyed
+    from harness.run.order import keyed
 
     found: list[int] = []
     seed = 0

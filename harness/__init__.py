@@ -10,13 +10,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.backends import BACKENDS
-    from harness.case import AsyncTestCase, TestCase, UnhandledErrors
-    from harness.clocks import virtual_clock
-    from harness.outcome import Findings, PendingCallback, ResidualTask, StateChange, Summary, TestReport
+    from harness.findings.residue import UnhandledError
     from harness.probes import Probe
-    from harness.residue import UnhandledError
-    from harness.timeouts import timeout
+    from harness.reports.records import Findings, PendingCallback, ResidualTask, StateChange, Summary, TestReport
+    from harness.testcase.backends import BACKENDS
+    from harness.testcase.case import AsyncTestCase, TestCase, UnhandledErrors
+    from harness.testcase.clocks import virtual_clock
+    from harness.testcase.timeouts import timeout
 
 __version__ = "0.1.0"
 
@@ -40,20 +40,20 @@ __all__ = [
 
 # Where each public name lives.
 _HOMES = {
-    "BACKENDS": "harness.backends",
-    "AsyncTestCase": "harness.case",
-    "TestCase": "harness.case",
-    "UnhandledErrors": "harness.case",
-    "virtual_clock": "harness.clocks",
-    "Findings": "harness.outcome",
-    "PendingCallback": "harness.outcome",
-    "ResidualTask": "harness.outcome",
-    "StateChange": "harness.outcome",
-    "Summary": "harness.outcome",
-    "TestReport": "harness.outcome",
+    "BACKENDS": "harness.testcase.backends",
+    "AsyncTestCase": "harness.testcase.case",
+    "TestCase": "harness.testcase.case",
+    "UnhandledErrors": "harness.testcase.case",
+    "virtual_clock": "harness.testcase.clocks",
+    "Findings": "harness.reports.records",
+    "PendingCallback": "harness.reports.records",
+    "ResidualTask": "harness.reports.records",
+    "StateChange": "harness.reports.records",
+    "Summary": "harness.reports.records",
+    "TestReport": "harness.reports.records",
     "Probe": "harness.probes",
-    "UnhandledError": "harness.residue",
-    "timeout": "harness.timeouts",
+    "UnhandledError": "harness.findings.residue",
+    "timeout": "harness.testcase.timeouts",
 }
 
 

@@ -11,12 +11,20 @@ import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from harness import cache, color, cover, workers
-from harness import config as settings
-from harness.config import Config, NoTests, UsageError
-from harness.outcome import Summary
-from harness.progress import Progress, columns
-from harness.reporters import CollectionReporter, FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
+from harness.reports import color
+from harness.reports.progress import Progress, columns
+from harness.reports.records import Summary
+from harness.reports.reporters import (
+    CollectionReporter,
+    FileReporter,
+    JsonReporter,
+    JUnitReporter,
+    Reporters,
+    TextReporter,
+)
+from harness.run import cache, cover, workers
+from harness.run import config as settings
+from harness.run.config import Config, NoTests, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_TESTS = 0, 1, 2, 3, 4, 5
 
@@ -268,7 +276,7 @@ def _reporters(config: Config, measure: cover.Measurement) -> Reporters:
     if config.junit_xml:
         files.append(JUnitReporter(config.junit_xml))
     if config.html:
-        from harness.html_report import HtmlReporter  # imported only for the runs that ask for it
+        from harness.reports.html_report import HtmlReporter  # imported only for the runs that ask for it
 
         files.append(HtmlReporter(config.html, _command()))
     _check(files)
@@ -295,8 +303,8 @@ def _text(config: Config) -> TextReporter:
     """The text reporter, with colour, GitHub Actions annotations and progress on a terminal as the command line and
     the environment say."""
     annotate = None
-    if "GITHUB_ACTIONS" in os.environ:  # harness.github decides; it is imported only where the variable is set
-        from harness import github
+    if "GITHUB_ACTIONS" in os.environ:  # harness.reports.github decides; it is imported only where the variable is set
+        from harness.reports import github
 
         annotate = github.Annotator(github.root_of(os.environ)).lines if github.enabled(os.environ) else None
     width = columns(sys.stdout)
@@ -323,13 +331,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     listing = False  # --collect-only
     try:
-        if argv and argv[0] in ("combine", "--combine"):  # merge shards' reports (harness.combine)
-            from harness import combine
+        if argv and argv[0] in ("combine", "--combine"):  # merge shards' reports (harness.run.combine)
+            from harness.run import combine
 
             return _exit_code(*combine.run(argv[1:], _command()))
         config = make_config(argv)
         if config.bisect is not None:
-            from harness import bisection  # it loads the tests in this process; a run leaves that to its workers
+            from harness.run import bisection
 
             return bisection.main(config, _command())
         if config.until_failure:
@@ -374,7 +382,7 @@ def _until_failure(config: Config, options: Mapping[str, Any]) -> int:
     first = [] if config.seed is None else [config.seed]
     seeds = itertools.chain(first, iter(_new_seed, None))
     rest = {key: value for key, value in options.items() if key not in ("seed", "until_failure")}
-    from harness import rounds  # only for --until-failure: it starts a subprocess per round
+    from harness.run import rounds
 
     return rounds.until_failure(seeds, lambda seed: to_argv({"seed": seed, **rest}), _command())
 
@@ -402,7 +410,7 @@ def leave(code: int) -> NoReturn:
     """
     main_thread = threading.main_thread()
     left = sorted(t.name for t in threading.enumerate() if t is not main_thread and not t.daemon and t.is_alive())
-    if not left and "harness.runner" in sys.modules:  # imported by a process that loads tests, and only there
+    if not left and "harness.run.runner" in sys.modules:  # imported by a process that loads tests, and only there
         raise SystemExit(code)
     note = (f"harness: not waiting for {len(left)} thread{'s' if len(left) != 1 else ''} that tests left running "
             f"({', '.join(left)}); the reports above name the tests that started them\n") if left else ""

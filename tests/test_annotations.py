@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unittest
 
-from harness import github
+from harness.reports import github
 from tests.support import REPO, line_of, start
 
 SAMPLE_FILE = "tests/samples/annotations/test_annotated.py"  # relative to GITHUB_WORKSPACE, the repository

@@ -67,7 +67,7 @@ class PrivateNameCanaryTests(unittest.TestCase):
         self.assertTrue(issubclass(unittest.loader._FailedTest, unittest.TestCase))
 
     def test_loader_makes_a_skipped_test_for_a_module(self):
-        # harness.loader turns a module that raises SkipTest at import into unittest's own stand-in, as discovery does
+        # the loader turns a module that raises SkipTest at import into unittest's own stand-in, as discovery does
         suite = unittest.loader._make_skipped_test("mod", unittest.SkipTest("why"), unittest.TestSuite)
         (test,) = list(suite)
         self.assertEqual((type(test).__name__, type(test).__module__), ("ModuleSkipped", "unittest.loader"))
@@ -84,7 +84,7 @@ class PrivateNameCanaryTests(unittest.TestCase):
         self.assertIn("ValueError: canary", text)
 
     def test_result_traceback_cleaning_hooks_exist(self):
-        # harness.runner._Result calls the first two (--locals, --tb) and replaces the third, which unittest calls from
+        # runner._Result calls the first two (--locals, --tb) and replaces the third, which unittest calls from
         # the first for a failure's traceback
         for name in ("_clean_tracebacks", "_is_relevant_tb_level", "_remove_unittest_tb_frames"):
             self.assertTrue(callable(getattr(unittest.TestResult, name, None)), name)

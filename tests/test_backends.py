@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import unittest
 
-from harness.backends import UnknownBackend, split_spec
+from harness.testcase.backends import UnknownBackend, split_spec
 from tests.support import SAMPLES, start
 
 FANOUT = "test_fanout.FanOutTests"
@@ -62,7 +62,8 @@ class FanOutTests(unittest.TestCase):
         self.assertEqual(entry["outcome"], "error")
         self.assertEqual(
             entry["message"],
-            "harness.backends.UnknownBackend: unknown backend 'trio2'; choose one of: asyncio, trio, asyncio+uvloop "
+            "harness.testcase.backends.UnknownBackend: unknown backend 'trio2'; choose one of: asyncio, trio, "
+            "asyncio+uvloop "
             "(in MisspeltBackendTests of test_unknown)",
         )
         self.assertEqual(self.runs["all"].code, 1)

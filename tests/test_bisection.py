@@ -16,9 +16,9 @@ import threading
 import time
 import unittest
 
-from harness import bisection
-from harness.bisection import Command, Search, Trials, minimize
-from harness.outcome import StateChange
+from harness.reports.records import StateChange
+from harness.run import bisection
+from harness.run.bisection import Command, Search, Trials, minimize
 from tests.support import REPO, SAMPLES, TIMEOUT, Run, environment, start
 
 VICTIM = "test_victim.VictimTests.test_sees_the_default_mode"

@@ -124,7 +124,7 @@ class CrashTests(unittest.TestCase):
 # Suspending the capture, as a debugger at a failure needs (the hook `_Result.capture_suspended` uses).
 _SUSPEND = r"""
 import os, sys, tempfile
-from harness import capture
+from harness.run import capture
 
 with tempfile.TemporaryDirectory() as folder:
     streams = capture.Capture(folder)

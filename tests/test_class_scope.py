@@ -108,7 +108,8 @@ class ClassLoopTests(unittest.TestCase):
         self.assertEqual(entry["outcome"], "error")
         self.assertEqual(
             entry["message"],
-            "harness.residue.UnhandledError: 1 task of class test_leftovers.ClassTaskLeftRunning still running after "
+            "harness.findings.residue.UnhandledError: 1 task of class test_leftovers.ClassTaskLeftRunning "
+            "still running after "
             "asyncTearDownClass (listed below): await or cancel it in asyncTearDownClass",
         )
         self.assertIn("task 'started-in-asyncSetUpClass' running sleep() (created at test_leftovers.py:43 in "
@@ -134,7 +135,8 @@ class ClassLoopTests(unittest.TestCase):
                 self.assertEqual(entry["outcome"], "error")
                 self.assertEqual(
                     entry["message"],
-                    "harness.scopes.ClassSetUpFailed: asyncSetUpClass of test_leftovers.BrokenSetUp failed (in the "
+                    "harness.testcase.scopes.ClassSetUpFailed: asyncSetUpClass of test_leftovers.BrokenSetUp "
+                    "failed (in the "
                     "set-up for test_leftovers.BrokenSetUp.test_one), so this test did not run: "
                     "ConnectionRefusedError: the database is not there",
                 )
@@ -268,7 +270,7 @@ class ClassSocketsTests(unittest.TestCase):
             self.assertEqual(entry["outcome"], "error", run.describe())
             self.assertEqual(
                 entry["message"],
-                "harness.residue.UnhandledError: 4 sockets opened on the loop of class "
+                "harness.findings.residue.UnhandledError: 4 sockets opened on the loop of class "
                 "test_class_sockets.ForgetfulTests still open after asyncTearDownClass (listed below): close what "
                 "holds them in asyncTearDownClass (a pool: await cls.pool.close())",
             )

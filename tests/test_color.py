@@ -8,7 +8,8 @@ import subprocess
 import sys
 import unittest
 
-from harness import cli, color
+from harness import cli
+from harness.reports import color
 from tests.support import SAMPLES, TIMEOUT, environment, start
 
 ESC = "\x1b["

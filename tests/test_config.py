@@ -1,12 +1,12 @@
-"""harness.config, in process: value parsers, settings files, and the messages for bad ones."""
+"""harness.run.config, in process: value parsers, settings files, and the messages for bad ones."""
 from __future__ import annotations
 
 import os
 import tempfile
 import unittest
 
-from harness import config
-from harness.config import Config, UsageError
+from harness.run import config
+from harness.run.config import Config, UsageError
 
 
 class ValueTests(unittest.TestCase):
@@ -152,7 +152,7 @@ class SettingsFileTests(unittest.TestCase):
             config.read_files(self.root)
 
     def test_the_backend_names_are_the_backends(self):
-        from harness.backends import BACKENDS
+        from harness.testcase.backends import BACKENDS
 
         self.assertEqual(config.BACKEND_NAMES, BACKENDS)
 

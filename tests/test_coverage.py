@@ -13,7 +13,8 @@ import xml.etree.ElementTree as ET
 
 import coverage
 
-from harness import cli, config
+from harness import cli
+from harness.run import config
 from tests.support import IN_PROCESS, REPO, SAMPLES, TIMEOUT, Run, environment, line_of, start
 
 SAMPLE = "coverage_pkg"

@@ -264,7 +264,7 @@ class BreakpointTests(unittest.TestCase):
         run = start("debugging", "--seed", "1", "-k", "test_breakpoint").result()
         self.assertEqual(run.code, 1, run.describe())
         self.assertRegex(run.test("BreakpointTests.test_breakpoint")["message"],
-                         r"^harness\.debugging\.NoTerminal: breakpoint\(\) in test_breakpoints\.BreakpointTests\."
+                         r"^harness\.run\.debugging\.NoTerminal: breakpoint\(\) in test_breakpoints\.BreakpointTests\."
                          r"test_breakpoint: there is no terminal to debug on \(standard input is not one\); remove "
                          r"the call, or run in a terminal$")
 

@@ -13,11 +13,12 @@ import time
 import unittest
 from typing import Any
 
-from harness import cli, config
-from harness.config import Config
-from harness.html_assets import SCRIPT, STYLE
-from harness.html_report import FULL_LIMIT, page, script_json
-from harness.outcome import Findings, ResidualTask, RunPlan, StateChange, Summary, TestReport
+from harness import cli
+from harness.reports.html_assets import SCRIPT, STYLE
+from harness.reports.html_report import FULL_LIMIT, page, script_json
+from harness.reports.records import Findings, ResidualTask, RunPlan, StateChange, Summary, TestReport
+from harness.run import config
+from harness.run.config import Config
 from tests.support import SAMPLES, TIMEOUT, environment, start
 
 FAILING = "test_outcomes.OutcomeTests.test_fails_with_markup"

@@ -6,8 +6,9 @@ import os
 import tempfile
 import unittest
 
-from harness import bisection, cache, cli
-from harness.outcome import Summary, TestReport
+from harness import cli
+from harness.reports.records import Summary, TestReport
+from harness.run import bisection, cache
 from tests.support import Run, Started, start
 
 SEED = "11"
@@ -183,7 +184,7 @@ class UsageTests(unittest.TestCase):
             cli.given(["--cache-dir", " "])
 
     def test_cache_dir_can_be_set_in_the_settings_file(self):
-        from harness import config
+        from harness.run import config
 
         self.assertEqual(config.apply(config.Config(), {"cache-dir": "build/cache"}, "setup.cfg").cache_dir,
                          "build/cache")

@@ -8,7 +8,7 @@ import selectors
 import socket
 import unittest
 
-from harness import loops
+from harness.testcase import loops
 from tests.support import start
 
 

@@ -6,8 +6,8 @@ import random
 import re
 import unittest
 
-from harness import order
-from harness.order import Placement
+from harness.run import order
+from harness.run.order import Placement
 from tests.support import start
 
 ALPHA = [f"test_alpha.{cls}.test_{n}" for cls in ("First", "Second") for n in (1, 2, 3)]
@@ -33,7 +33,7 @@ def runs_of(names: list[str]) -> list[str]:
 
 
 class KeyedOrderTests(unittest.TestCase):
-    """harness.order, in process: stable on every machine, so a few values are pinned."""
+    """harness.run.order, in process: stable on every machine, so a few values are pinned."""
 
     def test_keyed_hash_is_pinned(self):
         self.assertEqual(order.keyed(12345, "mod_a.A.test_1").hex(), "e13f9a180bfb7205")

@@ -364,7 +364,7 @@ class DefaultHooksTests(unittest.TestCase):
                     "test_showwarning_replaced": ["warnings.showwarning replaced by my_showwarning (test_hooks.py:13)"],
                 }, run.describe())
                 arrival = run.tests["test_hooks.DefaultHooksTests.test_hooks_are_not_the_tests"]["stdout"]
-                self.assertIn("breakpointhook from harness.debugging", arrival)
+                self.assertIn("breakpointhook from harness.run.debugging", arrival)
 
 
 class SetupTestsTests(unittest.TestCase):

@@ -12,7 +12,8 @@ import tempfile
 import time
 import unittest
 
-from harness import cli, order
+from harness import cli
+from harness.run import order
 from tests.support import SAMPLES, TIMEOUT, environment, start
 
 FLAKY = "test_flaky.FlakyTests.test_sometimes_fails"

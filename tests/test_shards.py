@@ -10,8 +10,8 @@ import unittest
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from harness import shards
-from harness.order import Placement
+from harness.run import shards
+from harness.run.order import Placement
 from tests.support import REPO, SAMPLES, TIMEOUT, Run, environment, run_harness, start
 
 SAMPLE = "shards"
@@ -307,7 +307,7 @@ class CoverageTests(unittest.TestCase):
 
 
 class AssignTests(unittest.TestCase):
-    """harness.shards.assign, the pure part."""
+    """harness.run.shards.assign, the pure part."""
 
     PLACES = [Placement("m1", "A", "m1.A.t1"), Placement("m1", "A", "m1.A.t2"), Placement("m1", "B", "m1.B.t1"),
               Placement("m2", "C", "m2.C.t1"), Placement("m3", "D", "m3.D.t1"), Placement("m3", "D", "m3.D.t2")]

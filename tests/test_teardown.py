@@ -152,7 +152,7 @@ class UnhandledErrorTests(unittest.TestCase):
         self.assertEqual(entry["outcome"], "error")
         self.assertRegex(
             entry["message"],
-            r"^harness\.residue\.UnhandledError: Task exception was never retrieved "
+            r"^harness\.findings\.residue\.UnhandledError: Task exception was never retrieved "
             r"\(task '[^']+' running explode\(\), "
             rf"created at test_unhandled\.py:{created} in test_task_exception_never_retrieved\)$",
         )
@@ -162,7 +162,8 @@ class UnhandledErrorTests(unittest.TestCase):
     def test_exception_in_a_loop_callback_is_an_error_of_its_test(self):
         entry = self.entry("AsyncioUnhandledTests.test_exception_in_loop_callback")
         self.assertEqual(entry["outcome"], "error")
-        self.assertRegex(entry["message"], r"^harness\.residue\.UnhandledError: Exception in callback .*callback\(\)")
+        self.assertRegex(entry["message"],
+                         r"^harness\.findings\.residue\.UnhandledError: Exception in callback .*callback\(\)")
         self.assertIn("ZeroDivisionError: raised in a loop callback", entry["longrepr"])
 
     def test_coroutine_never_awaited_is_an_error_of_its_test_on_every_kind_of_case(self):
@@ -174,7 +175,7 @@ class UnhandledErrorTests(unittest.TestCase):
                 self.assertEqual(entry["outcome"], "error")
                 self.assertEqual(
                     entry["message"],
-                    f"harness.residue.UnhandledError: coroutine 'never' was never awaited (noticed at "
+                    f"harness.findings.residue.UnhandledError: coroutine 'never' was never awaited (noticed at "
                     f"test_unhandled.py:{line}): await it, or close() it if it is not needed",
                 )
 

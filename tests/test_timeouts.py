@@ -6,7 +6,8 @@ import re
 import unittest
 
 import harness
-from harness import config, timeouts
+from harness.run import config
+from harness.testcase import timeouts
 from tests.support import line_of, run_harness, start
 
 HANGS = "test_hangs."
@@ -40,7 +41,7 @@ class HangingTestsTests(unittest.TestCase):
                 self.assertEqual(entry["outcome"], "error", self.run_.describe())
                 self.assertRegex(entry["message"], TIMED_OUT.format(
                     seconds=re.escape(seconds), part=re.escape(part), source=re.escape(source)))
-                self.assertIn("harness.timeouts.TimeLimitExceeded: timed out after", entry["longrepr"])
+                self.assertIn("harness.testcase.timeouts.TimeLimitExceeded: timed out after", entry["longrepr"])
 
     def test_the_run_goes_on_and_tests_in_time_pass(self):
         for suffix in ("AsyncioHangs.test_finishes_in_time", "ZRunGoesOn.test_passes[asyncio]",
@@ -100,7 +101,8 @@ class HangingTestsTests(unittest.TestCase):
         entry = self.entry("TeardownHangs.test_sleeps_past_the_limit")
         self.assertRegex(entry["message"], r"^timed out after 0\.3 s in TeardownHangs\.test_sleeps_past_the_limit ")
         self.assertIn(
-            "harness.timeouts.TimeLimitExceeded: TeardownHangs.asyncTearDown did not finish within 0.2 s after the "
+            "harness.testcase.timeouts.TimeLimitExceeded: TeardownHangs.asyncTearDown did not finish within "
+            "0.2 s after the "
             "test timed out (the teardown_timeout bound); it was cancelled", entry["longrepr"],
         )
         self.assertLess(entry["duration"], 0.3 + 0.2 + 0.4)
@@ -116,7 +118,8 @@ class HangingTestsTests(unittest.TestCase):
 
     def test_text_output_shows_the_timeout_under_failures(self):
         self.assertRegex(self.run_.stdout, (
-            r"(?m)^harness\.timeouts\.TimeLimitExceeded: timed out after 0\.5 s in AsyncioHangs\.test_awaits_forever "
+            r"(?m)^harness\.testcase\.timeouts\.TimeLimitExceeded: timed out after 0\.5 s in "
+            r"AsyncioHangs\.test_awaits_forever "
         ))
 
 

@@ -5,7 +5,7 @@ import re
 import unittest
 
 import harness
-from harness import clocks
+from harness.testcase import clocks
 from tests.support import line_of, run_harness, start
 
 TIMED_OUT = (
@@ -91,7 +91,7 @@ class VirtualTimeTests(unittest.TestCase):
         lines = self.run_.lines()
         self.assertIn(
             "test_trio.EveryBackend.test_a_day_of_sleeps[asyncio+uvloop] ... skipped", "\n".join(lines))
-        self.assertTrue(any(line.startswith("harness.timeouts.TimeLimitExceeded: timed out after 0.5 s in "
+        self.assertTrue(any(line.startswith("harness.testcase.timeouts.TimeLimitExceeded: timed out after 0.5 s in "
                                             "AsyncioWallLimit.test_waits_forever") for line in lines), lines)
 
 

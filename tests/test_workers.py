@@ -12,8 +12,8 @@ import tempfile
 import time
 import unittest
 
-from harness import workers
-from harness.order import Placement
+from harness.run import workers
+from harness.run.order import Placement
 from tests.support import SAMPLES, TIMEOUT, environment, run_harness, start
 
 CRASH = "test_crashes.CrashTests."
@@ -165,7 +165,7 @@ class LoadingTests(unittest.TestCase):
             [sys.executable, "-c", "import sys, harness.cli; print(' '.join(sorted(sys.modules)))"],
             env=environment(), capture_output=True, text=True, check=True,
         ).stdout.split()
-        heavy = {"asyncio", "anyio", "trio", "coverage", "unittest", "harness.runner", "harness.loader"}
+        heavy = {"asyncio", "anyio", "trio", "coverage", "unittest", "harness.run.runner", "harness.run.loader"}
         self.assertEqual([name for name in found if name.partition(".")[0] in heavy or name in heavy], [])
 
     def test_what_loading_prints_is_shown_once_before_the_header(self):

@@ -1,0 +1,1 @@
+"""The records a run hands around, and the reporters that write them: text, JSON, JUnit, HTML, GitHub."""
