@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.findings.residue import UnhandledError
+    from harness.findings.unhandled import UnhandledError
     from harness.probes import Probe
     from harness.reports.records import Findings, PendingCallback, ResidualTask, StateChange, Summary, TestReport
     from harness.testcase.backends import BACKENDS
@@ -52,7 +52,7 @@ _HOMES = {
     "Summary": "harness.reports.records",
     "TestReport": "harness.reports.records",
     "Probe": "harness.probes",
-    "UnhandledError": "harness.findings.residue",
+    "UnhandledError": "harness.findings.unhandled",
     "timeout": "harness.testcase.timeouts",
 }
 

@@ -113,7 +113,7 @@ class PrivateNameCanaryTests(unittest.TestCase):
             loop.close()
 
     def test_anyio_task_handle_keeps_the_coroutine_it_wraps(self):
-        # residue names an unstarted task-group task by the coroutine in TaskHandle._coro, not by the wrapper
+        # findings.sites names an unstarted task-group task by the coroutine in TaskHandle._coro, not by the wrapper
         from anyio._core import _tasks
 
         handle_class = _tasks.TaskHandle

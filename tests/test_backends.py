@@ -62,7 +62,7 @@ class FanOutTests(unittest.TestCase):
         self.assertEqual(entry["outcome"], "error")
         self.assertEqual(
             entry["message"],
-            "harness.testcase.backends.UnknownBackend: unknown backend 'trio2'; choose one of: asyncio, trio, "
+            "harness.testcase.backends.session.UnknownBackend: unknown backend 'trio2'; choose one of: asyncio, trio, "
             "asyncio+uvloop "
             "(in MisspeltBackendTests of test_unknown)",
         )

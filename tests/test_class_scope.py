@@ -108,7 +108,7 @@ class ClassLoopTests(unittest.TestCase):
         self.assertEqual(entry["outcome"], "error")
         self.assertEqual(
             entry["message"],
-            "harness.findings.residue.UnhandledError: 1 task of class test_leftovers.ClassTaskLeftRunning "
+            "harness.findings.unhandled.UnhandledError: 1 task of class test_leftovers.ClassTaskLeftRunning "
             "still running after "
             "asyncTearDownClass (listed below): await or cancel it in asyncTearDownClass",
         )
@@ -270,7 +270,7 @@ class ClassSocketsTests(unittest.TestCase):
             self.assertEqual(entry["outcome"], "error", run.describe())
             self.assertEqual(
                 entry["message"],
-                "harness.findings.residue.UnhandledError: 4 sockets opened on the loop of class "
+                "harness.findings.unhandled.UnhandledError: 4 sockets opened on the loop of class "
                 "test_class_sockets.ForgetfulTests still open after asyncTearDownClass (listed below): close what "
                 "holds them in asyncTearDownClass (a pool: await cls.pool.close())",
             )

@@ -56,17 +56,18 @@ NOT_PASSED = {
     "test_10_policy.ZIsolatedHostileTests.test_sets_a_policy": (
         "error", r"^RuntimeError: RefusingPolicy sets no loops$"),
     "test_11_loop_close.HostileInSetUpTests.test_cannot_run": (
-        "error", r"^harness\.testcase\.backends\.LoopMisuse: HostileInSetUpTests\.test_cannot_run could not run: "
-                 r"the test's event loop was closed \(loop\.close\(\) in the test or its setUp\?\); remove that call"),
+        "error", r"^harness\.testcase\.backends\.session\.LoopMisuse: HostileInSetUpTests\.test_cannot_run could not "
+                 r"run: the test's event loop was closed \(loop\.close\(\) in the test or its setUp\?\); remove that "
+                 r"call"),
     "test_11_loop_close.HostileTests.test_closes_the_loop_between_parts": (
-        "error", r"^harness\.findings\.residue\.UnhandledError: the test closed its event loop "
+        "error", r"^harness\.findings\.unhandled\.UnhandledError: the test closed its event loop "
                  r"\(loop\.close\(\)\) before harness's teardown; remove that call: harness closes each test's loop "
                  r"itself, after its cleanups$"),
     "test_11_loop_close.HostileTests.test_closes_the_running_loop": (
         "error", r"^RuntimeError: Cannot close a running event loop$"),
     "test_11_loop_close.HostileTests.test_stops_the_loop": (
-        "error", r"^harness\.testcase\.backends\.LoopMisuse: HostileTests\.test_stops_the_loop stopped the test's "
-                 r"event loop \(loop\.stop\(\)\) before it finished; remove that call"),
+        "error", r"^harness\.testcase\.backends\.session\.LoopMisuse: HostileTests\.test_stops_the_loop stopped the "
+                 r"test's event loop \(loop\.stop\(\)\) before it finished; remove that call"),
     "test_11_loop_close.IsolatedHostileTests.test_stops_the_loop": (
         "error", r"^RuntimeError: Event loop stopped before Future completed\.$"),
 }

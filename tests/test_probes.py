@@ -205,7 +205,7 @@ class WorkingFilesTests(unittest.TestCase):
         with open(os.path.join(folder, "full-folder", "inside.txt"), "w") as inside:
             inside.write("the project's own file")
         self.addCleanup(shutil.rmtree, os.path.join(folder, "child-output"), ignore_errors=True)
-        time.sleep(0.05)  # older than the kernel's coarse clock can blur (harness.findings.residue._CLOCK_SLACK)
+        time.sleep(0.05)  # older than the kernel's coarse clock can blur (harness.findings.activity._CLOCK_SLACK)
         run = start("working_files", "--seed", "1", fresh=True).result()
         self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
         changes = {test_id.rpartition(".")[2]: [change["detail"] for change in entry["state_changes"]]

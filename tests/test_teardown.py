@@ -152,7 +152,7 @@ class UnhandledErrorTests(unittest.TestCase):
         self.assertEqual(entry["outcome"], "error")
         self.assertRegex(
             entry["message"],
-            r"^harness\.findings\.residue\.UnhandledError: Task exception was never retrieved "
+            r"^harness\.findings\.unhandled\.UnhandledError: Task exception was never retrieved "
             r"\(task '[^']+' running explode\(\), "
             rf"created at test_unhandled\.py:{created} in test_task_exception_never_retrieved\)$",
         )
@@ -163,7 +163,7 @@ class UnhandledErrorTests(unittest.TestCase):
         entry = self.entry("AsyncioUnhandledTests.test_exception_in_loop_callback")
         self.assertEqual(entry["outcome"], "error")
         self.assertRegex(entry["message"],
-                         r"^harness\.findings\.residue\.UnhandledError: Exception in callback .*callback\(\)")
+                         r"^harness\.findings\.unhandled\.UnhandledError: Exception in callback .*callback\(\)")
         self.assertIn("ZeroDivisionError: raised in a loop callback", entry["longrepr"])
 
     def test_coroutine_never_awaited_is_an_error_of_its_test_on_every_kind_of_case(self):
@@ -175,7 +175,7 @@ class UnhandledErrorTests(unittest.TestCase):
                 self.assertEqual(entry["outcome"], "error")
                 self.assertEqual(
                     entry["message"],
-                    f"harness.findings.residue.UnhandledError: coroutine 'never' was never awaited (noticed at "
+                    f"harness.findings.unhandled.UnhandledError: coroutine 'never' was never awaited (noticed at "
                     f"test_unhandled.py:{line}): await it, or close() it if it is not needed",
                 )
 

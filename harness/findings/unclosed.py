@@ -14,7 +14,9 @@ import tracemalloc
 import warnings
 from typing import Any
 
-from harness.findings.residue import _show_unawaited, activity, format_location, is_library
+from harness.findings.activity import activity
+from harness.findings.sites import format_location, is_library
+from harness.findings.unhandled import _show_unawaited
 
 _SEEN = ("always", None, ResourceWarning, None, 0)
 _HINT = "run with PYTHONTRACEMALLOC=20 to see where it was allocated"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from harness.findings import unclosed
-from harness.findings.residue import activity, own_resources
+from harness.findings.activity import activity, own_resources
 from harness.testcase import loops, scopes
 
 MISSING: Any = object()
@@ -535,7 +535,7 @@ def _logger_changes(name: str, old: _LoggerState, new: _LoggerState) -> list[str
 class WarningsProbe(Probe):
     """The warnings filters (`simplefilter`, `filterwarnings`) changed and not put back."""
 
-    reusable = True  # harness keeps its filter list from one test to the next (residue.UnawaitedCoroutines)
+    reusable = True  # harness keeps its filter list from one test to the next (unhandled.UnawaitedCoroutines)
 
     name = "warnings"
 
@@ -746,7 +746,7 @@ def _proc_listing(path: str) -> frozenset[str]:
 class ProcessesProbe(Probe):
     """Child processes the test started that are still running (Linux: /proc).
 
-    /proc is read only after an audit event says a process may have been started (harness.findings.residue.Activity).
+    /proc is read only after an audit event says a process may have been started (harness.findings.activity.Activity).
     """
 
     reusable = True
@@ -905,7 +905,7 @@ class FilesProbe(Probe):
 
     def snapshot(self) -> frozenset[str]:
         # The listing is read again only when an audit event says a file or socket may have been opened
-        # (harness.findings.residue.Activity), or when the number of open descriptors moved (os.pipe, os.dup and
+        # (harness.findings.activity.Activity), or when the number of open descriptors moved (os.pipe, os.dup and
         # select.epoll raise no event): a test that opened nothing keeps the listing the last one took.
         count = _descriptor_count()
         if count is None:  # an older kernel: listed before every test, and after it on an event
@@ -950,7 +950,7 @@ class WorkingFilesProbe(Probe):
     """Files and folders the test created under the working directory and left, or removed there.
 
     A file the test removed and wrote again (a class fixture run again in a cleanup) was there before and is there
-    after: neither. Seen from audit events as the test makes them (harness.findings.residue.Activity), not by listing
+    after: neither. Seen from audit events as the test makes them (harness.findings.activity.Activity), not by listing
     the directory: a clean test costs nothing, and files other processes write there are not the test's.
     Reported, never restored: harness does not delete files.
     """

@@ -12,7 +12,7 @@ from harness.reports.report_text import cut
 
 MESSAGE_LIMIT = 4_000  # characters of a traceback in one annotation: GitHub shows a few lines of it anyway
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.MULTILINE)
-_SITE = re.compile(r"^(?P<file>.+):(?P<line>\d+) in ")  # a task's creation site, from residue.format_site
+_SITE = re.compile(r"^(?P<file>.+):(?P<line>\d+) in ")  # a task's creation site, from sites.format_site
 _HARNESS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package, above this room
 _VERB = {"failed": "failed", "error": "raised an error", "xpassed": "passed unexpectedly"}
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from harness.findings import mentions
-from harness.findings.residue import UnawaitedCoroutines, UnhandledError
+from harness.findings.unhandled import UnawaitedCoroutines, UnhandledError
 from harness.reports.records import NO_FINDINGS, Findings
 from harness.testcase import clocks, crossloop, scopes, timeouts
 from harness.testcase.backends import (

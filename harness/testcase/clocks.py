@@ -4,7 +4,7 @@ On the virtual clock an asyncio loop reads `VirtualTime` instead of `time.monoto
 runnable (no ready callback, and a zero-timeout select finds no I/O) it moves that time to its next timer
 instead of waiting for it. The harness's own deadlines (the per-test time limit) are *wall* timers kept
 apart from the loop's timers, so a jump never reaches them. trio gets the same from its own
-`trio.testing.MockClock(autojump_threshold=0)`; see backends.py.
+`trio.testing.MockClock(autojump_threshold=0)`; see backends/virtual_sessions.py.
 """
 from __future__ import annotations
 

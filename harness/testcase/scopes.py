@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from harness.findings.residue import UnhandledError
+from harness.findings.unhandled import UnhandledError
 from harness.testcase import crossloop, timeouts
 from harness.testcase.backends import (
     BackendSpec,

@@ -14,10 +14,12 @@ import unittest
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from harness.findings.residue import CallbackSites, TaskSites, await_chain, coro_name, format_site, own_resources
+from harness.findings.activity import own_resources
+from harness.findings.callbacks import CallbackSites
+from harness.findings.sites import TaskSites, await_chain, coro_name, format_site
 from harness.reports.records import Findings
 from harness.testcase import crossloop, timeouts
-from harness.testcase.backends import _ABANDONED
+from harness.testcase.backends.session import _ABANDONED
 from harness.testcase.loops import OuterLoop, outer_loop, put_back
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback

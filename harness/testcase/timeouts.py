@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 if TYPE_CHECKING:
     import unittest
 
-    from harness.findings.residue import Site
+    from harness.findings.sites import Site
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
 
@@ -153,8 +153,8 @@ def task_block(title: str, chain: Sequence[Site]) -> str:
 
 def other_threads() -> list[str]:
     """The stacks of the threads other than this one that run code outside the libraries, outermost first."""
-    from harness.findings.residue import (
-        is_library,  # here: the runner reads DEFAULT_TIMEOUT and `killed`, not residue's loops
+    from harness.findings.sites import (
+        is_library,  # here: the runner reads DEFAULT_TIMEOUT and `killed`, not the asyncio sites imports
     )
 
     names = {thread.ident: thread.name for thread in threading.enumerate()}
@@ -175,7 +175,7 @@ def other_threads() -> list[str]:
 
 def _stack_lines(stack: Sequence[Site]) -> list[str]:
     """One line per frame; of each run of library frames, only the first (where the code called into it)."""
-    from harness.findings.residue import is_library
+    from harness.findings.sites import is_library
 
     lines: list[str] = []
     skipped = 0
@@ -200,7 +200,7 @@ def _frame_line(site: Site) -> str:
 
 def _short(filename: str) -> str:
     """A file under the working directory relative to it; a library's relative to its sys.path entry."""
-    from harness.findings.residue import format_location
+    from harness.findings.sites import format_location
 
     shown = format_location(filename, 0).rpartition(":")[0]
     if not os.path.isabs(shown):
