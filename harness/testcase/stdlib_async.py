@@ -54,37 +54,11 @@ def enforced(bound: Callable[[], float],
     original_call_maybe_async = _Case._callMaybeAsync  # type: ignore[attr-defined]
 
     def set_up(case: _Case) -> None:
-        outer = outer_loop()  # the suite's process loop, if any: the runner unsets it, _close puts it back
-        with own_resources():  # the runner's loop, made here: its descriptors are closed by its teardown
-            loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
-        crossloop.record(loop, case.id())
-        sites = TaskSites()
-        loop.set_task_factory(sites.factory)
-        callbacks = CallbackSites()
-        callbacks.hook(loop)
-        limit = limit_of(case)
-        setattr(case, _LIMIT, None if limit is None else _TimeLimit(limit, timeouts.now() + limit.seconds, bound(),
-                                                                   sites))
-        case.harness_findings = Findings()  # type: ignore[attr-defined]
-        case.addCleanup(_close, case, loop, bound(), callbacks, outer)  # first, so it runs after every other cleanup
-        case.addCleanup(_check, case, loop, sites, bound())
+        _watch(case, bound, limit_of)
         original_set_up(case)
 
     def tear_down(case: _Case) -> None:
-        if case._asyncioRunner is None:  # type: ignore[attr-defined]  # closed by _check, inside the test
-            return None
-        try:
-            loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
-        except Exception:  # no loop could be made (a policy that refuses): the test's setUp failed already, saying why
-            loop = None
-        if loop is None or loop.is_closed():  # Runner.close() would fail here, outside the test, and end the worker
-            case._asyncioRunner = None  # type: ignore[attr-defined]
-            return None
-        if not _all_tasks(loop):
-            return original_tear_down(case)
-        _close_abandoning(loop, bound())  # Runner.close() would wait forever on a task refusing to stop
-        case._asyncioRunner = None  # type: ignore[attr-defined]  # else __del__ closes it again on a closed loop
-        return None
+        return _tear_down(case, bound, original_tear_down)
 
     def call_async(case: _Case, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         return original_call_async(case, _limited(case, func), *args, **kwargs)
@@ -103,6 +77,44 @@ def enforced(bound: Callable[[], float],
         _Case._tearDownAsyncioRunner = original_tear_down  # type: ignore[attr-defined]
         _Case._callAsync = original_call_async  # type: ignore[attr-defined]
         _Case._callMaybeAsync = original_call_maybe_async  # type: ignore[attr-defined]
+
+
+def _watch(case: _Case, bound: Callable[[], float],
+           limit_of: Callable[[unittest.TestCase], timeouts.Limit | None]) -> None:
+    """Before the stdlib's set-up: note where the loop's tasks and callbacks come from, start the test's time limit,
+    and add the cleanups that check the loop and close it."""
+    outer = outer_loop()  # the suite's process loop, if any: the runner unsets it, _close puts it back
+    with own_resources():  # the runner's loop, made here: its descriptors are closed by its teardown
+        loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
+    crossloop.record(loop, case.id())
+    sites = TaskSites()
+    loop.set_task_factory(sites.factory)
+    callbacks = CallbackSites()
+    callbacks.hook(loop)
+    limit = limit_of(case)
+    setattr(case, _LIMIT, None if limit is None else _TimeLimit(limit, timeouts.now() + limit.seconds, bound(),
+                                                               sites))
+    case.harness_findings = Findings()  # type: ignore[attr-defined]
+    case.addCleanup(_close, case, loop, bound(), callbacks, outer)  # first, so it runs after every other cleanup
+    case.addCleanup(_check, case, loop, sites, bound())
+
+
+def _tear_down(case: _Case, bound: Callable[[], float], original: Callable[[_Case], Any]) -> Any:
+    """The stdlib's `_tearDownAsyncioRunner`, unless its loop is gone or has tasks refusing to stop."""
+    if case._asyncioRunner is None:  # type: ignore[attr-defined]  # closed by _check, inside the test
+        return None
+    try:
+        loop = case._asyncioRunner.get_loop()  # type: ignore[attr-defined]
+    except Exception:  # no loop could be made (a policy that refuses): the test's setUp failed already, saying why
+        loop = None
+    if loop is None or loop.is_closed():  # Runner.close() would fail here, outside the test, and end the worker
+        case._asyncioRunner = None  # type: ignore[attr-defined]
+        return None
+    if not _all_tasks(loop):
+        return original(case)
+    _close_abandoning(loop, bound())  # Runner.close() would wait forever on a task refusing to stop
+    case._asyncioRunner = None  # type: ignore[attr-defined]  # else __del__ closes it again on a closed loop
+    return None
 
 
 def extend_limit(case: unittest.TestCase, seconds: float) -> None:
