@@ -12,16 +12,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from harness.reports import color
+from harness.reports.files import FileReporter, JsonReporter, JUnitReporter
+from harness.reports.hooks import Reporters
 from harness.reports.progress import Progress, columns
 from harness.reports.records import Summary
-from harness.reports.reporters import (
-    CollectionReporter,
-    FileReporter,
-    JsonReporter,
-    JUnitReporter,
-    Reporters,
-    TextReporter,
-)
+from harness.reports.text import CollectionReporter, TextReporter
 from harness.run import cache, cover, workers
 from harness.run import config as settings
 from harness.run.config import Config, NoTests, UsageError

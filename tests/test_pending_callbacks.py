@@ -133,8 +133,8 @@ class PendingCallbackTests(unittest.TestCase):
 
 class PendingCallbackRecordTests(unittest.TestCase):
     def test_a_report_read_back_by_combine_keeps_them(self):
+        from harness.reports.files import report_to_json
         from harness.reports.records import Findings, PendingCallback, TestReport
-        from harness.reports.reporters import report_to_json
         from harness.run.combine import report_from_json
 
         callbacks = (PendingCallback("refresh", "t.py:3 in test_x", 3600.0), PendingCallback("poll", "<unknown>"))

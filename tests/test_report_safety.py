@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET
 from typing import Any
 from unittest import mock
 
+from harness.reports.files import write_atomically
 from harness.reports.report_text import REPORT_LIMIT, TERMINAL_LIMIT, cut, escape, json_text, xml_text
-from harness.reports.reporters import write_atomically
 from tests.support import SAMPLES, TIMEOUT, environment
 
 MIB = 1024 * 1024

@@ -9,7 +9,7 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness.reports.reporters import junit_names, write_atomically
+from harness.reports.files import junit_names, write_atomically
 from tests.support import SAMPLES, TIMEOUT, environment, line_of, start
 
 OUTCOMES = {

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from json import dumps as _json_dumps  # bound now, as in reporters: a test that replaces json.dumps changes nothing
 from typing import Any
 
+from harness.reports.files import FileReporter
+from harness.reports.hooks import python_version
 from harness.reports.html_assets import SCRIPT, STYLE
 from harness.reports.records import OUTCOMES, Outcome, RunPlan, Summary, TestReport
-from harness.reports.report_text import TERMINAL_LIMIT, clipped, cut, json_text, xml_text
-from harness.reports.reporters import FileReporter, python_version, worker_replay, workers_balance
-from harness.run.memory import size_text
+from harness.reports.report_text import TERMINAL_LIMIT, clipped, cut, json_text, size_text, xml_text
+from harness.reports.text import worker_replay, workers_balance
 
 FULL_LIMIT = 200  # failures shown with their traceback and output; the rest by id and message only
 FINDINGS_LIMIT = 500  # tests listed in each findings section

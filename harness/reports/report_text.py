@@ -1,4 +1,4 @@
-"""Report text: long fields cut in the middle, and characters a format cannot hold shown as escapes."""
+"""Report text: long fields cut in the middle, characters a format cannot hold shown as escapes, and sizes in words."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,6 +12,15 @@ from harness.reports.records import TestReport
 REPORT_LIMIT = 1_048_576
 # The same for the failures the terminal shows: about 250 full lines, half from the start, half from the end.
 TERMINAL_LIMIT = 20_000
+KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
+
+
+def size_text(size: int) -> str:
+    """Bytes in words a person reads at a glance: `2.0 GiB`, `512.0 MiB`."""
+    for unit, name in ((GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")):
+        if size >= unit:
+            return f"{size / unit:.1f} {name}"
+    return f"{size} bytes"
 
 
 def cut(text: str, limit: int) -> str:

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from harness.reports.files import write_atomically
+from harness.reports.hooks import Reporter
 from harness.reports.records import RunPlan, Summary
-from harness.reports.reporters import Reporter, write_atomically
 from harness.run.config import Config
 
 DEFAULT_FOLDER = ".harness_cache"

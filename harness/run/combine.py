@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from harness.reports.files import FileReporter, JsonReporter, JUnitReporter
+from harness.reports.hooks import Reporters
 from harness.reports.records import (
     OUTCOMES,
     Findings,
@@ -20,7 +22,7 @@ from harness.reports.records import (
     Summary,
     TestReport,
 )
-from harness.reports.reporters import FileReporter, JsonReporter, JUnitReporter, Reporters, TextReporter
+from harness.reports.text import TextReporter
 from harness.run.config import UsageError, parse_path
 
 _GIVE = "give the JSON report each shard wrote with --shard K/N --json PATH"

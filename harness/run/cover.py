@@ -19,8 +19,9 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from harness.reports.files import path_problem
+from harness.reports.hooks import Reporter, ReportNotWritten
 from harness.reports.records import Summary, TestReport
-from harness.reports.reporters import Reporter, ReportNotWritten, path_problem
 from harness.run.config import Config, UsageError
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from harness.reports.reporters import Reporter
+from harness.reports.hooks import Reporter
 from harness.run import capture, tracebacks
 from harness.testcase import case, stdlib_async, timeouts
 

@@ -13,8 +13,8 @@ import re
 import sys
 
 from harness.reports.records import MemoryLimit
+from harness.reports.report_text import GIB, KIB, MIB, size_text
 
-KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 MOST_BY_DEFAULT = 4 * GIB  # a worker never gets more by default: a suite that needs more says so
 LEAST_BY_DEFAULT = 256 * MIB  # a worker never gets less by default: an interpreter with a suite loaded needs room
 _UNITS = {"": None, "k": KIB, "m": MIB, "g": GIB, "t": 1 << 40}
@@ -39,14 +39,6 @@ def parse_size(value: object) -> int:
         raise ValueError(f"{value!r} is less than 1 MiB: a Python process needs more; use for example 512M "
                          "(0: no limit)")
     return size
-
-
-def size_text(size: int) -> str:
-    """Bytes in words a person reads at a glance: `2.0 GiB`, `512.0 MiB`."""
-    for unit, name in ((GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")):
-        if size >= unit:
-            return f"{size / unit:.1f} {name}"
-    return f"{size} bytes"
 
 
 def limit_for(configured: int | None, jobs: int) -> MemoryLimit | None:

@@ -23,8 +23,8 @@ from typing import Any
 
 from harness import probes
 from harness.probes import watch
+from harness.reports.hooks import Reporter, Reporters
 from harness.reports.records import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
-from harness.reports.reporters import Reporter, Reporters
 from harness.run import cache, capture, cover, debugging, loader, memory, order, shards, tracebacks, workers
 from harness.run.config import Config, NoTests, UsageError
 from harness.testcase import backends, case, crossloop, stdlib_async, timeouts

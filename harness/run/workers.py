@@ -39,8 +39,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from harness.reports.hooks import Reporter
 from harness.reports.records import RunPlan, Summary, TestReport, reduce_by_fields
-from harness.reports.reporters import Reporter, discard
+from harness.reports.text import discard
 from harness.run import capture, memory
 from harness.run.config import Config, NoTests, UsageError
 from harness.run.order import Placement
