@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness.findings.unhandled import UnhandledError
-    from harness.probes import Probe
+    from harness.probes.base import Probe
     from harness.reports.records import Findings, PendingCallback, ResidualTask, StateChange, Summary, TestReport
     from harness.testcase.backends import BACKENDS
     from harness.testcase.case import AsyncTestCase, TestCase, UnhandledErrors

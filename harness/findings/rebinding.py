@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from harness.findings import projectcode
+from harness.reports.report_text import describe
 
 MISSING: Any = object()
 
@@ -135,7 +136,6 @@ class Change:
     after: Any
 
     def describe(self) -> str:
-        from harness.probes import describe
 
         label = f"{_owner_name(self.owner)}.{self.name}"
         if self.after is MISSING:

@@ -1,9 +1,13 @@
-"""Report text: long fields cut in the middle, characters a format cannot hold shown as escapes, and sizes in words."""
+"""Report text: long fields cut in the middle, characters a format cannot hold shown as escapes, sizes in words,
+and how a value reads in a finding (`describe`)."""
 from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import re
+import types
+from typing import Any
 
 from harness.reports.records import TestReport
 
@@ -85,3 +89,21 @@ def json_text(document: str) -> str:
     reject or replace lone surrogate escapes; the visible text says which byte the test wrote.
     """
     return _surrogate().sub(lambda m: escape(m.group()).replace("\\", "\\\\"), document)
+
+
+def describe(value: Any) -> str:
+    """A short name for a value in a message: a function by its name and where it is defined."""
+    code = getattr(value, "__code__", None)
+    name = getattr(value, "__qualname__", None)
+    if code is not None and name is not None:
+        name = name.rpartition("<locals>.")[2]  # a function defined inside the test: its own name is enough
+        return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
+    if isinstance(value, type | staticmethod | classmethod) and name is not None:
+        return name
+    if isinstance(value, types.ModuleType):
+        return f"module {value.__name__!r}"
+    if value is None or type(value) in (str, bytes, int, float, bool, tuple):
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    kind = type(value)
+    return f"{kind.__module__.lstrip('_')}.{kind.__qualname__} object"

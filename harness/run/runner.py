@@ -25,7 +25,8 @@ from harness import probes
 from harness.probes import watch
 from harness.reports.hooks import Reporter, Reporters
 from harness.reports.records import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
-from harness.run import cache, capture, cover, debugging, loader, memory, order, shards, tracebacks, workers
+from harness.reports.report_text import describe
+from harness.run import cache, capture, cover, debugging, loader, memory, order, probing, shards, tracebacks, workers
 from harness.run.config import Config, NoTests, UsageError
 from harness.testcase import backends, case, crossloop, stdlib_async, timeouts
 
@@ -161,7 +162,7 @@ def work(config: Config, seed: int, measure: cover.Measurement, assignment: work
 def _prepare(config: Config, measure: cover.Measurement, warn: bool) -> list[probes.Probe]:
     """What comes before loading: the probes (a bad name stops the run), the backend forced on every class, and
     coverage, so that the lines run as the modules under test are imported count."""
-    chosen = watch.choose(config.disable_probes, config.probes)
+    chosen = probing.choose(config.disable_probes, config.probes)
     case.force_backend(config.backend)
     measure.start(warn)
     return chosen
@@ -518,7 +519,7 @@ class _Result(unittest.TestResult):
         if not self.watch.has("hooks"):
             return ()
         return tuple(
-            StateChange("hooks", f"sys.{name} replaced by {probes.describe(stream)}", True)
+            StateChange("hooks", f"sys.{name} replaced by {describe(stream)}", True)
             for name, stream, mine in zip(("stdout", "stderr"), found, ours, strict=True)
             if stream is not mine
         )

@@ -1,5 +1,5 @@
 """A custom probe whose snapshot always raises: reported with each test, and the other probes still look once each."""
-from harness.probes import Probe
+from harness.probes.base import Probe
 
 
 class Broken(Probe):
