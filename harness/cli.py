@@ -17,7 +17,7 @@ from harness.reports.hooks import Reporters
 from harness.reports.progress import Progress, columns
 from harness.reports.records import Summary
 from harness.reports.text import CollectionReporter, TextReporter
-from harness.run import cache, cover, workers
+from harness.run import cache, cover, isolation
 from harness.run import config as settings
 from harness.run.config import Config, NoTests, UsageError
 
@@ -343,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         split_by = cache.split_durations(config)  # -j balanced by the durations the cache recorded, if any
         if split_by is not None:
             config = dataclasses.replace(config, durations_from=split_by)
-        summary = workers.run(config, _seed(config), reporters, measure)
+        summary = isolation.run(config, _seed(config), reporters, measure)
     except UsageError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -405,7 +405,7 @@ def leave(code: int) -> NoReturn:
     """
     main_thread = threading.main_thread()
     left = sorted(t.name for t in threading.enumerate() if t is not main_thread and not t.daemon and t.is_alive())
-    if not left and "harness.run.runner" in sys.modules:  # imported by a process that loads tests, and only there
+    if not left and "harness.run.planning" in sys.modules:  # imported by a process that loads tests, and only there
         raise SystemExit(code)
     note = (f"harness: not waiting for {len(left)} thread{'s' if len(left) != 1 else ''} that tests left running "
             f"({', '.join(left)}); the reports above name the tests that started them\n") if left else ""

@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from harness.run import workers
+from harness.run.lanes import split
 from harness.run.order import Placement
 from tests.support import SAMPLES, TIMEOUT, environment, run_harness, start
 
@@ -62,7 +62,7 @@ class CrashTests(unittest.TestCase):
         longrepr = self.crashed.test("test_segfault")["longrepr"]
         self.assertRegex(longrepr, r'File ".*test_crashes\.py", line \d+ in test_segfault')
         self.assertIn("about to segfault", longrepr)
-        self.assertNotIn("harness/runner.py", longrepr)  # harness's own frames are left out
+        self.assertNotIn("harness/run/runner.py", longrepr)  # harness's own frames are left out
 
     def test_a_sync_test_past_its_timeout_is_stopped_with_every_threads_stack(self):
         entry = self.crashed.test("test_sleeps_forever")
@@ -165,7 +165,8 @@ class LoadingTests(unittest.TestCase):
             [sys.executable, "-c", "import sys, harness.cli; print(' '.join(sorted(sys.modules)))"],
             env=environment(), capture_output=True, text=True, check=True,
         ).stdout.split()
-        heavy = {"asyncio", "anyio", "trio", "coverage", "unittest", "harness.run.runner", "harness.run.loader"}
+        heavy = {"asyncio", "anyio", "trio", "coverage", "unittest", "harness.run.runner", "harness.run.planning",
+                 "harness.run.loader"}
         self.assertEqual([name for name in found if name.partition(".")[0] in heavy or name in heavy], [])
 
     def test_what_loading_prints_is_shown_once_before_the_header(self):
@@ -327,7 +328,7 @@ class CacheBalanceTests(unittest.TestCase):
 
 
 class SplitTests(unittest.TestCase):
-    """workers.split on its own: a pure function of the order, the number of workers and the durations."""
+    """harness.run.lanes.split on its own: a pure function of the order, the number of workers and the durations."""
 
     @staticmethod
     def places(classes: dict[str, int], module: str = "mod") -> list:
@@ -336,19 +337,19 @@ class SplitTests(unittest.TestCase):
 
     def test_without_durations_a_module_s_run_goes_to_the_worker_with_fewest_tests(self):
         places = self.places({"A": 3}, "one") + self.places({"B": 2}, "two") + self.places({"C": 2}, "three")
-        self.assertEqual(workers.split(places, 2), ((0, 1, 2), (3, 4, 5, 6)))
-        self.assertEqual(workers.split(places, 2, {}), workers.split(places, 2))
-        self.assertEqual(workers.split(places, 2, {"other.X.test_0": 5.0}), workers.split(places, 2))
+        self.assertEqual(split(places, 2), ((0, 1, 2), (3, 4, 5, 6)))
+        self.assertEqual(split(places, 2, {}), split(places, 2))
+        self.assertEqual(split(places, 2, {"other.X.test_0": 5.0}), split(places, 2))
 
     def test_longest_class_first_onto_the_least_loaded_worker(self):
         places = self.places({"Slow": 2, "F1": 2, "F2": 2, "F3": 2})
         recorded = {place.test_id: 3.0 if place.cls == "Slow" else 1.0 for place in places}
-        self.assertEqual(workers.split(places, 2, recorded), ((0, 1), (2, 3, 4, 5, 6, 7)))
-        self.assertEqual(workers.split(places, 3, recorded), ((0, 1), (2, 3, 6, 7), (4, 5)))
+        self.assertEqual(split(places, 2, recorded), ((0, 1), (2, 3, 4, 5, 6, 7)))
+        self.assertEqual(split(places, 3, recorded), ((0, 1), (2, 3, 6, 7), (4, 5)))
 
     def test_a_test_not_recorded_weighs_the_median_of_those_that_are(self):
         places = self.places({"A": 1, "B": 1, "C": 1, "D": 1})
-        lanes = workers.split(places, 2, {"mod.A.test_0": 4.0, "mod.B.test_0": 1.0, "mod.C.test_0": 1.0})
+        lanes = split(places, 2, {"mod.A.test_0": 4.0, "mod.B.test_0": 1.0, "mod.C.test_0": 1.0})
         self.assertEqual(lanes, ((0,), (1, 2, 3)))  # D weighs 1.0
 
     def test_every_test_is_in_one_lane_in_the_order_and_the_split_is_the_same_each_time(self):
@@ -359,8 +360,8 @@ class SplitTests(unittest.TestCase):
                                                f"m{number}")]
             recorded = {place.test_id: rng.random() for place in places if rng.random() < 0.8}
             jobs = rng.randint(1, 4)
-            lanes = workers.split(places, jobs, recorded)
+            lanes = split(places, jobs, recorded)
             self.assertEqual(sorted(i for lane in lanes for i in lane), list(range(len(places))))
             self.assertTrue(all(list(lane) == sorted(lane) for lane in lanes))
-            self.assertEqual(lanes, workers.split(places, jobs, dict(reversed(list(recorded.items())))))
+            self.assertEqual(lanes, split(places, jobs, dict(reversed(list(recorded.items())))))
             self.assertLessEqual(len(lanes), jobs)

@@ -90,7 +90,8 @@ def _timer_line(signal_name: str, call: str, new: tuple[float, float]) -> str:
 def _handler(handler: Any) -> str:
     if handler is signal.default_int_handler:
         return "signal.default_int_handler"
-    if getattr(handler, "__module__", None) == "harness.run.runner" and getattr(handler, "__name__", "") == "_handle":
+    if (getattr(handler, "__module__", None) == "harness.run.interrupts"
+            and getattr(handler, "__name__", "") == "_handle"):
         return "harness's Ctrl-C handler"  # a run in one process (--pdb) has it; a worker has Python's default one
     names = {int(signal.SIG_DFL): "SIG_DFL", int(signal.SIG_IGN): "SIG_IGN"}
     return names.get(handler, "None") if isinstance(handler, int) or handler is None else describe(handler)

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from harness.reports.files import JsonReporter, write_atomically
 from harness.reports.hooks import python_version
 from harness.reports.records import StateChange
-from harness.run import loader, runner
+from harness.run import interrupts, loader, planning
 from harness.run.config import Config, UsageError
 from harness.run.search import Search, estimate
 from harness.run.trials import (
@@ -80,7 +80,7 @@ def main(config: Config, program: str, out: TextIO | None = None) -> int:
     test_id = config.bisect or ""
     before = _tests_before(config, test_id)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="harness-bisect-") as folder, runner.terminate_as_interrupt():
+    with tempfile.TemporaryDirectory(prefix="harness-bisect-") as folder, interrupts.terminate_as_interrupt():
         trials = Trials(_command(config, program), test_id, folder, out, quiet=config.verbosity == 0)
         trials.junit = config.junit_xml is not None
         trials.html = config.html is not None
@@ -94,7 +94,7 @@ def main(config: Config, program: str, out: TextIO | None = None) -> int:
 def _tests_before(config: Config, test_id: str) -> list[str]:
     """The tests that run before `test_id` in the seed's order; a usage error when it was not collected."""
     assert config.seed is not None
-    plan, tests = runner.plan(config, config.seed)
+    plan, tests = planning.plan(config, config.seed)
     if test_id not in plan.order:
         raise UsageError(_not_collected(config, test_id, plan.order))
     runnable = {loader.test_id(test) for test in tests if loader.placement(test).cls}  # not modules that failed
@@ -164,7 +164,7 @@ class _Bisector:
         except TrialError as error:
             return self._stopped(error.verdict, str(error))
         except KeyboardInterrupt as stop:
-            how = "terminated (SIGTERM)" if isinstance(stop, runner.Terminated) else "interrupted (Ctrl-C)"
+            how = "terminated (SIGTERM)" if isinstance(stop, interrupts.Terminated) else "interrupted (Ctrl-C)"
             return self._stopped("interrupted", f"{how} during trial {len(self.trials.done) + 1}")
 
     def _steps(self) -> Bisection:

@@ -27,7 +27,7 @@ _SKIP = ("unittest", "unittest.*", "harness", "harness.*")
 
 
 class Host(Protocol):
-    """What the debugger needs of the run it is in (harness.run.runner's result)."""
+    """What the debugger needs of the run it is in (harness.run.result._Result)."""
 
     reporter: Reporter
 

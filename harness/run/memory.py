@@ -1,4 +1,4 @@
-"""Memory of the processes that run tests: sizes in words, the limit a worker may reach, and how it is read.
+"""Memory of the processes that run tests: sizes parsed, the limit a worker may reach, and how it is read.
 
 The runner reads each worker's resident size from `/proc/PID/statm` (a descriptor kept open per worker, one
 read a few microseconds) on the wake-ups it already has for time limits, and stops a worker past its limit. A

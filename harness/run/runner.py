@@ -1,118 +1,31 @@
-"""Running tests: load, order, then for each test watch, run, collect and report.
+"""Running tests in this process: load and plan them, then run them, each watched, collected and reported.
 
-This runs in the process that runs the tests: a worker (harness.run.workers forks it before anything here is
+This runs in the process that runs the tests: a worker (forked by harness.run.supervisor before anything here is
 imported), or the runner itself where workers cannot be forked.
 """
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import inspect
 import os
-import random
-import signal
 import sys
 import tempfile
-import threading
 import time
-import traceback
 import unittest
-from collections.abc import Callable, Iterator
-from types import TracebackType
-from typing import Any
+from collections.abc import Callable
 
 from harness import probes
 from harness.probes import watch
 from harness.reports.hooks import Reporter, Reporters
-from harness.reports.records import Findings, Outcome, RunPlan, StateChange, Summary, TestReport
-from harness.reports.report_text import describe
-from harness.run import cache, capture, cover, debugging, loader, memory, order, probing, shards, tracebacks, workers
-from harness.run.config import Config, NoTests, UsageError
-from harness.testcase import backends, case, crossloop, stdlib_async, timeouts
-
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+from harness.reports.records import RunPlan, Summary
+from harness.run import capture, cover, debugging, loader, probing
+from harness.run.config import Config, UsageError
+from harness.run.interrupts import _stopped, ctrl_c, terminate_as_interrupt
+from harness.run.messages import STOPPING, Assignment, Channel, Collected, Plan, PlannedTest
+from harness.run.planning import plan_run
+from harness.run.result import _Result
+from harness.testcase import backends, case, stdlib_async, timeouts
 
 _clock = time.perf_counter  # bound at import: a test that replaces time.perf_counter does not skew durations
-
-# When a test has several results (a failure, then an error in a cleanup), the worst one is its outcome.
-_SEVERITY: dict[Outcome, int] = {"passed": 0, "xfailed": 1, "skipped": 2, "xpassed": 3, "failed": 4, "error": 5}
-
-
-def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
-    """Load and order the tests: the part a run, a rerun and a bisection share."""
-    targets = config.targets or config.testpaths
-    if not config.targets:
-        missing = [path for path in targets if not _exists(path)]
-        if missing:
-            if config.testpaths_source:
-                raise UsageError(
-                    f"the test path {missing[0]!r} (testpaths in {config.testpaths_source}) does not exist; "
-                    "fix testpaths there, or pass a directory, a file or a test id"
-                )
-            raise UsageError(
-                f"no target given and the default test folder {missing[0]!r} does not exist; pass a directory, "
-                "a file or a test id, or set testpaths in setup.cfg [harness]"
-            )
-    # Seeded as each test is: a module that makes tests from random numbers as it is imported makes the same ones
-    # in every worker (each loads the tests itself), in a worker that replaces one, and in a rerun of the seed.
-    random.seed(order.random_seed_for(seed, "(loading)"))
-    tests = loader.select(loader.load(targets, config.pattern, config.testpaths, config.repeat), config.keywords)
-    if not tests:
-        pattern = f" (files matching {config.pattern!r})" if config.pattern != Config.pattern else ""
-        raise NoTests(f"no tests collected from {' '.join(targets)}{pattern}" + (" with -k" if config.keywords else ""))
-    indices = order.shuffle([loader.placement(t) for t in tests], seed, config.bucket)
-    ordered = [tests[i] for i in indices]
-    notes: tuple[str, ...] = ()
-    if config.last_failed or config.failed_first:  # after the shuffle, so that both parts keep the seed's order
-        ordered, notes = _failures_first(config, ordered)
-    run_plan = RunPlan(seed=seed, bucket=config.bucket, order=tuple(loader.test_id(t) for t in ordered),
-                       backend=config.backend, notes=notes)
-    return run_plan, ordered
-
-
-def _shard(config: Config, run_plan: RunPlan, tests: list[unittest.TestCase]
-           ) -> tuple[RunPlan, list[unittest.TestCase]]:
-    """Keep this machine's share of the order (`--shard K/N`, harness.run.shards), in the order's own sequence."""
-    assert config.shard is not None
-    number, count = config.shard
-    if config.seed is None:
-        raise UsageError(f"--shard {number}/{count} needs --seed: every shard must plan the same order; give every "
-                         "shard the same seed, such as --seed $GITHUB_RUN_ID")
-    recorded = None
-    if config.durations_from is not None:
-        recorded = shards.read_durations(config.durations_from)
-        if recorded is None:
-            print(f"harness: note: no report at {config.durations_from!r} yet, so the shards are balanced by test "
-                  "count (every shard must see the same file, or none: combine checks)", file=sys.stderr)
-    places = [loader.placement(t) for t in tests]
-    share = shards.choose(places, config.bucket, config.shard, recorded,
-                          config.durations_from if recorded is not None else None)
-    if not share.positions:
-        found = len(shards.groups(places, config.bucket))
-        unit = "modules" if config.bucket == "module" else "classes"
-        raise NoTests(f"shard {number} of {count} runs no tests: the {len(places)} tests are in {found} {unit} "
-                      f"(bucket {config.bucket}), and each stays on one shard; use at most {found} shards"
-                      + ("" if config.bucket != "module" else ", or --bucket class to split modules"))
-    run_plan = dataclasses.replace(
-        run_plan, order=tuple(run_plan.order[i] for i in share.positions), shard=share)
-    return run_plan, [tests[i] for i in share.positions]
-
-
-def _failures_first(
-    config: Config, ordered: list[unittest.TestCase]
-) -> tuple[list[unittest.TestCase], tuple[str, ...]]:
-    """--lf: only the tests that failed last time; --ff: those first, then the rest."""
-    loaded = cache.read(config.cache_dir) if not config.cache_clear else cache.Loaded(cache.Record())
-    ids = [loader.test_id(t) for t in ordered]
-    choice = cache.choose(ids, loaded, config.last_failed, cache.whole_project(config), config.cache_dir)
-    return [ordered[i] for i in choice.indices], choice.notes
-
-
-def _exists(path: str) -> bool:
-    return os.path.exists(path)
-
-
-Lanes = tuple[tuple[int, ...], ...]  # each worker's tests, as positions in the order
 
 
 def run(config: Config, seed: int, reporter: Reporter, measure: cover.Measurement, refusal: str) -> Summary:
@@ -138,15 +51,15 @@ def _handed_over(tests: list[unittest.TestCase]) -> list[unittest.TestCase]:
     return taken
 
 
-def work(config: Config, seed: int, measure: cover.Measurement, assignment: workers.Assignment,
-         channel: workers.Channel, folder: str, collected: workers.Collected,
+def work(config: Config, seed: int, measure: cover.Measurement, assignment: Assignment,
+         channel: Channel, folder: str, collected: Collected,
          on_result: Callable[[unittest.TestResult], None], requested: Callable[[], int]) -> None:
     """A worker's run: load and plan the whole run as the runner would, send it the plan, then run this worker's
     tests (its lane, or what a worker that died left of it). Their reports go to `channel` and into `collected`.
-    `requested` reads what the runner asks of this worker (workers.STOP, INTERRUPT, TERMINATE; 0: nothing)."""
+    `requested` reads what the runner asks of this worker (messages.STOP, INTERRUPT, TERMINATE; 0: nothing)."""
     chosen = _prepare(config, measure, warn=assignment.announces)
     run_plan, tests, lanes = plan_run(config, seed)
-    plan = workers.Plan(run_plan, tuple(_planned(test, config) for test in tests), lanes)
+    plan = Plan(run_plan, tuple(_planned(test, config) for test in tests), lanes)
     channel.send_plan(plan)
     mine = [tests[position] for position in assignment.positions(plan)]
     if config.collect_only:  # one worker: the modules that did not load are reported as in a run, nothing else runs
@@ -168,37 +81,10 @@ def _prepare(config: Config, measure: cover.Measurement, warn: bool) -> list[pro
     return chosen
 
 
-def plan_run(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase], Lanes]:
-    """The run's plan, which every worker makes for itself: the tests loaded and ordered, this shard's share of
-    them (--shard), and the lanes of -j N (or the one lane that --worker K/N replays)."""
-    run_plan, tests = plan(config, seed)
-    if config.shard is not None:
-        run_plan, tests = _shard(config, run_plan, tests)
-    jobs = config.worker[1] if config.worker is not None else config.jobs
-    recorded = shards.read_durations(config.durations_from) if config.durations_from and jobs > 1 else None
-    lanes = workers.split([loader.placement(t) for t in tests], jobs, recorded)
-    balanced_by = config.durations_from if recorded and len(lanes) > 1 else None
-    if config.worker is not None:  # replay one worker's sequence of a -j run, alone
-        number, _ = config.worker
-        if number > len(lanes):
-            raise NoTests(f"worker {number} of {jobs} runs no tests: there are only {len(lanes)} groups of tests")
-        tests = [tests[i] for i in lanes[number - 1]]
-        shard = run_plan.shard and dataclasses.replace(
-            run_plan.shard, positions=tuple(run_plan.shard.positions[i] for i in lanes[number - 1]))
-        run_plan = dataclasses.replace(run_plan, order=tuple(loader.test_id(t) for t in tests), shard=shard)
-        lanes = (tuple(range(len(tests))),)
-    elif jobs > 1:
-        run_plan = dataclasses.replace(
-            run_plan, workers=tuple(tuple(run_plan.order[i] for i in lane) for lane in lanes), jobs=jobs,
-            workers_durations_from=balanced_by,
-        )
-    return run_plan, tests, lanes
-
-
-def _planned(test: unittest.TestCase, config: Config) -> workers.PlannedTest:
+def _planned(test: unittest.TestCase, config: Config) -> PlannedTest:
     """What the runner, which does not load the tests, needs of `test`."""
     cls = type(test)
-    return workers.PlannedTest(
+    return PlannedTest(
         id=loader.test_id(test), module=cls.__module__, cls=cls.__qualname__,
         is_async=isinstance(test, case.AsyncTestCase | unittest.IsolatedAsyncioTestCase),
         backend=loader.backend_of(test), limit=timeouts.find(test, config.timeout),
@@ -208,7 +94,7 @@ def _planned(test: unittest.TestCase, config: Config) -> workers.PlannedTest:
 def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unittest.TestCase], reporter: Reporter,
                 chosen: list[probes.Probe], measure: cover.Measurement) -> Summary:
     started = _clock()
-    collected = workers.Collected()
+    collected = Collected()
     reporter.start_run(run_plan)
     try:
         # (cleanup errors ignored: with --no-restore a test may leave this process in a directory it deleted)
@@ -226,7 +112,7 @@ def _in_process(config: Config, seed: int, run_plan: RunPlan, tests: list[unitte
 
 
 def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter: Reporter,
-            chosen: list[probes.Probe], folder: str, collected: workers.Collected,
+            chosen: list[probes.Probe], folder: str, collected: Collected,
             on_result: Callable[[unittest.TestResult], None] | None = None,
             on_ctrl_c: Callable[[], None] | None = None, lanes: int | None = None,
             requested: Callable[[], int] | None = None) -> None:
@@ -242,11 +128,7 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     streams = capture.Capture(folder) if config.capture else None
     result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
     result.watch.watch_packages(config.watch, tests)
-    result.reports = collected.reports
-    result.last_only = collected.last_only
-    result.debugger = debugging.Debugger(result, config.pdb and not config.collect_only, lanes)
-    if requested is not None:
-        result.requested = requested
+    debugger = _connect(result, config, collected, lanes, requested)
     if on_result is not None:
         on_result(result)
     case.set_default_teardown_timeout(config.teardown_timeout)
@@ -256,7 +138,7 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     tests.clear()  # ... when nothing else holds it: a worker's gc-tracked objects stay flat over a run
     try:
         terminating = terminate_as_interrupt() if requested is None else contextlib.nullcontext()
-        with stdlib, terminating, ctrl_c.watching(result, on_ctrl_c, requested), result.debugger.installed():
+        with stdlib, terminating, ctrl_c.watching(result, on_ctrl_c, requested), debugger.installed():
             suite.run(result)
         collected.interrupted = ctrl_c.count > 0  # the first Ctrl-C let the running test finish, then stopped
     except KeyboardInterrupt as exc:
@@ -269,462 +151,18 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
             streams.close()
 
 
+def _connect(result: _Result, config: Config, collected: Collected, lanes: int | None,
+             requested: Callable[[], int] | None) -> debugging.Debugger:
+    """Where `result`'s reports go (into `collected`), its debugger (--pdb), and in a worker what the runner asks of
+    it; the debugger is returned."""
+    result.reports = collected.reports
+    result.last_only = collected.last_only
+    result.debugger = debugging.Debugger(result, config.pdb and not config.collect_only, lanes)
+    if requested is not None:
+        result.requested = requested
+    return result.debugger
+
+
 def _say_stopping() -> None:
     # From a signal handler: straight to the descriptor, the terminal's even while a test's output is captured.
-    os.write(capture.terminal(2), (workers.STOPPING + "\n").encode())
-
-
-class _Current:
-    """What is known about the running test until it stops (made for every test: a plain class with slots)."""
-
-    __slots__ = ("test", "started", "outcome", "message", "longrepr", "terminal", "streams", "captured",
-                 "state_changes")
-
-    def __init__(self, test: unittest.TestCase, started: float) -> None:
-        self.test = test
-        self.started = started
-        self.outcome: Outcome = "passed"
-        self.message = ""
-        self.longrepr: list[str] = []
-        self.terminal: list[str] = []  # the tracebacks as --tb short or line shows them
-        self.streams: tuple[Any, Any] | None = None  # the capture's sys.stdout and sys.stderr, while it runs
-        self.captured: capture.Captured | None = None
-        self.state_changes: tuple[StateChange, ...] = ()
-
-
-class _Counted(list):  # type: ignore[type-arg]
-    """A list of unittest.TestResult's that counts what is added to it and keeps none of it (each entry names a
-    test, which would stay alive to the end of the run); its length is the count, as wasSuccessful() reads it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def append(self, item: object) -> None:
-        self.count += 1
-
-    def __len__(self) -> int:
-        return self.count
-
-
-class _Result(unittest.TestResult):
-    """Turns unittest's callbacks into one TestReport per test, handed to the reporter when it stops."""
-
-    # In a worker, what the runner asks (a byte it writes in memory shared with the worker): any request stops the
-    # run before the next test, as unittest's `stop()` does, without a signal handler in the worker.
-    requested: Callable[[], int] = staticmethod(lambda: 0)  # type: ignore[assignment]
-    _stop = False
-
-    @property
-    def shouldStop(self) -> bool:  # type: ignore[override]  # noqa: N802 (unittest's name)
-        return self._stop or self.requested() != 0
-
-    @shouldStop.setter
-    def shouldStop(self, value: bool) -> None:  # noqa: N802
-        self._stop = value
-
-    def __init__(self, config: Config, seed: int, reporter: Reporter, watcher: watch.Watch,
-                 streams: capture.Capture | None) -> None:
-        super().__init__()
-        # unittest's own lists would hold every failed, skipped or erroring test until the run ends: counted only
-        self.failures, self.errors, self.skipped = _Counted(), _Counted(), _Counted()
-        self.expectedFailures, self.unexpectedSuccesses = _Counted(), _Counted()
-        self.capture = streams
-        self.watch = watcher
-        self.failfast = config.failfast
-        self.tb_locals = config.tb_locals
-        self.config = config
-        self.seed = seed
-        self.reporter = reporter
-        self.reports: list[TestReport] = []
-        self.last_only = False  # keep only the newest report (it may still become an interrupted one)
-        self.failing = 0  # reports that fail the run, for -x and --maxfail (unittest's `failures` is its own list)
-        self.debugger: debugging.Debugger | None = None  # set by `execute`
-        self.began = _clock()  # for `started` in a run in this process (a worker's runner stamps its own)
-        self.current: _Current | None = None
-        self.last_started = ""
-        self._real_streams = (sys.stdout, sys.stderr)
-        self.peak = memory.Peak()  # opened now, before the first test: the fds probe sees its descriptor as ours
-
-    # -- watch ---------------------------------------------------------------------------------------
-    def startTest(self, test: unittest.TestCase) -> None:  # noqa: N802
-        super().startTest(test)
-        test_id = loader.test_id(test)
-        self.last_started = test_id
-        self.reporter.test_started(test_id)
-        random.seed(order.random_seed_for(self.seed, test_id))
-        # The capture first: a file that the last test closed is opened again before the probes look (the fds probe
-        # must not blame this test for it), and descriptors 1 and 2 point at the files; but sys.stdout and sys.stderr
-        # are swapped after, so a test replacing them is seen.
-        streams = self.capture.begin() if self.capture is not None else None
-        # What runs between two tests (a class's loop opening, for one) happens only where unittest sees another class,
-        # or where a class fanned out over backends moves to the next backend.
-        self.watch.before((type(test), getattr(test, "_harness_backend", None)))
-        self.current = _Current(test=test, started=_clock())
-        self.peak.reset()
-        if streams is not None:
-            self.current.streams = streams
-            self._real_streams = (sys.stdout, sys.stderr)
-            sys.stdout, sys.stderr = streams
-
-    # -- collect ---------------------------------------------------------------------------------------
-    def _record(self, test: Any, outcome: Outcome, err: ExcInfo | None = None, message: str = "") -> None:
-        current = self.current
-        if current is None or current.test is not test:  # setUpClass, tearDownModule and friends
-            self._report_fixture(test, outcome, err, message)
-            return
-        if _SEVERITY[outcome] >= _SEVERITY[current.outcome]:
-            if _SEVERITY[outcome] > _SEVERITY[current.outcome] or not current.message:
-                current.message = message or (_first_line(err) if err else "")
-            current.outcome = outcome
-        if err is not None:
-            current.longrepr.append(self._exc_info_to_string(err, test))
-            if self.config.tb in ("short", "line"):
-                current.terminal.append(self._terminal_form(err, test))
-            note = crossloop.explain(err[1], loader.test_id(test), case.class_loop_name(test))
-            if note:
-                current.longrepr.append(note)
-                if self.config.tb == "short":
-                    current.terminal.append(note)
-
-    def _exc_info_to_string(self, err: ExcInfo, test: Any) -> str:
-        """The traceback the reports keep: unittest's, with each frame's locals (their long values cut) under
-        --locals."""
-        if not self.tb_locals:
-            return super()._exc_info_to_string(err, test)
-        return tracebacks.long_form(err, self._clean_tracebacks(*err, test), True)  # type: ignore[attr-defined]
-
-    def _remove_unittest_tb_frames(self, tb: TracebackType | None) -> None:
-        """Leave unittest's and harness's frames out of a failure's traceback after its first frame of the test's:
-        unittest cuts the traceback at the first such frame, which is right for an assertion's frames at the end,
-        but harness's between the runner and an IsolatedAsyncioTestCase's test (its time limit) would cut the test's
-        own frames off. Those are unlinked instead, the ones at the end cut off."""
-        if tb is None or self._is_relevant_tb_level(tb):  # type: ignore[attr-defined]
-            return  # unittest's own frames only: kept, as unittest keeps them
-        kept, tb = tb, tb.tb_next
-        while tb is not None:
-            if not self._is_relevant_tb_level(tb):  # type: ignore[attr-defined]
-                kept.tb_next, kept = tb, tb
-            tb = tb.tb_next
-        kept.tb_next = None
-
-    def _terminal_form(self, err: ExcInfo, test: Any) -> str:
-        cleaned = self._clean_tracebacks(*err, test)  # type: ignore[attr-defined]
-        return tracebacks.terminal_form(self.config.tb, err, cleaned, self.tb_locals)
-
-    def _debug(self, test: Any, err: ExcInfo) -> None:
-        """--pdb: the debugger at the failure, before the test's teardown (and `q` in a breakpoint() stops the run)."""
-        if self.debugger is None:
-            return
-        shown = {"long": lambda: self._exc_info_to_string(err, test), "no": lambda: ""}.get(
-            self.config.tb, lambda: self._terminal_form(err, test))
-        self.debugger.post_mortem(loader.test_id(test) if isinstance(test, unittest.TestCase) else str(test), err,
-                                  shown() if self.config.pdb else "")
-
-    def addSuccess(self, test: unittest.TestCase) -> None:  # noqa: N802
-        super().addSuccess(test)
-
-    def addFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802
-        super().addFailure(test, err)
-        self._record(test, "failed", err)
-        self._debug(test, err)
-
-    def addError(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802
-        super().addError(test, err)
-        self._record(test, "error", err)
-        self._debug(test, err)
-
-    def addSkip(self, test: unittest.TestCase, reason: str) -> None:  # noqa: N802
-        super().addSkip(test, reason)
-        parent = getattr(test, "test_case", None)  # a skipped subTest is part of its test, not one of its own
-        if isinstance(parent, unittest.TestCase) and self.current is not None and self.current.test is parent:
-            if self.current.outcome == "passed":
-                self.current.message = self.current.message or f"{test.id()} skipped: {reason}"
-            return
-        self._record(test, "skipped", message=reason)
-
-    def addExpectedFailure(self, test: unittest.TestCase, err: ExcInfo) -> None:  # noqa: N802
-        super().addExpectedFailure(test, err)
-        self._record(test, "xfailed", message="expected failure: " + _first_line(err))
-
-    def addUnexpectedSuccess(self, test: unittest.TestCase) -> None:  # noqa: N802
-        super().addUnexpectedSuccess(test)
-        self._record(test, "xpassed", message="unexpected success: the test is marked @expectedFailure")
-
-    def addSubTest(self, test: unittest.TestCase, subtest: unittest.TestCase, err: ExcInfo | None) -> None:  # noqa: N802
-        super().addSubTest(test, subtest, err)
-        if err is not None:
-            failed = issubclass(err[0], test.failureException)
-            self._record(test, "failed" if failed else "error", err, f"{subtest.id()}: {_first_line(err)}")
-            self._debug(subtest, err)
-
-    # -- report ----------------------------------------------------------------------------------------
-    def stopTest(self, test: unittest.TestCase) -> None:  # noqa: N802
-        super().stopTest(test)
-        if self.debugger is not None:  # a breakpoint() session ends with its test: its output is read now
-            self.debugger.test_done()
-        current, self.current = self.current, None
-        if current is None:
-            return
-        current.state_changes = self._restore_streams(current) + self.watch.after()
-        stopping = sys.exc_info()[1]  # unittest calls stopTest in a `finally` as Ctrl-C or SIGTERM unwinds
-        if isinstance(stopping, KeyboardInterrupt):
-            current.outcome, current.message = "error", _stopped(stopping)
-            current.state_changes = ()  # a test stopped midway leaves its loop open: not its fault
-        self._emit(self._report(current))
-
-    def interrupted(self, message: str) -> None:
-        """Ctrl-C or SIGTERM: the running test, if any, is reported as interrupted."""
-        if self.debugger is not None:  # a breakpoint() session ends with its test
-            self.debugger.test_done()
-        current, self.current = self.current, None
-        if current is not None:
-            self._restore_streams(current)
-            self.watch.after()  # put back what it can; a test stopped midway is not blamed for its state
-            current.outcome, current.message = "error", message
-            self._emit(self._report(current))
-        elif self.reports and self.reports[-1].id == self.last_started:
-            # unittest reported the test before the interrupt left it: it did not pass, it was stopped
-            self.reports[-1] = dataclasses.replace(self.reports[-1], outcome="error", message=message)
-
-    @contextlib.contextmanager
-    def capture_suspended(self) -> Iterator[None]:
-        """The terminal back for a while in the middle of a test (a debugger at a failure): descriptors 1 and 2, and
-        sys.stdout and sys.stderr, are what they were before the test inside, and the capture's again after."""
-        current = self.current
-        if self.capture is None or current is None or current.streams is None:
-            yield
-            return
-        found = (sys.stdout, sys.stderr)
-        self.capture.suspend()
-        sys.stdout, sys.stderr = self._real_streams
-        try:
-            yield
-        finally:
-            sys.stdout, sys.stderr = found
-            self.capture.resume()
-
-    def _restore_streams(self, current: _Current) -> tuple[StateChange, ...]:
-        """Put the real streams back; a test that replaced the capture's stream is told so."""
-        if self.capture is None or current.streams is None:
-            return ()
-        current.captured = self.capture.end()
-        ours = current.streams
-        found = (sys.stdout, sys.stderr)
-        sys.stdout, sys.stderr = self._real_streams
-        if not self.config.restore:  # leave the test's streams in place; the hooks probe reports them
-            sys.stdout, sys.stderr = (real if stream is mine else stream for stream, mine, real in zip(
-                found, ours, self._real_streams, strict=True))
-            return ()
-        if not self.watch.has("hooks"):
-            return ()
-        return tuple(
-            StateChange("hooks", f"sys.{name} replaced by {describe(stream)}", True)
-            for name, stream, mine in zip(("stdout", "stderr"), found, ours, strict=True)
-            if stream is not mine
-        )
-
-    def _report(self, current: _Current) -> TestReport:
-        findings = stdlib_async.findings_of(current.test)
-        if current.state_changes:
-            findings = dataclasses.replace(findings, state_changes=current.state_changes)
-        outcome, message = current.outcome, current.message
-        if self.config.strict and outcome == "passed" and (findings.left_behind or _made(findings.state_changes)):
-            outcome, message = "failed", _strict_message(findings, loader.test_id(current.test))
-            if self.failfast:
-                self.stop()
-        file, line = _definition(current.test)
-        return TestReport(
-            id=loader.test_id(current.test),
-            outcome=outcome,
-            duration=_clock() - current.started,
-            backend=loader.backend_of(current.test),
-            message=message,
-            longrepr="\n".join(current.longrepr),
-            terminal_repr="\n".join(current.terminal),
-            stdout=current.captured.stdout if current.captured else "",
-            stderr=current.captured.stderr if current.captured else "",
-            findings=findings,
-            started=round(current.started - self.began, 6),
-            file=file,
-            line=line,
-            peak_memory=self.peak.read(),
-        )
-
-    def _report_fixture(self, holder: Any, outcome: Outcome, err: ExcInfo | None, message: str) -> None:
-        terminal = self._terminal_form(err, holder) if err and self.config.tb in ("short", "line") else ""
-        self._emit(TestReport(
-            id=loader.test_id(holder), outcome=outcome, duration=0.0,
-            message=message or (_first_line(err) if err else ""),
-            longrepr=self._exc_info_to_string(err, holder) if err else "", started=round(_clock() - self.began, 6),
-            terminal_repr=terminal,
-        ))
-
-    def _emit(self, report: TestReport) -> None:
-        if self.last_only:
-            self.reports.clear()
-        self.reports.append(report)
-        self.reporter.test_finished(report)
-        if not report.ok:
-            self.failing += 1
-            limit = self.config.failure_limit
-            if limit is not None and self.failing >= limit:
-                self.stop()  # unittest starts no other test (-x, --maxfail)
-
-    # -- what the debugger needs (harness.run.debugging.Host) -------------------------------------------------
-    def running(self) -> unittest.TestCase | None:
-        return self.current.test if self.current is not None else None
-
-    def suspend_capture(self) -> Callable[[], None]:
-        """`capture_suspended` from now until the function returned is called (pdb holds the terminal from the
-        moment it stops to `c`, which is not one block of code)."""
-        held = contextlib.ExitStack()
-        held.enter_context(self.capture_suspended())
-        return held.close
-
-    def captured(self) -> capture.Captured | None:
-        if self.capture is None or self.current is None or self.current.streams is None:
-            return None
-        read = (capture.read_file(path).decode("utf-8", "surrogateescape")
-                for path in (capture.stdout_path(self.capture.folder), capture.stderr_path(self.capture.folder)))
-        return capture.Captured(*read)
-
-
-def _definition(test: unittest.TestCase) -> tuple[str, int]:
-    """Where the test method is defined, for annotations; ("", 0) when that cannot be told."""
-    method = getattr(type(test), getattr(test, "_testMethodName", ""), None)
-    try:
-        return _definitions[method]
-    except (KeyError, TypeError):  # not seen yet, or not hashable
-        pass
-    try:
-        code = inspect.unwrap(method).__code__  # type: ignore[arg-type]  # past @skip, @timeout and friends
-    except (AttributeError, TypeError, ValueError):  # not a plain function: a _FailedTest, a callable object
-        return "", 0
-    found = (code.co_filename, code.co_firstlineno)
-    with contextlib.suppress(TypeError):  # an unhashable callable is looked up every time
-        _definitions[method] = found
-    return found
-
-
-_definitions: dict[Any, tuple[str, int]] = {}  # by test method: a method's place does not move during a run
-
-
-def _stopped(stopping: KeyboardInterrupt) -> str:
-    """The message of a test that KeyboardInterrupt (or SIGTERM) left midway."""
-    if isinstance(stopping, Terminated) or ctrl_c.terminated:
-        return "terminated (SIGTERM) while this test ran"
-    if ctrl_c.count:
-        return "interrupted (KeyboardInterrupt) while this test ran"
-    if ctrl_c.relayed:  # a worker: no Ctrl-C came from the runner, so the test (or code it called) raised it
-        return ("KeyboardInterrupt raised by the test itself (not a Ctrl-C; a SIGINT it sent its own process?): "
-                "the run goes on, in a fresh worker")
-    return "KeyboardInterrupt raised by the test itself, taken as Ctrl-C: the run stopped while this test ran"
-
-
-class CtrlC:
-    """Ctrl-C while tests run, as unittest's --catch has it: the first stops the run after the running test
-    (its tearDown and cleanups run, and its outcome stands), the second raises KeyboardInterrupt at once.
-
-    In a worker, Ctrl-C is the runner's (the worker has a process group of its own): no handler here, the tests
-    see SIGINT's default one. The runner's request is read instead (`relayed`), and for its second Ctrl-C it sends
-    SIGINT to the worker's group, which raises KeyboardInterrupt by Python's default handler."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._result: unittest.TestResult | None = None
-        self._on_first: Callable[[], None] | None = None
-        self.relayed: Callable[[], int] | None = None
-
-    @property
-    def count(self) -> int:
-        """The Ctrl-Cs that came (in a worker: 1 for a stop request or more, 0 for none)."""
-        if self.relayed is not None:
-            return int(self.relayed() in (workers.STOP, workers.INTERRUPT))
-        return self._count
-
-    @property
-    def terminated(self) -> bool:
-        return self.relayed is not None and self.relayed() == workers.TERMINATE
-
-    @contextlib.contextmanager
-    def watching(self, result: unittest.TestResult, on_first: Callable[[], None] | None,
-                 relayed: Callable[[], int] | None = None) -> Iterator[None]:
-        if relayed is not None:
-            self.relayed = relayed
-            yield
-            return
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        self._count, self._result, self._on_first = 0, result, on_first
-        previous = signal.signal(signal.SIGINT, self._handle)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
-            self._result = self._on_first = None
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self._count += 1
-        if self._count > 1 or self._result is None:
-            raise KeyboardInterrupt
-        self._result.stop()
-        if self._on_first is not None:
-            self._on_first()
-
-
-ctrl_c = CtrlC()
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived (a CI job's time limit, say): the run stops as on Ctrl-C and still writes its reports."""
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """While active, SIGTERM raises Terminated (a KeyboardInterrupt) in the main thread, so callers stop
-    as on Ctrl-C and still write what they owe: a run its reports, a bisection its result."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _made(changes: tuple[StateChange, ...]) -> tuple[StateChange, ...]:
-    """The changes the test made: a probe that failed is harness's or the probe author's problem, not the test's."""
-    return tuple(change for change in changes if not change.detail.startswith(watch.PROBE_FAILED))
-
-
-def _strict_message(findings: Findings, test_id: str) -> str:
-    count = len(findings.residual_tasks)
-    if not count and findings.pending_callbacks:
-        pending = len(findings.pending_callbacks)
-        callbacks, pronoun = ("1 callback", "it") if pending == 1 else (f"{pending} callbacks", "them")
-        return (f"{callbacks} still scheduled on the loop after {test_id} (strict mode): cancel {pronoun} before "
-                "the test returns")
-    if not count:
-        made = _made(findings.state_changes)
-        change = made[0].detail
-        more = f" (and {len(made) - 1} more)" if len(made) > 1 else ""
-        return (f"{test_id} changed global state (strict mode): {change}{more}; put it back in tearDown or a "
-                "cleanup, or use unittest.mock.patch")
-    tasks, pronoun = ("1 task", "it") if count == 1 else (f"{count} tasks", "them")
-    return f"{tasks} still running after {test_id} (strict mode): await or cancel {pronoun} before the test returns"
-
-
-def _first_line(err: ExcInfo | None) -> str:
-    if err is None:
-        return ""
-    if isinstance(err[1], timeouts.TimeLimitExceeded):  # harness's verdict, worded like the interrupt messages
-        return str(err[1]).partition("\n")[0]
-    text = "".join(traceback.format_exception_only(err[0], err[1])).strip()
-    return text.splitlines()[0] if text else err[0].__name__
+    os.write(capture.terminal(2), (STOPPING + "\n").encode())
