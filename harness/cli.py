@@ -16,7 +16,7 @@ from harness.reports.files import FileReporter, JsonReporter, JUnitReporter
 from harness.reports.hooks import Reporters
 from harness.reports.progress import Progress, columns
 from harness.reports.records import Summary
-from harness.reports.text import CollectionReporter, TextReporter
+from harness.reports.terminal import CollectionReporter, TextReporter
 from harness.run import cache, cover, isolation
 from harness.run import config as settings
 from harness.run.config import Config, NoTests, UsageError

@@ -17,9 +17,9 @@ import time
 import unittest
 
 from harness.reports.records import StateChange
-from harness.run import search, trials
-from harness.run.search import Search, minimize
-from harness.run.trials import Command, TrialError, Trials
+from harness.run import bisect_search, bisect_trials
+from harness.run.bisect_search import Search, minimize
+from harness.run.bisect_trials import Command, TrialError, Trials
 from tests.support import REPO, SAMPLES, TIMEOUT, Run, environment, start
 
 VICTIM = "test_victim.VictimTests.test_sees_the_default_mode"
@@ -44,7 +44,7 @@ def bound_together(count: int, culprits: int) -> float:
     return culprits * (math.log2(count) + 2) + 4
 
 
-def bisection_trials(found: search.Minimized, count: int) -> int:
+def bisection_trials(found: bisect_search.Minimized, count: int) -> int:
     """A whole bisection's trials: the full run, the test alone, the search, and the other tests when there are."""
     return 2 + found.trials + (count > len(found.found or ()))
 
@@ -140,7 +140,7 @@ class SearchTests(unittest.TestCase):
                 self.assertTrue(found and one_minimal(found, reproduces), (groups, cleaner, found))
 
     def test_a_set_that_does_not_reproduce_gives_none(self):
-        self.assertEqual(minimize(ids(20), lambda subset: False), search.Minimized(None, 2))  # a half, then all
+        self.assertEqual(minimize(ids(20), lambda subset: False), bisect_search.Minimized(None, 2))  # a half, then all
         self.assertEqual(minimize([], lambda subset: True).found, None)
 
     def test_each_set_is_run_once(self):
@@ -175,7 +175,7 @@ class SearchTests(unittest.TestCase):
         for count in (2, 9, 100, 200, 1000):
             tests = ids(count)
             taken = [minimize(tests, lambda subset, c=c: c in subset).trials for c in tests]
-            self.assertLessEqual(abs(search.estimate(count) - sum(taken) / count), 2.5, (count, taken))
+            self.assertLessEqual(abs(bisect_search.estimate(count) - sum(taken) / count), 2.5, (count, taken))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -191,19 +191,19 @@ class TrialReadingTests(unittest.TestCase):
     ]}
 
     def test_a_test_s_outcome_is_its_entry_or_its_failed_class_fixture(self):
-        self.assertEqual(trials.outcome_in(self.REPORT, "mod.C.test_c"), ("failed", "AssertionError: 1 != 2"))
-        self.assertEqual(trials.outcome_in(self.REPORT, "mod.B.test_b[trio]"),
+        self.assertEqual(bisect_trials.outcome_in(self.REPORT, "mod.C.test_c"), ("failed", "AssertionError: 1 != 2"))
+        self.assertEqual(bisect_trials.outcome_in(self.REPORT, "mod.B.test_b[trio]"),
                          ("error", "setUpClass (mod.B): OSError: down"))
-        self.assertIsNone(trials.outcome_in(self.REPORT, "mod.D.test_d"))
+        self.assertIsNone(bisect_trials.outcome_in(self.REPORT, "mod.D.test_d"))
 
     def test_fixture_entries_are_not_tests(self):
-        self.assertEqual(trials.fixture_scope("setUpClass (mod.B)"), "mod.B")
-        self.assertEqual(trials.fixture_scope("setUpModule (pkg.mod)"), "pkg.mod")
-        self.assertIsNone(trials.fixture_scope("mod.B.test_b"))
+        self.assertEqual(bisect_trials.fixture_scope("setUpClass (mod.B)"), "mod.B")
+        self.assertEqual(bisect_trials.fixture_scope("setUpModule (pkg.mod)"), "pkg.mod")
+        self.assertIsNone(bisect_trials.fixture_scope("mod.B.test_b"))
 
     def test_state_changes_of_a_fixture_count_for_the_tests_it_ran_for(self):
         before = ["mod.A.test_a", "mod.B.test_b", "mod.B.test_b2", "mod.C.test_c", "mod.BB.test_x"]
-        self.assertEqual(trials.state_changes_before(self.REPORT, before), {
+        self.assertEqual(bisect_trials.state_changes_before(self.REPORT, before), {
             "mod.A.test_a": (StateChange("environ", "os.environ['X'] added ('1')", False),),
             "mod.B.test_b": (StateChange("cwd", "moved to /tmp", False),),
             "mod.B.test_b2": (StateChange("cwd", "moved to /tmp", False),),
@@ -216,11 +216,11 @@ class TrialReadingTests(unittest.TestCase):
             "PYTHONPATH=src/tests python runtests.py --seed 7 --bucket class --no-restore --strict "
             "'mod.A.test_a[trio]' mod.B.test_b",
         )
-        self.assertEqual(trials.short_name("pkg.mod.A.test_a[asyncio+uvloop]"), "test_a[asyncio+uvloop]")
+        self.assertEqual(bisect_trials.short_name("pkg.mod.A.test_a[asyncio+uvloop]"), "test_a[asyncio+uvloop]")
 
     def test_a_trial_may_take_ten_times_the_full_run_and_at_least_a_minute(self):
-        self.assertEqual(trials.trial_timeout(0.4), 60.0)
-        self.assertEqual(trials.trial_timeout(30.0), 300.0)
+        self.assertEqual(bisect_trials.trial_timeout(0.4), 60.0)
+        self.assertEqual(bisect_trials.trial_timeout(30.0), 300.0)
 
     def test_a_trial_that_hangs_is_stopped_and_ends_the_bisection_with_a_message(self):
         with tempfile.TemporaryDirectory() as folder:

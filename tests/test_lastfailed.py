@@ -8,7 +8,7 @@ import unittest
 
 from harness import cli
 from harness.reports.records import Summary, TestReport
-from harness.run import cache, trials
+from harness.run import bisect_trials, cache
 from tests.support import Run, Started, start
 
 SEED = "11"
@@ -150,7 +150,7 @@ class LastFailedTests(unittest.TestCase):
 
 class CacheWritesTests(unittest.TestCase):
     def test_bisection_trials_write_no_cache(self):
-        command = trials.Command("python -m harness", 1, "module")
+        command = bisect_trials.Command("python -m harness", 1, "module")
         self.assertEqual(command.environment()[cache.WRITES_VARIABLE], "none")
 
     def test_a_run_with_writes_turned_off_leaves_the_cache_as_it_was(self):

@@ -17,7 +17,7 @@ from harness.reports.hooks import python_version
 from harness.reports.html_assets import SCRIPT, STYLE
 from harness.reports.records import OUTCOMES, Outcome, RunPlan, Summary, TestReport
 from harness.reports.report_text import TERMINAL_LIMIT, clipped, cut, json_text, size_text, xml_text
-from harness.reports.text import worker_replay, workers_balance
+from harness.reports.terminal import worker_replay, workers_balance
 
 FULL_LIMIT = 200  # failures shown with their traceback and output; the rest by id and message only
 FINDINGS_LIMIT = 500  # tests listed in each findings section

@@ -1,5 +1,5 @@
 """Polluter bisection: the fewest earlier tests that make a test fail (or pass), found by trial runs
-(`search`, `trials`), and its text and JSON output."""
+(`bisect_search`, `bisect_trials`), and its text and JSON output."""
 from __future__ import annotations
 
 import difflib
@@ -16,9 +16,8 @@ from harness.reports.files import JsonReporter, write_atomically
 from harness.reports.hooks import python_version
 from harness.reports.records import StateChange
 from harness.run import interrupts, loader, planning
-from harness.run.config import Config, UsageError
-from harness.run.search import Search, estimate
-from harness.run.trials import (
+from harness.run.bisect_search import Search, estimate
+from harness.run.bisect_trials import (
     Command,
     Trial,
     TrialError,
@@ -29,6 +28,7 @@ from harness.run.trials import (
     state_changes_before,
     trial_timeout,
 )
+from harness.run.config import Config, UsageError
 
 # The exit code of --bisect by verdict, in cli's numbering: 0 when it named the tests to look at.
 EXIT_CODES: dict[Verdict, int] = {

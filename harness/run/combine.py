@@ -22,7 +22,7 @@ from harness.reports.records import (
     Summary,
     TestReport,
 )
-from harness.reports.text import TextReporter
+from harness.reports.terminal import TextReporter
 from harness.run.config import UsageError, parse_path
 
 _GIVE = "give the JSON report each shard wrote with --shard K/N --json PATH"

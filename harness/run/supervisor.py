@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.reports.hooks import Reporter
 from harness.reports.records import TestReport
-from harness.reports.text import discard
+from harness.reports.terminal import discard
 from harness.run import capture, memory
 from harness.run.config import Config
 from harness.run.crashes import _between, _culprit, _stacks, _stacks_part, _status, _with_details
