@@ -84,7 +84,7 @@ class PrivateNameCanaryTests(unittest.TestCase):
         self.assertIn("ValueError: canary", text)
 
     def test_result_traceback_cleaning_hooks_exist(self):
-        # result._Result calls the first two (--locals, --tb) and replaces the third, which unittest calls from
+        # result.Result calls the first two (--locals, --tb) and replaces the third, which unittest calls from
         # the first for a failure's traceback
         for name in ("_clean_tracebacks", "_is_relevant_tb_level", "_remove_unittest_tb_frames"):
             self.assertTrue(callable(getattr(unittest.TestResult, name, None)), name)

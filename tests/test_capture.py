@@ -121,7 +121,7 @@ class CrashTests(unittest.TestCase):
                          ("passed", "print of test_zpasses\n", ""))
 
 
-# Suspending the capture, as a debugger at a failure needs (the hook `_Result.capture_suspended` uses).
+# Suspending the capture, as a debugger at a failure needs (the hook `Result.capture_suspended` uses).
 _SUSPEND = r"""
 import os, sys, tempfile
 from harness.run import capture

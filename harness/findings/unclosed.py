@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.findings.activity import activity
 from harness.findings.sites import format_location, is_library
-from harness.findings.unhandled import _show_unawaited
+from harness.findings.unhandled import show_unawaited
 
 _SEEN = ("always", None, ResourceWarning, None, 0)
 _HINT = "run with PYTHONTRACEMALLOC=20 to see where it was allocated"
@@ -42,7 +42,7 @@ class Catcher:
         self._previous = module._showwarnmsg
         self._filters = [_SEEN, *module.filters]
         self._impl = module._showwarnmsg_impl
-        self._theirs = (module.showwarning, module._showwarning_orig, _show_unawaited)
+        self._theirs = (module.showwarning, module._showwarning_orig, show_unawaited)
         module.filters = self._filters
         module._filters_mutated()
         module._showwarnmsg = self._show

@@ -35,10 +35,10 @@ class UnawaitedCoroutines:
         self._saved = (module.filters, module.showwarning, module._showwarnmsg_impl)  # type: ignore[attr-defined]
         show = module.showwarning
         # Inside another collector (a test running tests): other warnings go where that one sends them.
-        self._show = _collecting[-1]._show if show is _show_unawaited and _collecting else show
+        self._show = _collecting[-1]._show if show is show_unawaited and _collecting else show
         module.filters = _with_filter(module.filters)  # type: ignore[attr-defined]
         module._filters_mutated()  # type: ignore[attr-defined]
-        module.showwarning = _show_unawaited
+        module.showwarning = show_unawaited
         _collecting.append(self)
         return self
 
@@ -70,7 +70,7 @@ _collecting: list[UnawaitedCoroutines] = []  # the collectors entered and not le
 _made: list[Any] = [None, None]  # the filters list last put under the filter, and the list made from it
 
 
-def _show_unawaited(
+def show_unawaited(
     message: Warning | str, category: type[Warning], filename: str, lineno: int,
     file: Any = None, line: str | None = None,
 ) -> None:

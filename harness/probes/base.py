@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 MISSING: Any = object()
-_open = open  # bound at import: a test may replace builtins.open
 
 
 class Probe:

@@ -10,7 +10,7 @@ from harness.probes.base import Probe
 from harness.reports.report_text import describe
 
 
-class _Identity:
+class Identity:
     """An object compared by identity inside a snapshot (a list replaced by an equal one is a change)."""
 
     __slots__ = ("obj",)
@@ -19,7 +19,7 @@ class _Identity:
         self.obj = obj
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Identity) and other.obj is self.obj
+        return isinstance(other, Identity) and other.obj is self.obj
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -31,11 +31,11 @@ class _ListProbe(Probe):
 
     attribute: ClassVar[str] = ""
 
-    def snapshot(self) -> tuple[_Identity, list[Any]]:
+    def snapshot(self) -> tuple[Identity, list[Any]]:
         current = getattr(sys, self.attribute)
-        return _Identity(current), list(current)  # the list itself and its contents
+        return Identity(current), list(current)  # the list itself and its contents
 
-    def diff(self, before: tuple[_Identity, list[Any]], after: tuple[_Identity, list[Any]]) -> list[str]:
+    def diff(self, before: tuple[Identity, list[Any]], after: tuple[Identity, list[Any]]) -> list[str]:
         name = f"sys.{self.attribute}"
         if before[0] != after[0]:
             return [f"{name} replaced by another list"]
@@ -47,7 +47,7 @@ class _ListProbe(Probe):
         lines = [f"{name}: {item} added" for item in added] + [f"{name}: {item} removed" for item in removed]
         return lines or [f"{name} reordered"]
 
-    def restore(self, before: tuple[_Identity, list[Any]], after: tuple[_Identity, list[Any]]) -> None:
+    def restore(self, before: tuple[Identity, list[Any]], after: tuple[Identity, list[Any]]) -> None:
         original = before[0].obj
         original[:] = before[1]
         setattr(sys, self.attribute, original)

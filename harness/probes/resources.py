@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 
 from harness.findings import unclosed
 from harness.findings.activity import activity, own_resources
-from harness.probes.base import Probe, _open
+from harness.probes.base import Probe
 from harness.reports.report_text import describe
 from harness.testcase import loops, scopes
+
+_open = open  # bound at import: a test may replace builtins.open
 
 # -- threads, processes, descriptors: reported, never restored ----------------------------------------
 # Idle workers these libraries keep on purpose, and harness's own helpers.

@@ -5,7 +5,7 @@ import warnings
 from typing import Any
 
 from harness.probes.base import Probe
-from harness.probes.imports import _Identity
+from harness.probes.imports import Identity
 
 
 class WarningsProbe(Probe):
@@ -15,8 +15,8 @@ class WarningsProbe(Probe):
 
     name = "warnings"
 
-    def snapshot(self) -> tuple[_Identity, list[Any]]:
-        return _Identity(warnings.filters), list(warnings.filters)
+    def snapshot(self) -> tuple[Identity, list[Any]]:
+        return Identity(warnings.filters), list(warnings.filters)
 
     def diff(self, before: Any, after: Any) -> list[str]:
         if before[0] == after[0] and before[1] == after[1]:

@@ -125,12 +125,12 @@ class Trials:
     def _what(self, kind: TrialKind, before: Sequence[str]) -> str:
         name = short_name(self.test_id)
         if kind == "order":
-            return f"the full run ({_tests(len(before))} before {name})"
+            return f"the full run ({tests_text(len(before))} before {name})"
         if kind == "alone":
             return f"{name} alone"
         if kind == "others":
-            return f"the other {_tests(len(before))} before {name}"
-        return f"{before[0]} before {name}" if len(before) == 1 else f"{_tests(len(before))} before {name}"
+            return f"the other {tests_text(len(before))} before {name}"
+        return f"{before[0]} before {name}" if len(before) == 1 else f"{tests_text(len(before))} before {name}"
 
     def _wait(self, argv: list[str], number: int, shown: Sequence[str]) -> int:
         with open(os.path.join(self.folder, f"trial-{number}.err"), "w", encoding="utf-8") as err:
@@ -153,7 +153,7 @@ class Trials:
                 raise
 
     def _read(self, json_path: str, code: int, number: int, shown: Sequence[str]) -> tuple[Outcome, str]:
-        report = _load_json(json_path)
+        report = load_json(json_path)
         found = outcome_in(report, self.test_id) if report is not None and code in (0, 1) else None
         if found is not None:
             return found
@@ -220,7 +220,7 @@ def _ended(code: int) -> str:
         return f"was killed by signal {-code}"
 
 
-def _tests(count: int, noun: str = "test") -> str:
+def tests_text(count: int, noun: str = "test") -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
@@ -238,7 +238,7 @@ def _stop(process: subprocess.Popen[Any]) -> None:
             return
 
 
-def _load_json(path: str) -> dict[str, Any] | None:
+def load_json(path: str) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as file:
             return json.load(file)

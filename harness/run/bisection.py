@@ -23,9 +23,9 @@ from harness.run.bisect_trials import (
     TrialError,
     Trials,
     Verdict,
-    _load_json,
-    _tests,
+    load_json,
     state_changes_before,
+    tests_text,
     trial_timeout,
 )
 from harness.run.config import Config, UsageError
@@ -110,7 +110,7 @@ def _not_collected(config: Config, test_id: str, collected: Sequence[str]) -> st
     near += [other for other in difflib.get_close_matches(test_id, collected, n=3, cutoff=0.8) if other not in near]
     hint = (f"did you mean {' or '.join(map(repr, near[:3]))}?" if near
             else f"give a test id as the run printed it, such as {collected[0]!r}")
-    return f"--bisect {test_id!r} is not one of the {_tests(len(collected))} collected from {where}; {hint}"
+    return f"--bisect {test_id!r} is not one of the {tests_text(len(collected))} collected from {where}; {hint}"
 
 
 def _command(config: Config, program: str) -> Command:
@@ -169,7 +169,7 @@ class _Bisector:
 
     def _steps(self) -> Bisection:
         name, seed, bucket = self.test_id, self.config.seed, self.config.bucket
-        self.trials.say(f"bisect: {name} with --seed {seed} --bucket {bucket}: {_tests(len(self.before))} run "
+        self.trials.say(f"bisect: {name} with --seed {seed} --bucket {bucket}: {tests_text(len(self.before))} run "
                         "before it; each trial is a fresh process with --no-restore\n", always=True)
         # 1. The full run, with the user's targets: does the test fail in this order?
         order, report = self._full_run()
@@ -211,7 +211,7 @@ class _Bisector:
             extra += ["-k", keyword]
         order = self.trials.run("order", self.before, self._expected(), config.targets, extra)
         self.trials.timeout = trial_timeout(order.duration)
-        report = _load_json(os.path.join(self.trials.folder, "trial-1.json")) or {"tests": []}
+        report = load_json(os.path.join(self.trials.folder, "trial-1.json")) or {"tests": []}
         return order, report
 
     def _expected(self) -> int:
@@ -232,7 +232,7 @@ class _Bisector:
         advice = [f"{'this test leaves' if len(found) == 1 else 'these tests leave'} state behind: put it back in "
                   "tearDown or a cleanup (or use unittest.mock.patch), or make the failing test set what it reads"]
         if others_fail:
-            advice.append(f"the other {_tests(len(others))} before it make it fail too: fix the above, then run "
+            advice.append(f"the other {tests_text(len(others))} before it make it fail too: fix the above, then run "
                           "--bisect again to find the next")
         only = "only " if len(found) > 1 else ""
         return replace(found_it, verdict="polluted", message=f"{self.test_id} fails {only}{_after(found, 'passes')}",
@@ -250,7 +250,7 @@ class _Bisector:
     def _not_the_tests_before(self) -> Bisection:
         happened = "failed" if self.polluted else "passed"
         return replace(self.base, verdict="inconclusive", message=(
-            f"{self.test_id} {happened} in the full run, but not after the {_tests(len(self.before))} before it "
+            f"{self.test_id} {happened} in the full run, but not after the {tests_text(len(self.before))} before it "
             "on their own"), advice=(
             "what changes it is not a test that runs before it: look at module-level code in the test modules "
             "(the full run imports all of them before any test runs), or the test is flaky",))
@@ -262,7 +262,7 @@ class _Bisector:
             return replace(self.base, verdict=verdict, message=why, advice=("nothing narrowed down yet",))
         shown = [*smallest, self.test_id] if self.polluted else [self.test_id]
         return replace(self.base, verdict=verdict, message=why, culprits=smallest, advice=(
-            f"so far: {self.test_id} {'fails' if self.polluted else 'passes'} after {_tests(len(smallest))}, not "
+            f"so far: {self.test_id} {'fails' if self.polluted else 'passes'} after {tests_text(len(smallest))}, not "
             "narrowed down yet (the command below runs them)",), reproduce=self.trials.command.line(shown))
 
 
@@ -276,7 +276,7 @@ def _after(found: Sequence[str], otherwise: str) -> str:
 
 def render(result: Bisection) -> list[str]:
     """The closing lines: the verdict, the tests with what the probes saw them change, what to do, the command."""
-    cost = f"{_tests(len(result.trials), 'trial')}, {result.duration:.1f} s"
+    cost = f"{tests_text(len(result.trials), 'trial')}, {result.duration:.1f} s"
     listed = result.culprits if result.minimal else ()
     lines = [f"bisect: {result.message} ({cost})" + (":" if listed else "")]
     for test_id in listed:

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from harness.reports.records import TestReport
 from harness.run import capture
-from harness.run.processes import _Lane
+from harness.run.processes import Lane
 
 
-def _stacks(lane: _Lane) -> str:
+def stacks_text(lane: Lane) -> str:
     """What faulthandler wrote, without the frames of harness, unittest and the interpreter's start-up."""
     text = capture.read_file(lane.dump_path).decode("utf-8", "backslashreplace")
     return "\n".join(line for line in text.strip().splitlines() if not _ours(line))
@@ -30,7 +30,7 @@ def _ours(line: str) -> bool:
     return stripped.startswith('File "') and stripped[6:].startswith(_OURS)
 
 
-def _status(status: int, between: bool = False, culprit: str = "") -> str:
+def status_text(status: int, between: bool = False, culprit: str = "") -> str:
     """A wait status in words; `culprit`: an earlier test that changed the handler of the signal that killed it."""
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
@@ -64,7 +64,7 @@ _MEANINGS = {  # what a signal that ended a worker most likely means
 }
 
 
-def _culprit(reports: Sequence[TestReport], lane: _Lane, status: int) -> str:
+def culprit_text(reports: Sequence[TestReport], lane: Lane, status: int) -> str:
     """The words naming the last test of the worker that set the handler of the signal that killed it, or armed its
     timer (as the signals probe saw it), or empty."""
     if not os.WIFSIGNALED(status):
@@ -83,18 +83,20 @@ def _culprit(reports: Sequence[TestReport], lane: _Lane, status: int) -> str:
     return ""
 
 
-def _stacks_part(lane: _Lane) -> str:
+def stacks_part(lane: Lane) -> str:
     """The stacks faulthandler wrote for the lane's last worker (a fatal signal, or the runner's request), headed."""
-    stacks = _stacks(lane)
+    stacks = stacks_text(lane)
     return f"--- stacks (faulthandler) ---\n{stacks}" if stacks else ""
 
 
-def _with_details(message: str, *details: str) -> str:
+def with_details(message: str, *details: str) -> str:
     """A report's longrepr: the message, then the details there are; empty when there are none."""
     found = [detail for detail in details if detail]
     return "\n".join([message, *found]) if found else ""
 
 
-def _between(lane: _Lane, status: int, culprit: str = "") -> str:
+def between_tests_text(lane: Lane, status: int, culprit: str = "") -> str:
     """How a worker ended outside a test (loading, or in a fixture between two tests), in words."""
-    return f"{lane.over_memory} and was stopped" if lane.over_memory else _status(status, between=True, culprit=culprit)
+    if lane.over_memory:
+        return f"{lane.over_memory} and was stopped"
+    return status_text(status, between=True, culprit=culprit)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from harness.run.messages import INTERRUPT, STOP, TERMINATE
 
 
-def _stopped(stopping: KeyboardInterrupt) -> str:
+def stopped_message(stopping: KeyboardInterrupt) -> str:
     """The message of a test that KeyboardInterrupt (or SIGTERM) left midway."""
     if isinstance(stopping, Terminated) or ctrl_c.terminated:
         return "terminated (SIGTERM) while this test ran"

@@ -38,9 +38,9 @@ from harness.reports.hooks import Reporter
 from harness.reports.records import RunPlan, Summary, TestReport
 from harness.run.config import Config
 from harness.run.messages import LOADING, LoadFailed
-from harness.run.processes import _Lane
+from harness.run.processes import Lane
 from harness.run.supervisor import Supervisor
-from harness.run.worker import _load_prctl
+from harness.run.worker import load_prctl
 
 if TYPE_CHECKING:
     from harness.run.cover import Measurement
@@ -94,11 +94,11 @@ def supervise(config: Config, seed: int, reporter: Reporter, measure: Measuremen
     LoadFailed, or KeyboardInterrupt for Ctrl-C while loading."""
     started = _now()
     interrupted = False
-    _load_prctl()
+    load_prctl()
     with tempfile.TemporaryDirectory(prefix="harness-workers-") as folder:
         # --worker K/N: one worker runs lane K; --collect-only: one worker loads the tests and reports what did not load
         count = 1 if config.worker is not None or config.collect_only else config.jobs
-        lanes = [_Lane(number, _folder(folder, number)) for number in range(1, count + 1)]
+        lanes = [Lane(number, _folder(folder, number)) for number in range(1, count + 1)]
         supervisor = Supervisor(config, seed, lanes, reporter, measure)
         try:
             interrupted = supervisor.run()

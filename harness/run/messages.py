@@ -3,7 +3,7 @@ the pipe that carries a worker's messages (length-prefixed pickles).
 
 A worker sends its plan (`Plan`: the order, the lanes, and what the runner needs of each test, `PlannedTest`), then a
 message when each test starts and when it has a report, through its `Channel`; the runner reads them with
-`_messages`. What the runner asks of a worker (STOP, INTERRUPT, TERMINATE) is a byte in memory they share.
+`read_messages`. What the runner asks of a worker (STOP, INTERRUPT, TERMINATE) is a byte in memory they share.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _HEADER = struct.Struct("!I")
 STOP = 1  # stop after the running test (Ctrl-C once, or -x saw a failure elsewhere)
 INTERRUPT = 2  # stop at once (Ctrl-C twice)
 TERMINATE = 3  # stop at once (SIGTERM)
-_DUMP_SIGNAL = signal.SIGUSR1  # runner to worker: write every thread's stack to the dump file
+DUMP_SIGNAL = signal.SIGUSR1  # runner to worker: write every thread's stack to the dump file
 STOPPING = "harness: stopping after the running test (its teardown runs); press Ctrl-C again to stop at once"
 
 
@@ -167,7 +167,7 @@ _F_SETPIPE_SZ = 1031  # Linux's fcntl to size a pipe (fcntl.F_SETPIPE_SZ from Py
 _PIPE_SIZE = 1 << 20  # the plan of a large run fits, so the worker goes on to its tests without waiting for the runner
 
 
-def _widen(fd: int) -> None:
+def widen(fd: int) -> None:
     """Give the pipe room for a whole plan (a thousand tests make ~140 KB; a pipe holds 64 KB) where the system
     allows it; elsewhere the worker waits for the runner to read, as before."""
     try:
@@ -178,7 +178,7 @@ def _widen(fd: int) -> None:
         pass
 
 
-def _messages(buffer: bytearray) -> list[tuple[Any, ...]]:
+def read_messages(buffer: bytearray) -> list[tuple[Any, ...]]:
     """The whole messages at the front of `buffer` (removed from it)."""
     found = []
     while len(buffer) >= _HEADER.size:

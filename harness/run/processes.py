@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from harness.run import memory
-from harness.run.messages import _DUMP_SIGNAL
+from harness.run.messages import DUMP_SIGNAL
 from harness.testcase import timeouts
 
 _now = time.monotonic  # the runner's own clock (tests run in the workers, but keep our references anyway)
@@ -21,7 +21,7 @@ _GROUP_GRACE = 0.5  # seconds a worker's leftover processes get between SIGTERM 
 
 # -- one lane: its tests, and the worker running them now ------------------------------------------------------
 @dataclasses.dataclass
-class _Lane:
+class Lane:
     number: int
     folder: str  # capture files and the stack dump of this lane's worker
     ids: tuple[str, ...] = ()  # known once the run has a plan
@@ -58,7 +58,7 @@ class _Lane:
             return None
 
 
-class _Signals:
+class Signals:
     """Ctrl-C and SIGTERM in the runner: noted, acted on by the loop (never an exception mid-bookkeeping)."""
 
     def __init__(self) -> None:
@@ -71,7 +71,7 @@ class _Signals:
         self._previous_wakeup = -1
         self._previous: dict[int, Any] = {}
 
-    def __enter__(self) -> _Signals:
+    def __enter__(self) -> Signals:
         if threading.current_thread() is threading.main_thread():
             self.wakeup, writer = os.pipe()  # a signal wakes the runner's select at once
             os.set_blocking(self.wakeup, False)
@@ -114,7 +114,7 @@ class _Signals:
         self.first_at = self.first_at or _now()
 
 
-def _own_group(pid: int) -> None:
+def own_group(pid: int) -> None:
     """Put worker `pid` (0: this process) in a process group of its own: a Ctrl-C at the terminal reaches the runner
     alone, and the processes a test leaves behind can be ended with the worker's group."""
     try:
@@ -123,20 +123,20 @@ def _own_group(pid: int) -> None:
         pass
 
 
-def _end_group(pgid: int) -> None:
+def end_group(pgid: int) -> None:
     """End what is left of a worker's process group (the processes its tests started and left): SIGTERM, then
     SIGKILL for those still there after a short grace, as multiprocessing ends daemonic children."""
-    if not _signal_group(pgid, signal.SIGTERM):
+    if not signal_group(pgid, signal.SIGTERM):
         return
     deadline = _now() + _GROUP_GRACE
     while _now() < deadline:
         time.sleep(0.01)
-        if not _signal_group(pgid, 0):
+        if not signal_group(pgid, 0):
             return
-    _signal_group(pgid, signal.SIGKILL)
+    signal_group(pgid, signal.SIGKILL)
 
 
-def _signal_group(pgid: int, signum: int) -> bool:
+def signal_group(pgid: int, signum: int) -> bool:
     """Signal every process of group `pgid`; False when there is none left."""
     try:
         os.killpg(pgid, signum)
@@ -145,7 +145,7 @@ def _signal_group(pgid: int, signum: int) -> bool:
     return True
 
 
-def _take_terminal() -> None:
+def take_terminal() -> None:
     """The runner's process group in the terminal's foreground again (a worker that died at a breakpoint() had it)."""
     try:
         terminal = os.open("/dev/tty", os.O_RDWR)
@@ -162,7 +162,7 @@ def _take_terminal() -> None:
 
 
 # -- processes --------------------------------------------------------------------------------------------
-def _reap(pid: int, wait: bool = True) -> int | None:
+def reap(pid: int, wait: bool = True) -> int | None:
     """The worker's wait status, waiting for it to exit; with `wait=False`, None while it is still on its way out."""
     while True:
         try:
@@ -174,7 +174,7 @@ def _reap(pid: int, wait: bool = True) -> int | None:
         return status if reaped else None
 
 
-def _kill(pid: int) -> None:
+def kill_process(pid: int) -> None:
     _signal(pid, signal.SIGKILL)
 
 
@@ -185,10 +185,10 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def _dump_stacks(lane: _Lane) -> None:
+def dump_stacks(lane: Lane) -> None:
     """Ask faulthandler in the worker for every thread's stack, and wait until it has written them."""
     try:
-        os.kill(lane.pid, _DUMP_SIGNAL)
+        os.kill(lane.pid, DUMP_SIGNAL)
     except ProcessLookupError:
         return
     deadline, size, steady = _now() + _DUMP_WAIT, -1, 0

@@ -20,7 +20,7 @@ from harness.reports.records import Findings, Outcome, StateChange, TestReport
 from harness.reports.report_text import describe
 from harness.run import capture, debugging, loader, memory, order, tracebacks
 from harness.run.config import Config
-from harness.run.interrupts import _stopped
+from harness.run.interrupts import stopped_message
 from harness.testcase import case, crossloop, stdlib_async, timeouts
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -64,7 +64,7 @@ class _Counted(list):  # type: ignore[type-arg]
         return self.count
 
 
-class _Result(unittest.TestResult):
+class Result(unittest.TestResult):
     """Turns unittest's callbacks into one TestReport per test, handed to the reporter when it stops."""
 
     # In a worker, what the runner asks (a byte it writes in memory shared with the worker): any request stops the
@@ -226,7 +226,7 @@ class _Result(unittest.TestResult):
         current.state_changes = self._restore_streams(current) + self.watch.after()
         stopping = sys.exc_info()[1]  # unittest calls stopTest in a `finally` as Ctrl-C or SIGTERM unwinds
         if isinstance(stopping, KeyboardInterrupt):
-            current.outcome, current.message = "error", _stopped(stopping)
+            current.outcome, current.message = "error", stopped_message(stopping)
             current.state_changes = ()  # a test stopped midway leaves its loop open: not its fault
         self._emit(self._report(current))
 

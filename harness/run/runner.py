@@ -19,10 +19,10 @@ from harness.reports.hooks import Reporter, Reporters
 from harness.reports.records import RunPlan, Summary
 from harness.run import capture, cover, debugging, loader, probing
 from harness.run.config import Config, UsageError
-from harness.run.interrupts import _stopped, ctrl_c, terminate_as_interrupt
+from harness.run.interrupts import ctrl_c, stopped_message, terminate_as_interrupt
 from harness.run.messages import STOPPING, Assignment, Channel, Collected, Plan, PlannedTest
 from harness.run.planning import plan_run
-from harness.run.result import _Result
+from harness.run.result import Result
 from harness.testcase import backends, case, stdlib_async, timeouts
 
 _clock = time.perf_counter  # bound at import: a test that replaces time.perf_counter does not skew durations
@@ -126,7 +126,7 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
     installs no signal handler of its own, so its tests see SIGINT and SIGTERM as a plain unittest run has them.
     """
     streams = capture.Capture(folder) if config.capture else None
-    result = _Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
+    result = Result(config, seed, reporter, watch.Watch(chosen, config.restore), streams)
     result.watch.watch_packages(config.watch, tests)
     debugger = _connect(result, config, collected, lanes, requested)
     if on_result is not None:
@@ -143,7 +143,7 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
         collected.interrupted = ctrl_c.count > 0  # the first Ctrl-C let the running test finish, then stopped
     except KeyboardInterrupt as exc:
         collected.interrupted = True
-        result.interrupted(_stopped(exc))
+        result.interrupted(stopped_message(exc))
     finally:
         result.watch.close()
         result.peak.close()
@@ -151,7 +151,7 @@ def execute(config: Config, seed: int, tests: list[unittest.TestCase], reporter:
             streams.close()
 
 
-def _connect(result: _Result, config: Config, collected: Collected, lanes: int | None,
+def _connect(result: Result, config: Config, collected: Collected, lanes: int | None,
              requested: Callable[[], int] | None) -> debugging.Debugger:
     """Where `result`'s reports go (into `collected`), its debugger (--pdb), and in a worker what the runner asks of
     it; the debugger is returned."""

@@ -17,7 +17,7 @@ from harness.reports.records import TestReport
 from harness.reports.terminal import discard
 from harness.run import capture, memory
 from harness.run.config import Config
-from harness.run.crashes import _between, _culprit, _stacks, _stacks_part, _status, _with_details
+from harness.run.crashes import between_tests_text, culprit_text, stacks_part, stacks_text, status_text, with_details
 from harness.run.messages import (
     INTERRUPT,
     STOP,
@@ -27,28 +27,28 @@ from harness.run.messages import (
     LoadFailed,
     Plan,
     PlannedTest,
-    _getpid,
-    _messages,
-    _widen,
+    read_messages,
+    widen,
 )
 from harness.run.processes import (
-    _dump_stacks,
-    _end_group,
-    _kill,
-    _Lane,
-    _own_group,
-    _reap,
-    _signal_group,
-    _Signals,
-    _take_terminal,
+    Lane,
+    Signals,
+    dump_stacks,
+    end_group,
+    kill_process,
+    own_group,
+    reap,
+    signal_group,
+    take_terminal,
 )
-from harness.run.worker import _serve
+from harness.run.worker import serve
 from harness.testcase import timeouts
 
 if TYPE_CHECKING:
     from harness.run.cover import Measurement
 
 
+_getpid = os.getpid  # bound at import, as the clock below
 _now = time.monotonic  # the runner's own clock (tests run in the workers, but keep our references anyway)
 _GRACE = 2.0  # seconds past an async test's timeout before the runner kills it (it cancels itself first)
 # Seconds the runner waits after each read: the messages that come meanwhile are read together, and a worker's
@@ -61,7 +61,7 @@ class Supervisor:
     """Starts the workers, takes the run's plan from them, follows their messages, replaces the ones that die or
     hang."""
 
-    def __init__(self, config: Config, seed: int, lanes: Sequence[_Lane], reporter: Reporter,
+    def __init__(self, config: Config, seed: int, lanes: Sequence[Lane], reporter: Reporter,
                  measure: Measurement) -> None:
         self.config = config
         self.seed = seed
@@ -77,7 +77,7 @@ class Supervisor:
         self.began = _now()  # the run's start, for each report's `started`
         self.selector = selectors.DefaultSelector()
         self.stopping = False  # no new workers: -x saw a failure, or the run was interrupted
-        self.signals = _Signals()
+        self.signals = Signals()
         self.interrupted = False  # a test raised KeyboardInterrupt itself
         self._said_stopping = False
         self._relayed_term = False
@@ -107,8 +107,8 @@ class Supervisor:
                 if any(lane.pid for lane in self.lanes):
                     time.sleep(_BATCH)
             for pid in self._exiting:
-                _reap(pid)
-                _end_group(pid)
+                reap(pid)
+                end_group(pid)
             self._exiting.clear()
             if self.signals.wakeup >= 0:
                 self.selector.unregister(self.signals.wakeup)
@@ -121,16 +121,16 @@ class Supervisor:
         return min(wait, most)
 
     # -- starting and following workers -----------------------------------------------------------------------
-    def _start(self, lane: _Lane) -> None:
+    def _start(self, lane: Lane) -> None:
         """A fresh worker for the rest of the lane (after a death or a time-out): it loads and runs those ids."""
         if lane.next >= len(lane.ids) or self.stopping:
             lane.pid = 0
             return
         self._fork(lane, Assignment(lane.number, ids=lane.ids[lane.next:]))
 
-    def _fork(self, lane: _Lane, assignment: Assignment) -> None:
+    def _fork(self, lane: Lane, assignment: Assignment) -> None:
         read_end, write_end = os.pipe()
-        _widen(write_end)
+        widen(write_end)
         with open(lane.dump_path, "wb"):
             pass  # empty: what is there after a death is this worker's
         sys.stdout.flush()
@@ -138,10 +138,10 @@ class Supervisor:
         gc.freeze()  # what the runner holds is never collected in a worker, so its pages are never copied
         pid = os.fork()
         if pid == 0:  # the worker
-            _own_group(0)
+            own_group(0)
             os.close(read_end)
-            _serve(self, lane, assignment, write_end)
-        _own_group(pid)  # in both processes: whichever comes first, the group exists before the runner signals it
+            serve(self, lane, assignment, write_end)
+        own_group(pid)  # in both processes: whichever comes first, the group exists before the runner signals it
         os.close(write_end)
         lane.pid, lane.fd, lane.buffer = pid, read_end, bytearray()
         lane.running, lane.kill_at, lane.finished, lane.progressed = None, None, False, False
@@ -155,19 +155,19 @@ class Supervisor:
         if not lane.held:
             self.selector.register(read_end, selectors.EVENT_READ, lane)
 
-    def _read(self, lane: _Lane) -> None:
+    def _read(self, lane: Lane) -> None:
         try:
             data = os.read(lane.fd, 1 << 16)
         except OSError:
             data = b""
         if data:
             lane.buffer += data
-            for message in _messages(lane.buffer):
+            for message in read_messages(lane.buffer):
                 self._handle(lane, message)
             return
         self._ended(lane)
 
-    def _handle(self, lane: _Lane, message: tuple[Any, ...]) -> None:
+    def _handle(self, lane: Lane, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if lane.dropped and kind != "output":  # what it printed before it was dropped is shown whole (print's "\n"
             return  # comes as a message of its own)
@@ -189,7 +189,7 @@ class Supervisor:
                 return
             lane.finished, lane.stopped_early = True, message[1]
 
-    def _planned(self, lane: _Lane, plan: Plan) -> None:
+    def _planned(self, lane: Lane, plan: Plan) -> None:
         """A worker loaded and ordered the tests: the first plan is the run's (its header is printed now), the others
         must be the same."""
         lane.planned = True
@@ -215,7 +215,7 @@ class Supervisor:
                        "did not run: loading must give the same tests in every process; look for tests made from the "
                        "time, the environment or a random source other than `random`")
 
-    def _refused(self, lane: _Lane, error: BaseException) -> None:
+    def _refused(self, lane: Lane, error: BaseException) -> None:
         """A worker found a usage error, no tests or Ctrl-C while loading: before a plan, that ends the run (the
         other workers, loading the same tests, would say the same); after one, it ends the lane."""
         if self.plan is not None:
@@ -230,17 +230,17 @@ class Supervisor:
         for lane in self.lanes:
             if lane.pid:
                 lane.dropped = True
-                _kill(lane.pid)
+                kill_process(lane.pid)
                 if lane.held:  # its pipe is not followed: nothing would notice its end
                     self._close(lane)
 
-    def _drop(self, lane: _Lane, message: str) -> None:
+    def _drop(self, lane: Lane, message: str) -> None:
         """Give up the lane: its worker is stopped, and the run says why its tests did not run."""
         lane.dropped = True
-        _kill(lane.pid)
+        kill_process(lane.pid)
         self._report(TestReport(id=f"worker {lane.number}", outcome="error", duration=0.0, message=message), lane)
 
-    def _debugging(self, lane: _Lane, started: bool, test_id: str) -> None:
+    def _debugging(self, lane: Lane, started: bool, test_id: str) -> None:
         """breakpoint() in a test: its time limit waits while the debugger has the terminal."""
         if started and lane.paused is None:
             lane.paused, lane.kill_at = (_now(), lane.kill_at), None
@@ -260,7 +260,7 @@ class Supervisor:
         except (OSError, ValueError, UnicodeError):
             pass
 
-    def _started(self, lane: _Lane, test_id: str) -> None:
+    def _started(self, lane: Lane, test_id: str) -> None:
         position = lane.position_of(test_id)
         if position is not None:
             lane.next = position + 1
@@ -274,7 +274,7 @@ class Supervisor:
             lane.kill_at = lane.started + lane.limit.seconds + grace
         self.reporter.test_started(test_id)
 
-    def _report(self, report: TestReport, lane: _Lane | None) -> None:
+    def _report(self, report: TestReport, lane: Lane | None) -> None:
         report = self._stamped(report, lane)
         if lane is not None and report.id == lane.running:
             lane.running, lane.kill_at = None, None
@@ -287,7 +287,7 @@ class Supervisor:
                 self.stopping = True
                 self._request_all(STOP)
 
-    def _stamped(self, report: TestReport, lane: _Lane | None) -> TestReport:
+    def _stamped(self, report: TestReport, lane: Lane | None) -> TestReport:
         """`report` with its start (from the runner's one clock, so lanes line up) and its worker's number."""
         if lane is not None and report.id == lane.running:
             began = lane.started
@@ -296,22 +296,22 @@ class Supervisor:
         return dataclasses.replace(report, started=round(max(0.0, began - self.began), 6),
                                    worker=lane.number if lane is not None else 0)
 
-    def _ended(self, lane: _Lane) -> None:
+    def _ended(self, lane: Lane) -> None:
         """The worker's end of the pipe closed: it exited or died."""
         self.selector.unregister(lane.fd)
         os.close(lane.fd)
         if lane.resident is not None:
             lane.resident.close()
-        status = _reap(lane.pid, wait=not lane.finished)
+        status = reap(lane.pid, wait=not lane.finished)
         if status is None:
             # It said it was done and closed its pipe: it is on its way out (freeing its memory takes a few ms).
             # The runner reports meanwhile and waits for it at the end.
             self._exiting.append(lane.pid)
             status = 0
         else:
-            _end_group(lane.pid)
+            end_group(lane.pid)
         if lane.paused is not None:  # it died at a breakpoint(), holding the terminal
-            _take_terminal()
+            take_terminal()
         lane.pid, lane.fd = 0, -1
         if (lane.finished and status == 0) or lane.dropped:
             return
@@ -334,14 +334,14 @@ class Supervisor:
         if not lane.stopped_early and not self.stopping:
             self._start(lane)  # a fresh worker for the rest of the lane
 
-    def _died_loading(self, lane: _Lane, status: int) -> None:
+    def _died_loading(self, lane: Lane, status: int) -> None:
         """A worker ended before its plan: a test module crashed the interpreter as it was imported, most likely.
         It is not replaced: the next one would load the same module."""
         if self._stopped_by_signal(status) or self.unplanned is not None:
             return
-        how = _between(lane, status, _culprit(self.reports, lane, status))
+        how = between_tests_text(lane, status, culprit_text(self.reports, lane, status))
         if self.plan is None:
-            stacks = _stacks(lane)
+            stacks = stacks_text(lane)
             self._end_unplanned(LoadFailed(
                 f"the worker process loading the tests {how} before it planned them, so no test ran: a test module "
                 "that crashes as it is imported? Import each one alone to find it (python -c 'import MODULE')",
@@ -361,13 +361,13 @@ class Supervisor:
             os.WTERMSIG(status) in (signal.SIGINT, signal.SIGTERM))
 
     # -- deaths, hangs and interrupts ------------------------------------------------------------------------
-    def _crash_report(self, lane: _Lane, status: int) -> TestReport:
+    def _crash_report(self, lane: Lane, status: int) -> TestReport:
         test_id = lane.running or "?"
-        how = _status(status, culprit=_culprit(self.reports, lane, status))
+        how = status_text(status, culprit=culprit_text(self.reports, lane, status))
         if lane.over_memory:
             how = f"{lane.over_memory} and was stopped"
         details = [f"the worker process running {test_id} {how}"]
-        stacks = _stacks(lane)
+        stacks = stacks_text(lane)
         if stacks:
             details.append(f"--- stacks (faulthandler) ---\n{stacks}")
         details.append(capture.last_output(lane.folder) if self.config.capture else
@@ -380,7 +380,7 @@ class Supervisor:
             peak_memory=lane.resident.peak if lane.over_memory and lane.resident is not None else 0,
         )
 
-    def _past_class(self, lane: _Lane) -> int:
+    def _past_class(self, lane: Lane) -> int:
         """The lane position of the first test after the next test's class."""
         first = self.tests[lane.ids[lane.next]]
         position = lane.next
@@ -388,8 +388,8 @@ class Supervisor:
             position += 1
         return position
 
-    def _between_tests_report(self, lane: _Lane, status: int) -> TestReport:
-        how = _between(lane, status, _culprit(self.reports, lane, status))
+    def _between_tests_report(self, lane: Lane, status: int) -> TestReport:
+        how = between_tests_text(lane, status, culprit_text(self.reports, lane, status))
         if lane.restart:
             how = "stopped: KeyboardInterrupt raised outside a test, not a Ctrl-C,"
         if not lane.progressed and lane.next < len(lane.ids):
@@ -403,7 +403,7 @@ class Supervisor:
             message = f"worker {lane.number} {how} after {lane.ids[lane.next - 1]}"
         return TestReport(
             id=f"worker {lane.number}", outcome="error", duration=0.0, message=message,
-            longrepr=_with_details(message, _stacks_part(lane),
+            longrepr=with_details(message, stacks_part(lane),
                                    capture.last_output(lane.folder) if self.config.capture else ""),
         )
 
@@ -418,14 +418,14 @@ class Supervisor:
                 if lane.resident.read() > self.memory_limit.size:
                     self._stop_for_memory(lane)
 
-    def _stop_for_memory(self, lane: _Lane) -> None:
+    def _stop_for_memory(self, lane: Lane) -> None:
         """Past the limit: its stacks dumped, the worker killed; the death is reported as any crash is (the running
         test an error, with its last output), with these words, and a fresh worker runs the rest of the lane."""
         limit = self.memory_limit
         assert limit is not None
         lane.over_memory = f"used more than {memory.size_text(limit.size)} of memory (limit from {limit.source})"
-        _dump_stacks(lane)
-        _kill(lane.pid)
+        dump_stacks(lane)
+        kill_process(lane.pid)
         self._drain(lane)
 
     def _check_deadlines(self) -> None:
@@ -434,12 +434,12 @@ class Supervisor:
             if lane.pid and lane.kill_at is not None and now >= lane.kill_at:
                 self._time_out(lane)
 
-    def _time_out(self, lane: _Lane) -> None:
+    def _time_out(self, lane: Lane) -> None:
         """The running test is past its timeout: dump its stacks, kill the worker, report it, go on."""
-        _dump_stacks(lane)
-        _kill(lane.pid)
+        dump_stacks(lane)
+        kill_process(lane.pid)
         test = self.tests.get(lane.running or "")
-        stacks = _stacks(lane)
+        stacks = stacks_text(lane)
         limit = lane.limit
         assert limit is not None
         name = (lane.running or "?").rpartition(".")[2] if test is None else f"{test.cls}." + (
@@ -457,7 +457,7 @@ class Supervisor:
         lane.killed = True
         self._drain(lane)
 
-    def _drain(self, lane: _Lane) -> None:
+    def _drain(self, lane: Lane) -> None:
         """Read what a killed worker still had in the pipe, up to its end (where `_ended` may start the next
         worker of the lane: that one is followed by the main loop, with the other lanes)."""
         killed = lane.pid
@@ -501,7 +501,7 @@ class Supervisor:
         for lane in self.lanes:
             if not lane.pid:
                 continue
-            _kill(lane.pid)
+            kill_process(lane.pid)
             if lane.running is not None:
                 test = self.tests.get(lane.running)
                 self._report(TestReport(id=lane.running, outcome="error", duration=_now() - lane.started,
@@ -518,22 +518,22 @@ class Supervisor:
         self._request_all(request)
         for lane in self.lanes:
             if lane.pid:
-                _signal_group(lane.pid, signal.SIGINT)
+                signal_group(lane.pid, signal.SIGINT)
 
     def close(self) -> None:
         for lane in self.lanes:
             if lane.pid:
-                _kill(lane.pid)
+                kill_process(lane.pid)
                 self._close(lane)
             lane.request.close()
         self.selector.close()
 
-    def _close(self, lane: _Lane) -> None:
+    def _close(self, lane: Lane) -> None:
         if not lane.held:
             self.selector.unregister(lane.fd)
         os.close(lane.fd)
-        _reap(lane.pid)
-        _end_group(lane.pid)
+        reap(lane.pid)
+        end_group(lane.pid)
         if lane.resident is not None:
             lane.resident.close()
         lane.pid, lane.fd, lane.held = 0, -1, False

@@ -11,8 +11,10 @@ import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.run.config import Config, NoTests, UsageError
-from harness.run.messages import _DUMP_SIGNAL, Assignment, Channel, Collected, NotPlanned, _exit
-from harness.run.processes import _Lane, _Signals
+from harness.run.messages import DUMP_SIGNAL, Assignment, Channel, Collected, NotPlanned
+from harness.run.processes import Lane, Signals
+
+_exit = os._exit  # bound at import: a test may replace os._exit
 
 if TYPE_CHECKING:
     import unittest
@@ -28,11 +30,11 @@ class Parent(Protocol):
     measure: Measurement
     pid: int
     selector: selectors.BaseSelector
-    signals: _Signals
-    lanes: list[_Lane]
+    signals: Signals
+    lanes: list[Lane]
 
 
-def _serve(supervisor: Parent, lane: _Lane, assignment: Assignment, fd: int) -> None:
+def serve(supervisor: Parent, lane: Lane, assignment: Assignment, fd: int) -> None:
     """In the forked child: load and plan the tests, run this worker's, send every report, and leave without
     cleanup."""
     code = 0
@@ -61,7 +63,7 @@ def _serve(supervisor: Parent, lane: _Lane, assignment: Assignment, fd: int) -> 
         _exit(code)
 
 
-def _detach(supervisor: Parent, lane: _Lane) -> None:
+def _detach(supervisor: Parent, lane: Lane) -> None:
     """The worker's signals as a plain Python process has them (SIGINT: KeyboardInterrupt, or ignored when the runner
     was started with it ignored, as by nohup or a shell's background job; SIGTERM: the default), without the runner's
     descriptors, with faulthandler writing to the lane's dump file."""
@@ -78,10 +80,10 @@ def _detach(supervisor: Parent, lane: _Lane) -> None:
         os.close(reader)  # the other workers' pipes are the runner's business
     dump = open(lane.dump_path, "ab", buffering=0)  # noqa: SIM115 (open until the process ends)
     faulthandler.enable(file=dump, all_threads=True)
-    faulthandler.register(_DUMP_SIGNAL, file=dump, all_threads=True, chain=False)
+    faulthandler.register(DUMP_SIGNAL, file=dump, all_threads=True, chain=False)
 
 
-def _work(supervisor: Parent, lane: _Lane, assignment: Assignment, channel: Channel) -> None:
+def _work(supervisor: Parent, lane: Lane, assignment: Assignment, channel: Channel) -> None:
     """harness.run.runner loads, plans and runs; what ends the worker before its tests goes to the runner to report."""
     collected = Collected(last_only=True)
     results: list[unittest.TestResult] = []
@@ -108,7 +110,7 @@ def _work(supervisor: Parent, lane: _Lane, assignment: Assignment, channel: Chan
 _prctl: Any = None  # Linux's prctl(2), through ctypes: loaded by the runner once, before it forks
 
 
-def _load_prctl() -> None:
+def load_prctl() -> None:
     global _prctl
     if _prctl is None and sys.platform.startswith("linux"):
         try:

@@ -19,7 +19,7 @@ from harness.findings.callbacks import CallbackSites
 from harness.findings.sites import TaskSites, await_chain, coro_name, format_site
 from harness.reports.records import Findings
 from harness.testcase import crossloop, timeouts
-from harness.testcase.backends.session import _ABANDONED
+from harness.testcase.backends.session import ABANDONED
 from harness.testcase.loops import OuterLoop, outer_loop, put_back
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
@@ -192,7 +192,7 @@ def _record_and_cancel(case: _Case, loop: asyncio.AbstractEventLoop, sites: Task
         task.cancel()
     loop.run_until_complete(_wait(pending, timeout=bound))
     refused = [task for task in pending if not task.done()]
-    _ABANDONED.extend(refused)
+    ABANDONED.extend(refused)
     case.harness_findings = Findings(residual_tasks=tuple(  # type: ignore[attr-defined]
         dataclasses.replace(described[t], refused_cancel=True) if t in refused else described[t] for t in pending
     ))

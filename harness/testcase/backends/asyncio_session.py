@@ -16,7 +16,7 @@ from harness.findings.unhandled import UnhandledError
 from harness.reports.records import ResidualTask
 from harness.testcase import loops, timeouts
 from harness.testcase.backends import uvloop_loop
-from harness.testcase.backends.session import _ABANDONED, _STOP, LoopMisuse, Session, Teardown, _Call
+from harness.testcase.backends.session import ABANDONED, STOP, Call, LoopMisuse, Session, Teardown
 from harness.testcase.clocks import Clock, WallTimer
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
@@ -57,9 +57,9 @@ class AsyncioSession(Session):
         self._policy.set_event_loop(self.loop)
         self.context = contextvars.copy_context()
         self._driver: asyncio.Task[None] | None = None
-        self._waiter: asyncio.Future[_Call] | None = None
+        self._waiter: asyncio.Future[Call] | None = None
         self._alone_task: asyncio.Task[None] | None = None  # the part running on its own after the driver ended
-        self._inflight: _Call | None = None
+        self._inflight: Call | None = None
         # One timer for the test's deadline, on the loop's clock but checked against the wall clock when it fires.
         self._timer: Timer | None = None
         self._grace_timer: Timer | None = None
@@ -67,11 +67,11 @@ class AsyncioSession(Session):
     def _new_loop(self) -> asyncio.AbstractEventLoop:
         return _new_asyncio_loop(self.backend)
 
-    async def _next_call(self) -> _Call:
+    async def _next_call(self) -> Call:
         self._waiter = self.loop.create_future()
         return await self._waiter
 
-    def _complete(self, call: _Call) -> None:
+    def _complete(self, call: Call) -> None:
         call.finished = True
         if call.future is not None and not call.future.done():
             call.future.set_result(None)
@@ -82,7 +82,7 @@ class AsyncioSession(Session):
         return (not self.expired and self.stuck is None and not self._has_shutdown_work()
                 and all(task is self._driver for task in _all_tasks(self.loop)))
 
-    def _call(self, call: _Call) -> Any:
+    def _call(self, call: Call) -> Any:
         if self.stuck is not None:
             raise self._not_run(call)
         try:
@@ -97,7 +97,7 @@ class AsyncioSession(Session):
             self._grace_timer.cancel()
         return call.outcome()
 
-    def _hand_over(self, call: _Call) -> None:
+    def _hand_over(self, call: Call) -> None:
         call.future = self.loop.create_future()
         if not self.started:
             self.started = True
@@ -117,7 +117,7 @@ class AsyncioSession(Session):
             coro.close()
             raise
 
-    def _misused(self, call: _Call, error: RuntimeError) -> None:
+    def _misused(self, call: Call, error: RuntimeError) -> None:
         """The loop could not run `call`: the test closed it, or stopped it midway (then it runs to the part's end)."""
         if self.loop.is_closed():
             raise LoopMisuse(
@@ -141,7 +141,7 @@ class AsyncioSession(Session):
         loop = self.loop
         return type(loop).call_at(loop, loop.time() + seconds, callback, *args)
 
-    def _watch(self, call: _Call) -> None:
+    def _watch(self, call: Call) -> None:
         self._inflight = call
         if self.expired:
             overran = timeouts.overran(call.name, self.grace)
@@ -162,7 +162,7 @@ class AsyncioSession(Session):
         self.expired = True
         self._expire(call, timeouts.exceeded(self.limit, call.name, self._task_blocks()))  # type: ignore[arg-type]
 
-    def _expire(self, call: _Call, error: timeouts.TimeLimitExceeded) -> None:
+    def _expire(self, call: Call, error: timeouts.TimeLimitExceeded) -> None:
         if call.finished:
             return
         call.timeout = error
@@ -211,11 +211,11 @@ class AsyncioSession(Session):
             elif pending or self.stuck is not None or (not self.ended_early and self._has_shutdown_work()):
                 loop.run_until_complete(self._finish(pending, bound))
             elif self._driver is not None and not self._driver.done():  # the clean path: just stop the driver
-                self._waiter.set_result(_STOP)  # type: ignore[union-attr]
+                self._waiter.set_result(STOP)  # type: ignore[union-attr]
                 loop.run_until_complete(self._driver)
             residual = self._settle(pending, described)
             if self._driver is not None and not self._driver.done():
-                _ABANDONED.append(self._driver)
+                ABANDONED.append(self._driver)
             # 3. record and cancel the callbacks still scheduled (call_soon, call_later, call_at)
             callbacks = self.callbacks.settle(loop)
         finally:
@@ -237,7 +237,7 @@ class AsyncioSession(Session):
             if self.stuck is not None:
                 self._driver.cancel()  # once more: it is still in the part that ignored the first one
             elif self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(_STOP)
+                self._waiter.set_result(STOP)
             waiting.append(self._driver)
         if waiting:
             await _wait(waiting, timeout=bound)
@@ -295,7 +295,7 @@ class AsyncioSession(Session):
             dataclasses.replace(described[task], refused_cancel=True) if not task.done() else described[task]
             for task in pending
         )
-        _ABANDONED.extend(task for task in pending if not task.done())
+        ABANDONED.extend(task for task in pending if not task.done())
         self._collect_results(pending, described)
         return residual
 

@@ -8,7 +8,7 @@ from typing import Any
 from harness.findings.sites import await_chain
 from harness.testcase import loops, timeouts
 from harness.testcase.backends.asyncio_session import AsyncioSession
-from harness.testcase.backends.session import _STOP, Teardown, _Call
+from harness.testcase.backends.session import STOP, Call, Teardown
 from harness.testcase.backends.trio_session import TrioSession
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
@@ -76,7 +76,7 @@ class SharedAsyncioSession(AsyncioSession):
             if pending or self.stuck is not None:
                 loop.run_until_complete(self._finish_test(pending, bound))
             elif self._driver is not None and not self._driver.done():
-                self._waiter.set_result(_STOP)  # type: ignore[union-attr]
+                self._waiter.set_result(STOP)  # type: ignore[union-attr]
                 loop.run_until_complete(self._driver)
             residual = self._settle(pending, described)
         finally:
@@ -102,7 +102,7 @@ class SharedAsyncioSession(AsyncioSession):
             if self.stuck is not None:
                 self._driver.cancel()
             elif self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(_STOP)
+                self._waiter.set_result(STOP)
             waiting.append(self._driver)
         if waiting:
             await asyncio.wait(waiting, timeout=bound)
@@ -119,20 +119,20 @@ class TrioClassSession(TrioSession):
         self.tests: Any = None  # the nursery each test's main task runs in
         self._wake: Any = None
 
-    async def _main(self, first: _Call) -> None:
+    async def _main(self, first: Call) -> None:
         async with self._trio.open_nursery() as nursery:
             self.tests = nursery
             await super()._main(first)
             nursery.cancel_scope.cancel()  # a test's task that refused to stop goes with the class
 
-    async def _next_call(self) -> _Call:
+    async def _next_call(self) -> Call:
         # Wait on an Event, not by polling: the class's driver waits while the tests run, and polling would keep
         # the run from ever sleeping. The host sets it (`_poke`) before handing over a class part.
         while self._next is None:
             self._wake = self._trio.Event()
             await self._wake.wait()
         call, self._next = self._next, None
-        self._stopping = call is _STOP
+        self._stopping = call is STOP
         return call
 
     def _poke(self) -> None:
@@ -168,10 +168,10 @@ class SharedTrioSession(TrioSession):
         self._host = owner._host
         self._sigint = None
 
-    def _start_guest_run(self, first: _Call) -> None:
+    def _start_guest_run(self, first: Call) -> None:
         self._owner._token.run_sync_soon(self.context.run, self._owner.tests.start_soon, self._main, first)
 
-    async def _main(self, first: _Call) -> None:
+    async def _main(self, first: Call) -> None:
         lowlevel = self._trio.lowlevel
         lowlevel.add_instrument(self._spawns)
         self._owner._spawns.armed = False  # what starts now is this test's

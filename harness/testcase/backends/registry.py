@@ -14,14 +14,14 @@ from harness.testcase.backends.class_sessions import (
     TrioClassSession,
 )
 from harness.testcase.backends.session import ClockUnavailable, Session, UnknownBackend
-from harness.testcase.backends.trio_session import _TRIO_OPTIONS, TrioSession
+from harness.testcase.backends.trio_session import TRIO_OPTIONS, TrioSession
 from harness.testcase.backends.virtual_sessions import VirtualAsyncioSession, VirtualTrioSession
 from harness.testcase.clocks import ClockName
 
 BACKENDS: tuple[str, ...] = ("asyncio", "trio", "asyncio+uvloop")
 BackendSpec = str | tuple[str, Mapping[str, Any]]
 _OPTIONS: dict[str, tuple[str, ...]] = {
-    "asyncio": ("debug", "use_uvloop"), "asyncio+uvloop": ("debug",), "trio": _TRIO_OPTIONS,
+    "asyncio": ("debug", "use_uvloop"), "asyncio+uvloop": ("debug",), "trio": TRIO_OPTIONS,
 }
 
 

@@ -25,7 +25,7 @@ __unittest = True  # unittest leaves this module's frames out of a test's traceb
 
 # Tasks that refused cancellation are kept referenced forever: letting them be collected would log
 # "Task was destroyed but it is pending!" into whichever test happens to run the garbage collector.
-_ABANDONED: list[object] = []
+ABANDONED: list[object] = []
 
 
 class UnknownBackend(ValueError):
@@ -53,7 +53,7 @@ class Teardown:
     pending_callbacks: tuple[PendingCallback, ...] = ()
 
 
-class _Call:
+class Call:
     """One function handed to the driver task, and its outcome."""
 
     __slots__ = ("fn", "args", "kwargs", "finished", "result", "error", "future", "timeout", "last")
@@ -84,7 +84,7 @@ class _Call:
         return self.result
 
 
-_STOP = _Call(None, (), {})
+STOP = Call(None, (), {})
 
 
 class Session:
@@ -101,7 +101,7 @@ class Session:
         self.driver_done = False
         self.ended_early = False  # the driver ended with the test's last part (see call_last)
         self.cancel_on_stop = True
-        self._current: _Call | None = None
+        self._current: Call | None = None
         # The time limit (see limit_to): a wall-clock deadline, and the seconds each part gets once it has passed.
         self.limit: timeouts.Limit | None = None
         self.deadline: float | None = None
@@ -121,7 +121,7 @@ class Session:
             self.deadline += seconds
 
     # -- the driver, the same on every backend ------------------------------------------------------
-    async def _drive(self, first: _Call) -> None:
+    async def _drive(self, first: Call) -> None:
         try:
             if not self.with_task_group:  # the project never names task_group: the parts with nothing around them
                 await self._parts(first, None)
@@ -139,9 +139,9 @@ class Session:
             if self._current is not None:
                 self._complete(self._current)
 
-    async def _parts(self, call: _Call, group: anyio.abc.TaskGroup | None) -> bool:
+    async def _parts(self, call: Call, group: anyio.abc.TaskGroup | None) -> bool:
         """Run the parts the host hands over; True when it handed the stop, False when the driver ended early."""
-        while call is not _STOP:
+        while call is not STOP:
             self._current = call
             await self._run_call(call, group)
             # A part that failed keeps the loop to the test's teardown, as the debugger (--pdb) may look at it then
@@ -153,7 +153,7 @@ class Session:
             call = await self._next_call()
         return True
 
-    async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup | None) -> None:
+    async def _run_call(self, call: Call, group: anyio.abc.TaskGroup | None) -> None:
         try:
             result = call.fn(*call.args, **call.kwargs)  # type: ignore[misc]
             if inspect.isawaitable(result):
@@ -174,7 +174,7 @@ class Session:
         so close() finds nothing to record or cancel, and saves a trip through the loop."""
         return False
 
-    async def _alone(self, call: _Call) -> None:
+    async def _alone(self, call: Call) -> None:
         """Run a part after the task group has failed: on its own, still on this test's loop."""
         try:
             result = call.fn(*call.args, **call.kwargs)  # type: ignore[misc]
@@ -195,17 +195,17 @@ class Session:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `fn` (sync or async) in the driver task and return its result or raise its error."""
-        return self._call(_Call(fn, args, kwargs))
+        return self._call(Call(fn, args, kwargs))
 
     def call_last(self, fn: Callable[[], Any], last: Callable[[], bool]) -> Any:
         """`call(fn)`, for a part that may be the test's last async one: `last()`, asked when it is over, says."""
         if not self.ends_early:
             return self.call(fn)
-        call = _Call(fn, (), {})
+        call = Call(fn, (), {})
         call.last = last
         return self._call(call)
 
-    def _call(self, call: _Call) -> Any:
+    def _call(self, call: Call) -> Any:
         raise NotImplementedError
 
     def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -220,19 +220,19 @@ class Session:
         """Enforced teardown: record what is left, cancel it within `bound` seconds, close the loop."""
         raise NotImplementedError
 
-    async def _next_call(self) -> _Call:
+    async def _next_call(self) -> Call:
         raise NotImplementedError
 
-    def _complete(self, call: _Call) -> None:
+    def _complete(self, call: Call) -> None:
         raise NotImplementedError
 
-    def _not_run(self, call: _Call) -> RuntimeError:
+    def _not_run(self, call: Call) -> RuntimeError:
         return RuntimeError(
             f"{call.name} was not run: the test's task is still stuck in {self.stuck}, which ignored its "
             "cancellation after the test's time ran out"
         )
 
-    def _give_up(self, call: _Call) -> None:
+    def _give_up(self, call: Call) -> None:
         """A cancelled part that does not stop: leave it, so the host can go on with the test's teardown."""
         if call.finished:
             return

@@ -15,7 +15,7 @@ from harness.findings.sites import add_plumbing, await_chain, caller_site, coro_
 from harness.findings.unhandled import UnhandledError
 from harness.reports.records import ResidualTask
 from harness.testcase import timeouts
-from harness.testcase.backends.session import _ABANDONED, _STOP, Session, Teardown, _Call
+from harness.testcase.backends.session import ABANDONED, STOP, Call, Session, Teardown
 from harness.testcase.clocks import Clock
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __unittest = True  # unittest leaves this module's frames out of a test's traceback
 
-_TRIO_OPTIONS = ("restrict_keyboard_interrupt_to_checkpoints", "strict_exception_groups")
+TRIO_OPTIONS = ("restrict_keyboard_interrupt_to_checkpoints", "strict_exception_groups")
 
 
 class _SpawnSites:
@@ -52,7 +52,7 @@ class TrioSession(Session):
         # Sync parts before the run starts (setUp) run in this context; the run's tasks start from a copy of it.
         self.context = contextvars.copy_context()
         self._task: Any = None
-        self._next: _Call | None = None
+        self._next: Call | None = None
         self._run_done = False
         self._stopping = False
         self._run_error: BaseException | None = None
@@ -68,7 +68,7 @@ class TrioSession(Session):
         except BaseException as exc:
             self._run_error = exc
 
-    async def _main(self, first: _Call) -> None:
+    async def _main(self, first: Call) -> None:
         self._task = self._trio.lowlevel.current_task()
         self._token = self._trio.lowlevel.current_trio_token()
         self._spawns.armed = True
@@ -80,13 +80,13 @@ class TrioSession(Session):
         # cleanups, still run on this loop, each on its own, until close() stops the run.
         while not self._stopping and not self.ended_early:
             call = await self._next_call()
-            if call is _STOP:
+            if call is STOP:
                 break
             with self._trio.CancelScope() as self._scope:
                 await self._alone(call)
             self._complete(call)
 
-    async def _run_call(self, call: _Call, group: anyio.abc.TaskGroup | None) -> None:
+    async def _run_call(self, call: Call, group: anyio.abc.TaskGroup | None) -> None:
         if not self.expired:  # a part that runs late is cancelled through the test's scope
             self._scope = self._test_scope
             await super()._run_call(call, group)
@@ -96,7 +96,7 @@ class TrioSession(Session):
         with self._trio.CancelScope(shield=True) as self._scope:
             await super()._run_call(call, group)
 
-    async def _next_call(self) -> _Call:
+    async def _next_call(self) -> Call:
         # Poll rather than wait on an Event: an idle guest run parks its I/O wait in a worker thread, and waking
         # it costs a thread round trip per test part. The loop only turns while the host pumps, so between parts
         # nothing spins; a part the host hands over is seen on the next tick.
@@ -107,10 +107,10 @@ class TrioSession(Session):
         while self._next is None:
             await self._trio.lowlevel.checkpoint()
         call, self._next = self._next, None
-        self._stopping = call is _STOP
+        self._stopping = call is STOP
         return call
 
-    def _complete(self, call: _Call) -> None:
+    def _complete(self, call: Call) -> None:
         call.finished = True
 
     def _pump(self, until: Callable[[], bool], deadline: float | None = None) -> bool:
@@ -133,7 +133,7 @@ class TrioSession(Session):
         # with the test's last part, without the host handing it a part to stop on.
         return not self.expired and self.stuck is None and not self._tasks_below(self._task)
 
-    def _call(self, call: _Call) -> Any:
+    def _call(self, call: Call) -> Any:
         fn = call.fn
         if self.stuck is not None:
             raise self._not_run(call)
@@ -155,7 +155,7 @@ class TrioSession(Session):
         return call.outcome()
 
     # -- the time limit: the host watches the wall clock between ticks, the run cancels the part ------------
-    def _pump_within(self, call: _Call) -> None:
+    def _pump_within(self, call: Call) -> None:
         def done() -> bool:
             return call.finished or self._run_done
 
@@ -171,7 +171,7 @@ class TrioSession(Session):
         if not self._pump(done, timeouts.now() + self.grace):
             self._give_up(call)
 
-    def _expire(self, call: _Call) -> None:
+    def _expire(self, call: Call) -> None:
         """Runs in the trio run, between its tasks' steps: describe every task, then cancel the part."""
         if call.finished:
             return
@@ -199,7 +199,7 @@ class TrioSession(Session):
         started = format_site(self._spawns.sites.get(task))
         return f"task {task.name!r} running {coro_name(task.coro)} (started at {started})"
 
-    def _start_guest_run(self, first: _Call) -> None:
+    def _start_guest_run(self, first: Call) -> None:
         self.context.run(
             self._trio.lowlevel.start_guest_run,
             self._main, first,
@@ -222,7 +222,7 @@ class TrioSession(Session):
         pending = self._tasks_below(self._task) if self._task is not None else []
         described = {task: self._describe(task) for task in pending}
         if not self._run_done:
-            self._next = _STOP
+            self._next = STOP
             if not self._pump(lambda: self._run_done, timeouts.now() + bound):
                 self._abandon()
         alive = set(self._tasks_below(self._task)) if not self._run_done else set()
@@ -255,7 +255,7 @@ class TrioSession(Session):
 
     def _abandon(self) -> None:
         """Leave a run whose tasks refuse to stop, so that later trio runs in this thread can start."""
-        _ABANDONED.append(self._host)
+        ABANDONED.append(self._host)
         vars(self._trio._core._run.GLOBAL_RUN_CONTEXT).clear()
         if self._sigint is not None:
             signal.signal(signal.SIGINT, self._sigint)
