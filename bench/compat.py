@@ -538,9 +538,21 @@ def sdist_for(venv: Path, spec: str) -> Path:
         raise CompatError(f"pip downloaded no sdist for {spec!r} into {downloads}")
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archives[0]) as archive:
-        archive.extractall(target, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(target, filter="data")
+        else:  # Python before 3.11.4 has no extraction filters: refuse a member that would land outside `target`
+            _refuse_escapes(archive, target)
+            archive.extractall(target)  # noqa: S202 (checked just above)
     (target / ".compat-unpacked").touch()
     return _only_child(target)
+
+
+def _refuse_escapes(archive: tarfile.TarFile, target: Path) -> None:
+    root = target.resolve()
+    for member in archive.getmembers():
+        where = (root / member.name).resolve()
+        if member.issym() or member.islnk() or member.isdev() or not where.is_relative_to(root):
+            raise CompatError(f"{archive.name}: member {member.name!r} would not be a plain file inside {root}")
 
 
 def _only_child(folder: Path) -> Path:
