@@ -71,3 +71,28 @@ class UnclosedTests(unittest.TestCase):
                          run.describe())
         self.assertNotIn("ResourceWarning", run.stdout + run.stderr)
         self.assertEqual(run.code, 0)
+
+
+OLD = "unclosed_old"
+OLD_PREFIX = "test_unclosed_old.OldCycles."
+
+
+class OldGenerationTests(unittest.TestCase):
+    """What a full collection during the test moved to the oldest generation is still found at its end: a socket
+    (whose descriptor is still open) and a process the test started (which holds none), each on its own test; a test
+    that closed everything it opened has no finding."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.run_ = start(OLD, "--seed", "1").result()
+
+    def test_a_resource_in_an_old_cycle_is_a_finding_of_the_test_that_left_it(self):
+        run = self.run_
+        self.assertEqual(run.code, 0, run.describe())
+        found = {test_id.removeprefix(OLD_PREFIX): [c["detail"] for c in entry["state_changes"]]
+                 for test_id, entry in run.tests.items() if entry["state_changes"]}
+        self.assertEqual(sorted(found), ["test_leaves_a_process_in_an_old_cycle",
+                                         "test_leaves_a_socket_in_an_old_cycle"], run.describe())
+        self.assertRegex("\n".join(found["test_leaves_a_socket_in_an_old_cycle"]), "^" + SOCKET % 2 + " ")
+        self.assertRegex("\n".join(found["test_leaves_a_process_in_an_old_cycle"]),
+                         r"^ResourceWarning: subprocess \d+ is still running ")

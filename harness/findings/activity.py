@@ -34,6 +34,7 @@ class Activity:
         self.since = 0.0  # time.time() when the files probe began the window the dicts above fill
         self.quiet = 0  # harness making its own loops: not the test's doing
         self.opened = 0  # descriptors opened and processes started so far (findings.unclosed collects after one)
+        self.spawned = 0  # processes started so far
         # How many events may have moved or removed the working directory: a probe that saw the same number at its
         # last look has nothing new to read.
         self.cwd_moves = 0
@@ -70,6 +71,7 @@ def _audit_hook(activity: Activity) -> Any:
         elif event in process_events and not activity.quiet:
             activity.processes = activity.descriptors = True
             activity.opened += 1
+            activity.spawned += 1
 
     return audit
 

@@ -275,13 +275,12 @@ class FilesProbe(Probe):
             activity.descriptors = False
             self._last = _open_descriptors()
             self._count = count
+            _listed.files = {fd: _file_of(fd) for fd in self._last} if _PROC_FD else None
         return self._last
 
     def diff(self, before: frozenset[str], after: frozenset[str]) -> list[str]:
         lines = []
-        # selectors and self-pipes kept for the next loops, and the probe's own /proc/self/fd
-        kept = {str(fd) for fd in loops.kept_descriptors() | own_descriptors() | {_resource_tracker()[1]}}
-        for fd in _still_open(sorted(after - before - kept, key=int)):
+        for fd in _still_open(sorted(after - before - _harness_descriptors(), key=int)):
             try:
                 target = os.readlink(f"/proc/self/fd/{fd}")
             except OSError:
@@ -293,6 +292,44 @@ class FilesProbe(Probe):
 
     def close(self) -> None:
         scopes.watching_sockets = False
+        _listed.files = None
+
+
+def _harness_descriptors() -> set[str]:
+    """Selectors and self-pipes kept for the next loops, the probe's own /proc/self/fd, multiprocessing's resource
+    tracker's pipe."""
+    return {str(fd) for fd in loops.kept_descriptors() | own_descriptors() | {_resource_tracker()[1]}}
+
+
+class _Listed:
+    """The file (device, inode) each descriptor held at the fds probe's last listing: the running test's start."""
+
+    files: dict[str, tuple[int, int] | None] | None = None  # None: no listing (the fds probe is off, or no /proc)
+
+
+_listed = _Listed()
+_PROC_FD = os.path.isdir("/proc/self/fd")
+
+
+def _file_of(fd: str) -> tuple[int, int] | None:
+    try:
+        found = os.fstat(int(fd))
+    except (OSError, ValueError):
+        return None
+    return found.st_dev, found.st_ino
+
+
+def left_open() -> bool:
+    """Whether a descriptor is open now that was not open on the same file at the fds probe's last listing, taken
+    before the running test; True when that cannot be told (the fds probe is off, or there is no /proc)."""
+    files = _listed.files
+    if files is None:
+        return True
+    for fd in _open_descriptors() - _harness_descriptors():
+        known = files.get(fd)
+        if known is None or known != _file_of(fd):
+            return True
+    return False
 
 
 def _still_open(fds: list[str]) -> list[str]:
@@ -377,7 +414,7 @@ class UnclosedProbe(Probe):
 
     def __init__(self) -> None:
         activity.hook()
-        self._catcher = unclosed.Catcher()
+        self._catcher = unclosed.Catcher(left_open)
         self._catcher.install()
 
     def snapshot(self) -> int:
