@@ -230,6 +230,16 @@ class AsyncioSession(Session):
         return Teardown(residual, tuple(self.errors), callbacks)
 
     async def _finish(self, pending: list[asyncio.Task[Any]], bound: float) -> None:
+        await self._cancel_and_wait(pending, bound)
+        await self._bounded(self.loop.shutdown_asyncgens(), bound, "async generators did not finish closing")
+        if getattr(self.loop, "_default_executor", True) is not None:
+            await self._bounded(
+                self._shutdown_executor(), bound,
+                "the default executor still had work running (a run_in_executor or to_thread call)",
+            )
+
+    async def _cancel_and_wait(self, pending: list[asyncio.Task[Any]], bound: float) -> None:
+        """Cancel the tasks left and stop the driver (once more, if it is stuck), then wait for them within `bound`."""
         for task in pending:
             task.cancel()
         waiting: list[asyncio.Future[Any]] = list(pending)
@@ -241,12 +251,6 @@ class AsyncioSession(Session):
             waiting.append(self._driver)
         if waiting:
             await _wait(waiting, timeout=bound)
-        await self._bounded(self.loop.shutdown_asyncgens(), bound, "async generators did not finish closing")
-        if getattr(self.loop, "_default_executor", True) is not None:
-            await self._bounded(
-                self._shutdown_executor(), bound,
-                "the default executor still had work running (a run_in_executor or to_thread call)",
-            )
 
     async def _shutdown_executor(self) -> None:
         """`loop.shutdown_default_executor()`, but one the bound can abandon.

@@ -74,7 +74,7 @@ class SharedAsyncioSession(AsyncioSession):
             described = {task: self.sites.residual(task) for task in pending}
             # 2. cancel them and stop the driver, within the bound; the loop goes on for the class's next test
             if pending or self.stuck is not None:
-                loop.run_until_complete(self._finish_test(pending, bound))
+                loop.run_until_complete(self._cancel_and_wait(pending, bound))
             elif self._driver is not None and not self._driver.done():
                 self._waiter.set_result(STOP)  # type: ignore[union-attr]
                 loop.run_until_complete(self._driver)
@@ -93,19 +93,6 @@ class SharedAsyncioSession(AsyncioSession):
         tasks = [task for task in asyncio.all_tasks(self.loop) if task is not self._owner._driver]
         tasks.sort(key=lambda task: (task not in own, task.get_name()))
         return [timeouts.task_block(self._title(task, task in own), await_chain(task.get_coro())) for task in tasks]
-
-    async def _finish_test(self, pending: list[asyncio.Task[Any]], bound: float) -> None:
-        for task in pending:
-            task.cancel()
-        waiting: list[asyncio.Future[Any]] = list(pending)
-        if self._driver is not None and not self._driver.done():
-            if self.stuck is not None:
-                self._driver.cancel()
-            elif self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(STOP)
-            waiting.append(self._driver)
-        if waiting:
-            await asyncio.wait(waiting, timeout=bound)
 
 
 class TrioClassSession(TrioSession):
