@@ -283,3 +283,5 @@ class BrokenProbeTests(unittest.TestCase):
             "folder 'left-folder' created in the working directory and left there",
             "file 'left-folder/inside.txt' created in the working directory and left there",
         ], run.describe())
+        self.assertEqual(run.stderr.count("harness: probe 'broken' failed after loading: RuntimeError: this probe "
+                                          "cannot start\n"), 1, run.describe())

@@ -40,6 +40,7 @@ class Catcher:
         self._spawned = -1  # activity.spawned at the last look
         self._collections = -1  # _older_collections() at the last look that read it
         self._ends = True  # whether the last look ended a test (looks alternate: before a test, after it)
+        self._young = False  # the next look collects the young generations only (see young_next)
 
     def install(self) -> None:
         module: Any = warnings
@@ -87,17 +88,23 @@ class Catcher:
         young, as after a test that opened nothing.)
         """
         self._ends = ends = not self._ends
+        young, self._young = self._young, False
         if activity.opened == self._opened:
             if ends:
                 self._collections = _older_collections()
             return len(self.seen)
-        full = _older_collections() != self._collections
+        full = not young and _older_collections() != self._collections
         if full and ends and activity.spawned == self._spawned and self._left_open is not None:
             full = self._left_open()
         gc.collect(2 if full else 1)
         self._opened, self._spawned = activity.opened, activity.spawned
         self._collections = _older_collections()
         return len(self.seen)
+
+    def young_next(self) -> None:
+        """The next look needs no full collection: what was made since the last one holds no descriptor and
+        started no process (the caller checked), as at the end of a test whose descriptors are all closed."""
+        self._young = True
 
     def _show(self, message: warnings.WarningMessage) -> None:
         module: Any = warnings

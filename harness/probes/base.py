@@ -23,6 +23,9 @@ class Probe:
     # between tests by design.
     reusable: ClassVar[bool] = False
 
+    def loaded(self) -> None:
+        """The tests are loaded (their modules imported) and none has run: called once, before the first snapshot."""
+
     def snapshot(self) -> Any:
         """The state now; taken before each test and again after it."""
         return None

@@ -322,7 +322,17 @@ def _file_of(fd: str) -> tuple[int, int] | None:
 def left_open() -> bool:
     """Whether a descriptor is open now that was not open on the same file at the fds probe's last listing, taken
     before the running test; True when that cannot be told (the fds probe is off, or there is no /proc)."""
-    files = _listed.files
+    return _opened_since(_listed.files)
+
+
+def _descriptor_files() -> dict[str, tuple[int, int] | None] | None:
+    """The file (device, inode) each open descriptor holds; None without /proc."""
+    return {fd: _file_of(fd) for fd in _open_descriptors()} if _PROC_FD else None
+
+
+def _opened_since(files: dict[str, tuple[int, int] | None] | None) -> bool:
+    """Whether a descriptor is open now that was not open on the same file in the listing `files`, harness's own
+    aside; True when there is no listing."""
     if files is None:
         return True
     for fd in _open_descriptors() - _harness_descriptors():
@@ -416,6 +426,15 @@ class UnclosedProbe(Probe):
         activity.hook()
         self._catcher = unclosed.Catcher(left_open)
         self._catcher.install()
+        self._loading = (activity.spawned, _descriptor_files())  # before the test modules are imported
+
+    def loaded(self) -> None:
+        """When loading started no process and closed every descriptor it opened, what it left for the collector
+        holds none: the first look, before the first test, collects the young generations only (a full collection
+        after importing a large project costs tens of milliseconds)."""
+        spawned, files = self._loading
+        if spawned == activity.spawned and not _opened_since(files):
+            self._catcher.young_next()
 
     def snapshot(self) -> int:
         return self._catcher.look()

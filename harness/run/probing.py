@@ -3,6 +3,7 @@ does not load is a UsageError before anything runs."""
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,15 @@ def choose(disabled: Sequence[str], extra: Sequence[str]) -> list[Probe]:
                          f"{', '.join(names)}")
     chosen: list[Probe] = [] if "all" in disabled else [p() for p in BUILTIN if p.name not in disabled]
     return chosen + [_load(spec) for spec in extra]
+
+
+def loaded(chosen: Sequence[Probe]) -> None:
+    """Tell each probe the tests are loaded (`Probe.loaded`); a probe that raises is named, and the run goes on."""
+    for probe in chosen:
+        try:
+            probe.loaded()
+        except Exception as exc:
+            print(f"harness: probe {probe.name!r} failed after loading: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def _load(spec: str) -> Probe:

@@ -33,6 +33,7 @@ def run(config: Config, seed: int, reporter: Reporter, measure: cover.Measuremen
     report each; the reporters' end-of-run hook runs whatever happens once the tests are planned."""
     chosen = _prepare(config, measure, warn=True)
     run_plan, tests, lanes = plan_run(config, seed)
+    probing.loaded(chosen)
     if len(lanes) > 1:
         raise UsageError(f"-j {config.jobs} needs worker processes, but {refusal}; run without -j")
     if config.collect_only:
@@ -59,6 +60,7 @@ def work(config: Config, seed: int, measure: cover.Measurement, assignment: Assi
     `requested` reads what the runner asks of this worker (messages.STOP, INTERRUPT, TERMINATE; 0: nothing)."""
     chosen = _prepare(config, measure, warn=assignment.announces)
     run_plan, tests, lanes = plan_run(config, seed)
+    probing.loaded(chosen)
     plan = Plan(run_plan, tuple(_planned(test, config) for test in tests), lanes)
     channel.send_plan(plan)
     mine = [tests[position] for position in assignment.positions(plan)]
