@@ -159,3 +159,36 @@ class SkippedModuleTests(unittest.TestCase):
                 self.assertEqual(run.report["errors"], [])
                 self.assertIn("test_needs_foo", run.lines())
                 self.assertEqual(run.code, 0, run.describe())
+
+
+class DuplicateIdTests(unittest.TestCase):
+    """Two tests with the same id (the doctests of two implementations of one module, as CPython's test_decimal has)
+    both run, as under plain unittest; on every seed, with -j 2, and after a worker died before them."""
+
+    SAMPLE = "duplicate_ids"
+    DOCTESTS = [("adder", "fast"), ("adder", "pure"), ("adder.add", "fast"), ("adder.add", "pure")]
+
+    @classmethod
+    def setUpClass(cls):
+        runs = {
+            "seed 1": start(cls.SAMPLE, "--seed", "1"),
+            "seed 2, -j 2": start(cls.SAMPLE, "--seed", "2", "-j", "2"),
+            "after a crash": start(cls.SAMPLE, "--seed", "1", "--bucket", "none", env={"HARNESS_SAMPLE_CRASH": "1"}),
+        }
+        cls.runs = {name: run.result() for name, run in runs.items()}
+        cls.plain = unittest_outcomes(cls.SAMPLE)
+
+    def test_plain_unittest_runs_both_tests_of_each_id(self):
+        self.assertEqual(self.plain["tests_run"], 5, self.plain)
+
+    def test_each_test_runs_once_whatever_the_run(self):
+        for name, run in self.runs.items():
+            with self.subTest(name):
+                doctests = sorted((entry["id"], entry["stdout"].strip()) for entry in run.report["tests"]
+                                  if entry["id"].startswith("adder"))
+                self.assertEqual(doctests, self.DOCTESTS, run.describe())
+                self.assertTrue(all(entry["outcome"] == "passed" for entry in run.report["tests"]
+                                    if entry["id"].startswith("adder")), run.describe())
+                crashed = name == "after a crash"
+                self.assertEqual(run.lines()[-1], f"{4 + (not crashed)} passed, {int(crashed)} failed, 0 skipped",
+                                 run.describe())

@@ -27,22 +27,24 @@ _REPETITION = re.compile(r"^(?P<target>.+)#(?P<number>\d+)$")
 def load(
     targets: Sequence[str], pattern: str = "test*.py", search: Sequence[str] = (), repeat: int = 1
 ) -> list[unittest.TestCase]:
-    """Every test the targets name, once each, fan-out copies and repetitions included, in discovery order.
+    """Every test the targets name, fan-out copies and repetitions included, in discovery order.
 
-    `search` (the testpaths) is where a dotted id is also looked up, so that the ids discovery printed for
-    a test folder that is not a package can be given back as targets from the project's root. With
-    `repeat` above 1 each test is there that many times, as `id#1`, `id#2`, ...; a target ending in `#N`
-    names only the Nth.
+    A test that two targets name (a folder and a module in it) is there once, from the first. Tests that one target
+    loads are all there, as unittest runs them, even two with the same id (a suite that loads the doctests of two
+    implementations of one module, as CPython's test_decimal does). `search` (the testpaths) is where a dotted id is
+    also looked up, so that the ids discovery printed for a test folder that is not a package can be given back as
+    targets from the project's root. With `repeat` above 1 each test is there that many times, as `id#1`, `id#2`,
+    ...; a target ending in `#N` names only the Nth.
     """
     tests: list[unittest.TestCase] = []
-    seen: set[str] = set()
+    earlier: set[str] = set()  # the ids earlier targets loaded
     for target in targets:
         name, number = _repetition_of(target, repeat)
-        for test in _expand(_load_target(name, pattern, search), name):
-            for run in repetitions(test, repeat) if number is None else [_repetition(test, number)]:
-                if test_id(run) not in seen:
-                    seen.add(test_id(run))
-                    tests.append(run)
+        loaded = [run for test in _expand(_load_target(name, pattern, search), name)
+                  for run in (repetitions(test, repeat) if number is None else [_repetition(test, number)])
+                  if test_id(run) not in earlier]
+        earlier.update(test_id(run) for run in loaded)
+        tests += loaded
     return tests
 
 

@@ -77,8 +77,12 @@ class Assignment:
 
     def positions(self, plan: Plan) -> tuple[int, ...]:
         """Where this worker's tests are in `plan`; NotPlanned when a test to run again is not in it."""
+        lane = plan.lanes[self.lane - 1] if self.lane <= len(plan.lanes) else ()
         if self.ids is None:
-            return plan.lanes[self.lane - 1] if self.lane <= len(plan.lanes) else ()
+            return lane
+        rest = lane[len(lane) - len(self.ids):] if len(self.ids) <= len(lane) else ()
+        if [plan.tests[position].id for position in rest] == list(self.ids):
+            return rest  # the end of the lane, as the runner took it: exact even where two tests share an id
         where = {test.id: position for position, test in enumerate(plan.tests)}
         missing = [test_id for test_id in self.ids if test_id not in where]
         if missing:
