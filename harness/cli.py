@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("-k", dest="keywords", action="append", metavar="PATTERN", type=_typed(settings.parse_keyword),
                         help="only tests whose id contains PATTERN (a glob if it has * or ?; [ ] are literal); "
                         "repeatable")
+    select.add_argument("--id", dest="ids", action="append", metavar="TEST_ID", type=_typed(settings.parse_ids),
+                        help="only the test with this id, as a run printed it, from what the targets load; repeatable; "
+                        "@FILE: the ids listed in FILE, one a line")
     select.add_argument("-p", "--pattern", type=_typed(settings.parse_pattern),
                         help="file name pattern for discovery (default: test*.py)")
     select.add_argument("-x", "--failfast", action="store_true", default=None, help="stop after the first failure")
@@ -164,6 +167,8 @@ def given(argv: Sequence[str]) -> dict[str, Any]:
     for key in ("targets", "keywords", "coverage_reports"):
         if key in found:
             found[key] = tuple(found[key])
+    if "ids" in found:  # each --id gives one id, or a file's
+        found["ids"] = tuple(test_id for given_ids in found["ids"] for test_id in given_ids)
     if found.get("until_failure") and "bisect" in found:
         raise UsageError("--until-failure and --bisect do not go together: find a failing seed with --until-failure "
                          "first, then give it to --bisect with --seed")
@@ -212,6 +217,7 @@ _TO_ARGV: dict[str, Any] = {
     "seed": _valued("--seed"),
     "bucket": _valued("--bucket"),
     "keywords": lambda patterns: [arg for pattern in patterns for arg in _valued("-k")(pattern)],
+    "ids": lambda ids: [arg for test_id in ids for arg in _valued("--id")(test_id)],
     "pattern": _valued("--pattern"),
     "failfast": lambda on: ["--failfast"] if on else [],
     "verbosity": lambda level: {0: ["--quiet"], 2: ["--verbose"]}.get(level, []),

@@ -212,9 +212,16 @@ class TrialReadingTests(unittest.TestCase):
     def test_the_printed_command_quotes_backend_suffixes_and_names_the_import_folders(self):
         command = Command("python runtests.py", 7, "class", ("--strict",), ("src/tests",))
         self.assertEqual(
-            command.line(["mod.A.test_a[trio]", "mod.B.test_b"]),
+            command.line(command.selecting(["mod.A.test_a[trio]", "mod.B.test_b"])),
             "PYTHONPATH=src/tests python runtests.py --seed 7 --bucket class --no-restore --strict "
             "'mod.A.test_a[trio]' mod.B.test_b",
+        )
+        # Ids that do not load their tests as targets: the user's targets, and the tests kept by --id
+        by_id = Command("python runtests.py", 7, "class", ("--strict",), ("src/tests",), select_from=("src/tests",))
+        self.assertEqual(
+            by_id.line(by_id.selecting(["mod.Made.test_a", "mod.helper"])),
+            "PYTHONPATH=src/tests python runtests.py --seed 7 --bucket class --no-restore --strict --id "
+            "mod.Made.test_a --id mod.helper src/tests",
         )
         self.assertEqual(bisect_trials.short_name("pkg.mod.A.test_a[asyncio+uvloop]"), "test_a[asyncio+uvloop]")
 
@@ -258,6 +265,7 @@ _RUNS = {
     "depends_fails_first": ("bisect_dependency", USES, "--seed", "8"),
     "in_place": ("bisect_in_place", STALE, "--seed", "2", "--no-probes", "all"),
     "in_place_hint": ("bisect_in_place", STALE, "--seed", "2"),
+    "by_id": ("bisect_by_id", "test_settings.mode", "--seed", "4", "--no-probes", "all"),
 }
 
 
@@ -340,6 +348,25 @@ class OnePolluterTests(unittest.TestCase):
         self.assertRegex(run.stdout, rf"\nbisect: {re.escape(VICTIM)} passed in the order of --seed 1 --bucket "
                          r"module, and alone: nothing to bisect \(2 trials, \d+\.\d s\)\nbisect: check that the seed")
         self.assertNotIn("reproduce with", run.stdout)
+
+
+class UnloadableIdTests(unittest.TestCase):
+    """The victim is a doctest and a class is kept under another name than its own: their ids load nothing as targets,
+    so the trials load the user's targets and keep their tests with --id, and the printed command does the same."""
+
+    def test_the_polluter_is_named_and_the_printed_command_fails_the_same_way(self):
+        run = bisected("by_id")
+        self.assertEqual(run.code, 0, run.describe())
+        self.assertEqual(run.lines()[1], "bisect: some of these tests cannot be loaded by their id (doctests, classes "
+                         "made under another name), so each trial loads . and keeps its tests with --id")
+        self.assertEqual(run.report["culprits"], ["test_settings.PolluterTests.test_changes_the_mode"], run.describe())
+        self.assertEqual(run.report["reproduce"], "python -m harness --seed 4 --bucket module --no-restore --no-probes "
+                         "all --id test_settings.PolluterTests.test_changes_the_mode --id test_settings.mode .")
+        command = shlex.split(run.report["reproduce"])
+        done = subprocess.run([sys.executable, *command[1:]], cwd=os.path.join(SAMPLES, "bisect_by_id"),
+                              env=environment(), capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(done.stdout.splitlines()[-1], "1 passed, 1 failed, 0 skipped", done.stdout + done.stderr)
+        self.assertIn("FAIL: test_settings.mode", done.stdout)
 
 
 class TwoPollutersTests(unittest.TestCase):

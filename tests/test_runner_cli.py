@@ -347,3 +347,46 @@ class CommandTests(unittest.TestCase):
             with self.subTest(name):
                 self.assertEqual(run.lines()[-2], f"rerun this order with: {name} --seed 3 --bucket module",
                                  run.describe())
+
+
+class SelectByIdTests(unittest.TestCase):
+    """--id keeps exactly the tests of the ids given (both tests of an id two tests share), from what the targets
+    load; @FILE reads the ids from a file; an id that matches nothing is one line and exit code 4."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory(prefix="harness-ids-")
+        listed = os.path.join(cls.folder.name, "ids.txt")
+        with open(listed, "w", encoding="utf-8") as file:
+            file.write("adder.add\n\ntest_implementations.Before.test_before_the_doctests\n")
+        runs = {
+            "one": start("duplicate_ids", "--seed", "3", "--id", "adder.add"),
+            "file": start("duplicate_ids", "--seed", "3", "--id", "@" + listed, "--id", "adder"),
+            "missing": start("duplicate_ids", "--seed", "3", "--id", "adder.ad", json_report=False),
+            "unreadable": start("duplicate_ids", "--id", "@" + listed + ".missing", json_report=False),
+        }
+        cls.runs = {name: run.result() for name, run in runs.items()}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def test_each_test_of_the_id_runs_and_nothing_else(self):
+        run = self.runs["one"]
+        self.assertEqual(sorted((entry["id"], entry["stdout"].strip()) for entry in run.report["tests"]),
+                         [("adder.add", "fast"), ("adder.add", "pure")], run.describe())
+        self.assertEqual(run.lines()[-1], "2 passed, 0 failed, 0 skipped")
+
+    def test_ids_from_a_file_and_the_command_line_add_up(self):
+        run = self.runs["file"]
+        self.assertEqual(sorted(entry["id"] for entry in run.report["tests"]), [
+            "adder", "adder", "adder.add", "adder.add", "test_implementations.Before.test_before_the_doctests",
+        ], run.describe())
+
+    def test_an_id_that_matches_nothing_or_a_file_that_cannot_be_read_is_one_line_and_exit_code_4(self):
+        missing, unreadable = self.runs["missing"], self.runs["unreadable"]
+        self.assertEqual((missing.code, unreadable.code), (4, 4), missing.describe() + unreadable.describe())
+        self.assertEqual(missing.stderr.splitlines()[-1], "harness: error: --id 'adder.ad' is not one of the 5 tests "
+                         "collected from .; did you mean 'adder.add'?")
+        self.assertRegex(unreadable.stderr.splitlines()[-1], r"^harness: error: argument --id: cannot read the ids in "
+                         r"'.*ids\.txt\.missing': No such file or directory$")

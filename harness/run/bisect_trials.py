@@ -53,6 +53,14 @@ class TrialError(Exception):
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The tests of a trial: its targets, and the ids kept from what they load when the ids cannot be targets."""
+
+    targets: tuple[str, ...]
+    ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Command:
     """How trials run harness, and the command printed to repeat one."""
 
@@ -61,15 +69,33 @@ class Command:
     bucket: str
     options: tuple[str, ...] = ()  # settings that change outcomes: --strict, --teardown-timeout, the probes
     pythonpath: tuple[str, ...] = ()  # folders that the user's targets import from, when not this one
+    # The user's targets, when some of the tests' ids do not load their test as a target (a doctest, a class made
+    # under another name): trials then load these and keep their tests with --id. None: trials name tests by id.
+    select_from: tuple[str, ...] | None = None
 
-    def line(self, targets: Sequence[str]) -> str:
+    def selecting(self, ids: Sequence[str]) -> Selection:
+        """The trial that runs the tests of these ids."""
+        if self.select_from is None:
+            return Selection(tuple(ids))
+        return Selection(self.select_from, tuple(ids))
+
+    def line(self, selection: Selection) -> str:
         """What a user pastes into a shell to repeat a trial."""
         env = f"PYTHONPATH={shlex.quote(os.pathsep.join(self.pythonpath))} " if self.pythonpath else ""
-        return env + " ".join([self.program, *map(shlex.quote, [*self._flags(), *targets])])
+        ids = [arg for test_id in selection.ids or () for arg in _id_option(test_id)]
+        return env + " ".join([self.program, *map(shlex.quote, [*self._flags(), *ids, *selection.targets])])
 
-    def argv(self, targets: Sequence[str], json_path: str, extra: Sequence[str] = ()) -> list[str]:
-        """A trial: this Python, quiet, writing the JSON report the outcome is read from."""
-        return [sys.executable, "-m", "harness", *self._flags(), "-q", "--json", json_path, *extra, *targets]
+    def argv(self, selection: Selection, json_path: str, extra: Sequence[str] = ()) -> list[str]:
+        """A trial: this Python, quiet, writing the JSON report the outcome is read from. The ids go in a file beside
+        that report (a command line holds only so many)."""
+        ids: list[str] = []
+        if selection.ids is not None:
+            listed = json_path.removesuffix(".json") + ".ids"
+            with open(listed, "w", encoding="utf-8") as file:
+                file.write("".join(f"{test_id}\n" for test_id in selection.ids))
+            ids = ["--id", "@" + listed]
+        return [sys.executable, "-m", "harness", *self._flags(), "-q", "--json", json_path, *extra, *ids,
+                *selection.targets]
 
     def environment(self) -> dict[str, str]:
         env = {**os.environ, cache.WRITES_VARIABLE: "none"}  # a trial must not replace the user's record of failures
@@ -79,6 +105,10 @@ class Command:
 
     def _flags(self) -> list[str]:
         return ["--seed", str(self.seed), "--bucket", self.bucket, "--no-restore", *self.options]
+
+
+def _id_option(test_id: str) -> list[str]:
+    return [f"--id={test_id}"] if test_id.startswith("-") else ["--id", test_id]
 
 
 class Trials:
@@ -106,7 +136,7 @@ class Trials:
             extra = [*extra, "--junit-xml", os.path.join(self.folder, f"trial-{number}.xml")]
         if self.html:
             extra = [*extra, "--html", os.path.join(self.folder, f"trial-{number}.html")]
-        shown = [*before, self.test_id] if targets is None else targets
+        shown = self.command.selecting([*before, self.test_id]) if targets is None else Selection(tuple(targets))
         started = time.perf_counter()
         code = self._wait(self.command.argv(shown, json_path, extra), number, shown)
         outcome, message = self._read(json_path, code, number, shown)
@@ -115,6 +145,10 @@ class Trials:
         detail = f": {message}" if trial.failed and message and kind != "search" else ""
         self.say(("fails" if trial.failed else "passes") + detail + "\n")
         return trial
+
+    def line(self, ids: Sequence[str]) -> str:
+        """The command that runs the tests of these ids, in this order's seed, for a user to paste."""
+        return self.command.line(self.command.selecting(ids))
 
     def say(self, text: str, always: bool = False) -> None:
         """Write progress; nothing under -q unless `always`."""
@@ -132,7 +166,7 @@ class Trials:
             return f"the other {tests_text(len(before))} before {name}"
         return f"{before[0]} before {name}" if len(before) == 1 else f"{tests_text(len(before))} before {name}"
 
-    def _wait(self, argv: list[str], number: int, shown: Sequence[str]) -> int:
+    def _wait(self, argv: list[str], number: int, shown: Selection) -> int:
         with open(os.path.join(self.folder, f"trial-{number}.err"), "w", encoding="utf-8") as err:
             process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, cwd=self.cwd,
@@ -152,7 +186,7 @@ class Trials:
                 self.say("stopped\n")
                 raise
 
-    def _read(self, json_path: str, code: int, number: int, shown: Sequence[str]) -> tuple[Outcome, str]:
+    def _read(self, json_path: str, code: int, number: int, shown: Selection) -> tuple[Outcome, str]:
         report = load_json(json_path)
         found = outcome_in(report, self.test_id) if report is not None and code in (0, 1) else None
         if found is not None:

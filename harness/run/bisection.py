@@ -2,7 +2,6 @@
 (`bisect_search`, `bisect_trials`), and its text and JSON output."""
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import sys
@@ -78,10 +77,10 @@ def main(config: Config, program: str, out: TextIO | None = None) -> int:
     if problem:
         raise UsageError(problem)
     test_id = config.bisect or ""
-    before = _tests_before(config, test_id)
+    before, named = _tests_before(config, test_id)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="harness-bisect-") as folder, interrupts.terminate_as_interrupt():
-        trials = Trials(_command(config, program), test_id, folder, out, quiet=config.verbosity == 0)
+        trials = Trials(_command(config, program, named), test_id, folder, out, quiet=config.verbosity == 0)
         trials.junit = config.junit_xml is not None
         trials.html = config.html is not None
         result = _Bisector(config, test_id, before, trials).run()
@@ -91,8 +90,9 @@ def main(config: Config, program: str, out: TextIO | None = None) -> int:
     return _write(result, config.json)
 
 
-def _tests_before(config: Config, test_id: str) -> list[str]:
-    """The tests that run before `test_id` in the seed's order; a usage error when it was not collected."""
+def _tests_before(config: Config, test_id: str) -> tuple[list[str], bool]:
+    """The tests that run before `test_id` in the seed's order, and whether each of those and `test_id` is loaded by
+    its id as a target; a usage error when it was not collected."""
     assert config.seed is not None
     plan, tests = planning.plan(config, config.seed)
     if test_id not in plan.order:
@@ -101,22 +101,25 @@ def _tests_before(config: Config, test_id: str) -> list[str]:
     if test_id not in runnable:
         raise UsageError(f"--bisect {test_id!r} is a module that failed to import, not a test other tests can "
                          "break; fix the import error first")
-    return [other for other in plan.order[: plan.order.index(test_id)] if other in runnable]
+    before = [other for other in plan.order[: plan.order.index(test_id)] if other in runnable]
+    involved = {*before, test_id}
+    named = all(loader.named_by_id(test) for test in tests if loader.test_id(test) in involved)
+    return before, named
 
 
 def _not_collected(config: Config, test_id: str, collected: Sequence[str]) -> str:
     where = " ".join(config.targets or config.testpaths) + (" with -k" if config.keywords else "")
-    near = [other for other in collected if other.startswith(test_id + "[") or other.endswith("." + test_id)]
-    near += [other for other in difflib.get_close_matches(test_id, collected, n=3, cutoff=0.8) if other not in near]
-    hint = (f"did you mean {' or '.join(map(repr, near[:3]))}?" if near
-            else f"give a test id as the run printed it, such as {collected[0]!r}")
-    return f"--bisect {test_id!r} is not one of the {tests_text(len(collected))} collected from {where}; {hint}"
+    return (f"--bisect {test_id!r} is not one of the {tests_text(len(collected))} collected from {where}; "
+            + loader.closest(test_id, collected))
 
 
-def _command(config: Config, program: str) -> Command:
-    """The trials' command: the seed and bucket, and the settings that can change a test's outcome."""
+def _command(config: Config, program: str, named: bool) -> Command:
+    """The trials' command: the seed and bucket, and the settings that can change a test's outcome. When some test
+    is not `named` by its id as a target, trials load the user's targets (with their pattern) and keep tests by id."""
     assert config.seed is not None
     options: list[str] = ["--strict"] if config.strict else []
+    if not named and config.pattern != Config.pattern:
+        options.append(f"--pattern={config.pattern}")
     if config.teardown_timeout != Config.teardown_timeout:
         options += ["--teardown-timeout", f"{config.teardown_timeout:g}"]
     if config.probes:
@@ -127,7 +130,8 @@ def _command(config: Config, program: str) -> Command:
         options += ["--backend", config.backend]
     if config.repeat > 1:  # the ids of repeated tests end in #N, which only names a test under --repeat
         options += ["--repeat", str(config.repeat)]
-    return Command(program, config.seed, config.bucket, tuple(options), _import_roots(config.targets))
+    return Command(program, config.seed, config.bucket, tuple(options), _import_roots(config.targets),
+                   select_from=None if named else config.targets)
 
 
 def _import_roots(targets: Sequence[str]) -> tuple[str, ...]:
@@ -171,6 +175,10 @@ class _Bisector:
         name, seed, bucket = self.test_id, self.config.seed, self.config.bucket
         self.trials.say(f"bisect: {name} with --seed {seed} --bucket {bucket}: {tests_text(len(self.before))} run "
                         "before it; each trial is a fresh process with --no-restore\n", always=True)
+        if self.trials.command.select_from is not None:
+            where = " ".join(self.trials.command.select_from) or "the testpaths"
+            self.trials.say(f"bisect: some of these tests cannot be loaded by their id (doctests, classes made under "
+                            f"another name), so each trial loads {where} and keeps its tests with --id\n", always=True)
         # 1. The full run, with the user's targets: does the test fail in this order?
         order, report = self._full_run()
         # 2. The test alone. Failing alone is not pollution, unless it passed in the order: then it depends on a test.
@@ -192,7 +200,7 @@ class _Bisector:
     def _fails_alone(self, alone: Trial) -> Bisection:
         return replace(self.base, verdict="fails_alone", message=(
             f"{self.test_id} fails on its own too ({alone.message or alone.outcome}): other tests do not make it "
-            "fail"), reproduce=self.trials.command.line([self.test_id]), advice=(
+            "fail"), reproduce=self.trials.line([self.test_id]), advice=(
             "fix the test itself; if it passes in another seed's order, it may depend on a test that runs before it "
             "there: run --bisect with that seed to name the test",))
 
@@ -237,7 +245,7 @@ class _Bisector:
         only = "only " if len(found) > 1 else ""
         return replace(found_it, verdict="polluted", message=f"{self.test_id} fails {only}{_after(found, 'passes')}",
                        others_fail=others_fail, advice=tuple(advice),
-                       reproduce=self.trials.command.line([*found, self.test_id]))
+                       reproduce=self.trials.line([*found, self.test_id]))
 
     def _depends(self, found_it: Bisection) -> Bisection:
         found = found_it.culprits
@@ -245,7 +253,7 @@ class _Bisector:
             f"{self.test_id} fails on its own and passes only {_after(found, 'fails')}: it depends on "
             f"{'that test' if len(found) == 1 else 'them'}"), advice=(
             f"make it set up what it needs itself (in setUp or setUpClass); it passes with: "
-            f"{self.trials.command.line([*found, self.test_id])}",), reproduce=self.trials.command.line([self.test_id]))
+            f"{self.trials.line([*found, self.test_id])}",), reproduce=self.trials.line([self.test_id]))
 
     def _not_the_tests_before(self) -> Bisection:
         happened = "failed" if self.polluted else "passed"
@@ -263,7 +271,7 @@ class _Bisector:
         shown = [*smallest, self.test_id] if self.polluted else [self.test_id]
         return replace(self.base, verdict=verdict, message=why, culprits=smallest, advice=(
             f"so far: {self.test_id} {'fails' if self.polluted else 'passes'} after {tests_text(len(smallest))}, not "
-            "narrowed down yet (the command below runs them)",), reproduce=self.trials.command.line(shown))
+            "narrowed down yet (the command below runs them)",), reproduce=self.trials.line(shown))
 
 
 def _after(found: Sequence[str], otherwise: str) -> str:

@@ -38,6 +38,7 @@ class Config:
     seed: int | None = None
     bucket: Bucket = "module"
     keywords: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()  # --id: only the tests with these ids, from what the targets load (command line only)
     failfast: bool = False
     verbosity: int = 1
     json: str | None = None
@@ -294,6 +295,21 @@ def parse_keyword(value: Any) -> str:
     return _non_empty(value, "the pattern is empty, so it matches every test; give part of a test id, or leave -k out")
 
 
+def parse_ids(value: Any) -> tuple[str, ...]:
+    """--id: a test id as a run prints it, or `@FILE`, the ids listed in FILE (one a line; blank lines skipped)."""
+    text = _non_empty(value, "the test id is empty; give one as the run printed it, or @FILE for a file of ids")
+    if not text.startswith("@"):
+        return (text,)
+    try:
+        with open(text[1:], encoding="utf-8") as file:
+            ids = tuple(line.strip() for line in file if line.strip())
+    except (OSError, UnicodeError) as exc:
+        raise ValueError(f"cannot read the ids in {text[1:]!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not ids:
+        raise ValueError(f"{text[1:]!r} lists no test ids; put one id a line")
+    return ids
+
+
 def parse_names(value: Any) -> tuple[str, ...]:
     """Names separated by commas or spaces (or a TOML list): probe names, probe classes."""
     return parse_paths(value)
@@ -338,7 +354,7 @@ def parse_verbosity(value: Any) -> int:
     return min(level, 2)
 
 
-# Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `bisect`, `repeat`,
+# Keys of [harness] / [tool.harness], and how each is parsed. `targets`, `keywords`, `ids`, `bisect`, `repeat`,
 # `until_failure`, `last_failed`, `failed_first`, `cache_clear`, `color`, `pdb` and `collect_only` are command-line
 # only: they say what this one run does (or how this terminal shows it), not how the project's tests run.
 FILE_KEYS: dict[str, Callable[[Any], Any]] = {

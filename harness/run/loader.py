@@ -92,6 +92,48 @@ def select(tests: Iterable[unittest.TestCase], keywords: Sequence[str]) -> list[
     return [t for t in tests if any(fnmatch.fnmatchcase(test_id(t), g) for g in globs)]
 
 
+def exactly(tests: Sequence[unittest.TestCase], ids: Sequence[str], where: str) -> list[unittest.TestCase]:
+    """The tests whose id is one of `ids` (`--id`), every test of such an id; a UsageError naming the first id that
+    is not among them, with the closest ids, when one is missing."""
+    wanted = set(ids)
+    kept = [test for test in tests if test_id(test) in wanted]
+    missing = [given for given in dict.fromkeys(ids) if given not in {test_id(test) for test in kept}]
+    if missing:
+        collected = [test_id(test) for test in tests]
+        more = f" (nor are {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise UsageError(f"--id {missing[0]!r} is not one of the {len(collected)} tests collected from {where}{more}; "
+                         + closest(missing[0], collected))
+    return kept
+
+
+def closest(test_id: str, collected: Sequence[str]) -> str:
+    """A hint for an id that is not among `collected`: the ids it is likely a part or a misspelling of."""
+    collected = list(dict.fromkeys(collected))
+    near = [other for other in collected if other.startswith(test_id + "[") or other.endswith("." + test_id)]
+    near += [other for other in difflib.get_close_matches(test_id, collected, n=3, cutoff=0.8) if other not in near]
+    if near:
+        return f"did you mean {' or '.join(map(repr, near[:3]))}?"
+    return f"give a test id as the run printed it, such as {collected[0]!r}" if collected else "no test was collected"
+
+
+def named_by_id(test: unittest.TestCase) -> bool:
+    """Whether the test's id, given as a target, loads this test: a method of a class that its module holds under the
+    class's own name. Not so for a doctest, a FunctionTestCase, or a class made under another name than the one it is
+    kept under (CPython's test_importlib makes `Source_PathHookTests` and keeps it as `Source_PathHooksTests`)."""
+    if isinstance(test, unittest.loader._FailedTest) or skipped_at_import(test):  # type: ignore[attr-defined]
+        return True  # its id is the module's name, which loads it
+    cls = type(test)
+    repetition = _REPETITION.match(test_id(test))
+    named = _ID.match(repetition["target"] if repetition else test_id(test))
+    method = getattr(test, "_testMethodName", "")
+    if named is None or named["name"] != f"{cls.__module__}.{cls.__qualname__}.{method}":
+        return False
+    found: object = sys.modules.get(cls.__module__)
+    for part in cls.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is cls and callable(getattr(cls, method, None))
+
+
 def test_id(test: unittest.TestCase) -> str:
     """The id users see: a module that failed to import, or skipped itself at import, is named by its module, not by
     unittest's stand-in."""
