@@ -259,9 +259,10 @@ class OnTheirWayOutTests(unittest.TestCase):
 
 
 class ResourceTrackerTests(unittest.TestCase):
-    """multiprocessing's resource tracker (a process and a pipe for the life of the interpreter) is plumbing."""
+    """multiprocessing's resource tracker and forkserver (each a process and a pipe for the life of the interpreter)
+    are plumbing."""
 
-    def test_the_test_that_starts_the_resource_tracker_is_not_blamed_for_it(self):
+    def test_the_test_that_starts_the_resource_tracker_or_the_forkserver_is_not_blamed_for_it(self):
         run = start("resource_tracker", "--seed", "1").result()
         self.assertEqual(set(run.outcomes.values()), {"passed"}, run.describe())
         changed = {test_id: entry["state_changes"] for test_id, entry in run.tests.items() if entry["state_changes"]}

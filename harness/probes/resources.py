@@ -123,8 +123,8 @@ class ProcessesProbe(Probe):
         return self._last
 
     def diff(self, before: frozenset[int], after: frozenset[int]) -> list[str]:
-        plumbing = _resource_tracker()[0]
-        left = _still_running(sorted(pid for pid in after - before if pid != plumbing))
+        plumbing = _multiprocessing_helpers()[0]
+        left = _still_running(sorted(pid for pid in after - before if pid not in plumbing))
         return [f"child process {pid} ({_command(pid)}) is still running" for pid in left]
 
 
@@ -149,13 +149,28 @@ def _after_grace(items: list[T], present: Callable[[list[T]], list[T]]) -> list[
     return items
 
 
-def _resource_tracker() -> tuple[int | None, int | None]:
-    """multiprocessing's resource tracker, (its pid, the pipe to it), when it runs: one process for the life of the
-    interpreter, started by the first use of multiprocessing that needs it (a Queue, shared memory), by design. Like
-    uvloop's pipe, it is plumbing, not something the test that happened to start it left behind."""
-    tracker = getattr(sys.modules.get("multiprocessing.resource_tracker"), "_resource_tracker", None)
-    pid, fd = getattr(tracker, "_pid", None), getattr(tracker, "_fd", None)
-    return (pid if isinstance(pid, int) else None), (fd if isinstance(fd, int) else None)
+def _multiprocessing_helpers() -> tuple[frozenset[int], frozenset[int]]:
+    """multiprocessing's own helper processes that run, (their pids, the pipes to them): the resource tracker, started
+    by the first use of multiprocessing that needs it (a Queue, shared memory), and the forkserver, started by the
+    first process of the "forkserver" start method. Each is one process for the life of the interpreter, by design:
+    like uvloop's pipe, plumbing, not something the test that happened to start it left behind."""
+    pids: set[int] = set()
+    fds: set[int] = set()
+    for module, name, pid_attribute, fd_attribute in _HELPERS:
+        helper = getattr(sys.modules.get(module), name, None)
+        pid, fd = getattr(helper, pid_attribute, None), getattr(helper, fd_attribute, None)
+        if isinstance(pid, int):
+            pids.add(pid)
+        if isinstance(fd, int):
+            fds.add(fd)
+    return frozenset(pids), frozenset(fds)
+
+
+# (module, its helper's instance, the attribute holding the helper's pid, the one holding the parent's descriptor)
+_HELPERS = (
+    ("multiprocessing.resource_tracker", "_resource_tracker", "_pid", "_fd"),
+    ("multiprocessing.forkserver", "_forkserver", "_forkserver_pid", "_forkserver_alive_fd"),
+)
 
 
 def _children() -> frozenset[int]:
@@ -296,9 +311,9 @@ class FilesProbe(Probe):
 
 
 def _harness_descriptors() -> set[str]:
-    """Selectors and self-pipes kept for the next loops, the probe's own /proc/self/fd, multiprocessing's resource
-    tracker's pipe."""
-    return {str(fd) for fd in loops.kept_descriptors() | own_descriptors() | {_resource_tracker()[1]}}
+    """Selectors and self-pipes kept for the next loops, the probe's own /proc/self/fd, the pipes to multiprocessing's
+    resource tracker and forkserver."""
+    return {str(fd) for fd in loops.kept_descriptors() | own_descriptors() | _multiprocessing_helpers()[1]}
 
 
 class _Listed:
