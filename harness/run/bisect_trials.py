@@ -85,15 +85,10 @@ class Command:
         ids = [arg for test_id in selection.ids or () for arg in _id_option(test_id)]
         return env + " ".join([self.program, *map(shlex.quote, [*self._flags(), *ids, *selection.targets])])
 
-    def argv(self, selection: Selection, json_path: str, extra: Sequence[str] = ()) -> list[str]:
-        """A trial: this Python, quiet, writing the JSON report the outcome is read from. The ids go in a file beside
-        that report (a command line holds only so many)."""
-        ids: list[str] = []
-        if selection.ids is not None:
-            listed = json_path.removesuffix(".json") + ".ids"
-            with open(listed, "w", encoding="utf-8") as file:
-                file.write("".join(f"{test_id}\n" for test_id in selection.ids))
-            ids = ["--id", "@" + listed]
+    def argv(self, selection: Selection, json_path: str, extra: Sequence[str] = (), ids_file: str = "") -> list[str]:
+        """A trial: this Python, quiet, writing the JSON report the outcome is read from; the selection's ids, if any,
+        are listed in `ids_file` (a command line holds only so many)."""
+        ids = ["--id", "@" + ids_file] if selection.ids is not None else []
         return [sys.executable, "-m", "harness", *self._flags(), "-q", "--json", json_path, *extra, *ids,
                 *selection.targets]
 
@@ -137,8 +132,12 @@ class Trials:
         if self.html:
             extra = [*extra, "--html", os.path.join(self.folder, f"trial-{number}.html")]
         shown = self.command.selecting([*before, self.test_id]) if targets is None else Selection(tuple(targets))
+        ids_file = os.path.join(self.folder, f"trial-{number}.ids")
+        if shown.ids is not None:
+            with open(ids_file, "w", encoding="utf-8") as file:
+                file.write("".join(f"{test_id}\n" for test_id in shown.ids))
         started = time.perf_counter()
-        code = self._wait(self.command.argv(shown, json_path, extra), number, shown)
+        code = self._wait(self.command.argv(shown, json_path, extra, ids_file), number, shown)
         outcome, message = self._read(json_path, code, number, shown)
         trial = Trial(number, kind, tuple(before), outcome, message, time.perf_counter() - started)
         self.done.append(trial)
