@@ -362,6 +362,8 @@ class SelectByIdTests(unittest.TestCase):
         runs = {
             "one": start("duplicate_ids", "--seed", "3", "--id", "adder.add"),
             "file": start("duplicate_ids", "--seed", "3", "--id", "@" + listed, "--id", "adder"),
+            "repeated": start("duplicate_ids", "--seed", "3", "--repeat", "2", "--id", "adder.add",
+                              "--id", "adder#2"),
             "missing": start("duplicate_ids", "--seed", "3", "--id", "adder.ad", json_report=False),
             "unreadable": start("duplicate_ids", "--id", "@" + listed + ".missing", json_report=False),
         }
@@ -381,6 +383,12 @@ class SelectByIdTests(unittest.TestCase):
         run = self.runs["file"]
         self.assertEqual(sorted(entry["id"] for entry in run.report["tests"]), [
             "adder", "adder", "adder.add", "adder.add", "test_implementations.Before.test_before_the_doctests",
+        ], run.describe())
+
+    def test_under_repeat_an_id_keeps_every_run_of_its_tests_and_an_id_with_its_number_one_run(self):
+        run = self.runs["repeated"]
+        self.assertEqual(sorted(entry["id"] for entry in run.report["tests"]), [
+            "adder#2", "adder#2", "adder.add#1", "adder.add#1", "adder.add#2", "adder.add#2",
         ], run.describe())
 
     def test_an_id_that_matches_nothing_or_a_file_that_cannot_be_read_is_one_line_and_exit_code_4(self):

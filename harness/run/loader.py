@@ -93,17 +93,26 @@ def select(tests: Iterable[unittest.TestCase], keywords: Sequence[str]) -> list[
 
 
 def exactly(tests: Sequence[unittest.TestCase], ids: Sequence[str], where: str) -> list[unittest.TestCase]:
-    """The tests whose id is one of `ids` (`--id`), every test of such an id; a UsageError naming the first id that
-    is not among them, with the closest ids, when one is missing."""
+    """The tests whose id is one of `ids` (`--id`), every test of such an id, and under --repeat every run of it
+    (`id#1`, `id#2`, ...); a UsageError naming the first id that is not among them, with the closest ids, when one
+    is missing."""
     wanted = set(ids)
-    kept = [test for test in tests if test_id(test) in wanted]
-    missing = [given for given in dict.fromkeys(ids) if given not in {test_id(test) for test in kept}]
+    kept = [test for test in tests if not wanted.isdisjoint(_names_of(test))]
+    found = {name for test in kept for name in _names_of(test)}
+    missing = [given for given in dict.fromkeys(ids) if given not in found]
     if missing:
         collected = [test_id(test) for test in tests]
         more = f" (nor are {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise UsageError(f"--id {missing[0]!r} is not one of the {len(collected)} tests collected from {where}{more}; "
                          + closest(missing[0], collected))
     return kept
+
+
+def _names_of(test: unittest.TestCase) -> tuple[str, ...]:
+    """The ids `--id` knows a test by: its own, and for a run of a repeated test (`id#2`) the test's."""
+    own = test_id(test)
+    repetition = _REPETITION.match(own)
+    return (own, repetition["target"]) if repetition else (own,)
 
 
 def closest(test_id: str, collected: Sequence[str]) -> str:
