@@ -34,11 +34,12 @@ def plan(config: Config, seed: int) -> tuple[RunPlan, list[unittest.TestCase]]:
     # in every worker (each loads the tests itself), in a worker that replaces one, and in a rerun of the seed.
     random.seed(order.random_seed_for(seed, "(loading)"))
     tests = loader.select(loader.load(targets, config.pattern, config.testpaths, config.repeat), config.keywords)
+    with_k = " with -k" if config.keywords else ""
     if config.ids:
-        tests = loader.exactly(tests, config.ids, " ".join(targets) + (" with -k" if config.keywords else ""))
+        tests = loader.exactly(tests, config.ids, " ".join(targets) + with_k)
     if not tests:
         pattern = f" (files matching {config.pattern!r})" if config.pattern != Config.pattern else ""
-        raise NoTests(f"no tests collected from {' '.join(targets)}{pattern}" + (" with -k" if config.keywords else ""))
+        raise NoTests(f"no tests collected from {' '.join(targets)}{pattern}{with_k}")
     indices = order.shuffle([loader.placement(t) for t in tests], seed, config.bucket)
     ordered = [tests[i] for i in indices]
     notes: tuple[str, ...] = ()
