@@ -94,7 +94,7 @@ SUITES: tuple[Suite, ...] = (
 # `test_x (pkg.mod.Class.test_x) ... ok`; 3.10 and doctests print `name (pkg.mod.Class)`; subtests add
 # ` (i=1)` or ` [msg]`, and print indented; a module that failed to import is `pkg.test_x (unittest.loader...)`;
 # a docstring's first line comes on a line of its own before ` ... `.
-_START = re.compile(r"^\s*(?P<name>\w[\w.]*) \((?P<where>[\w.]+)\)(?P<sub>(?: \[.*?\])?(?: \(.*?\))?)(?P<rest>.*)$")
+_START = re.compile(r"^\s*(?P<name>\w[\w.]*) \((?P<where>[\w.<>]+)\)(?P<sub>(?: \[.*?\])?(?: \(.*?\))?)(?P<rest>.*)$")
 _STATUS = {"unexpected success": "xpassed", "expected failure": "xfailed", "ok": "passed", "FAIL": "failed",
            "ERROR": "error"}
 _SUMMARY = re.compile(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): (?P<what>.+)$")
