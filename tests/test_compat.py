@@ -100,6 +100,11 @@ class UnittestOutputTests(unittest.TestCase):
         output = "test_a (pkg.mod.Case) ... ok\ndumps (simplejson) ... ok\n"
         self.assertEqual(compat.parse_unittest(output), {"pkg.mod.Case.test_a": "passed", "simplejson.dumps": "passed"})
 
+    def test_a_class_made_in_a_function_keeps_its_locals_in_the_id(self):
+        output = "test_a (m._make.<locals>._Case.test_a) ... ok\ntest_b (m._make.<locals>._Case.test_b) ... FAIL\n"
+        self.assertEqual(compat.parse_unittest(output),
+                         {"m._make.<locals>._Case.test_a": "passed", "m._make.<locals>._Case.test_b": "failed"})
+
     def test_a_status_after_lines_of_test_output_belongs_to_the_test_that_started_before(self):
         output = ("test_a (m.C.test_a) ... \nsome output\nmore output\nok\n"
                   "test_b (m.C.test_b) ... skipped \"it's off\"\n")
