@@ -24,7 +24,8 @@ class Probe:
     reusable: ClassVar[bool] = False
 
     def loaded(self) -> None:
-        """The tests are loaded (their modules imported) and none has run: called once, before the first snapshot."""
+        """The tests are loaded (their modules imported) and none has run here: called once in each process that runs
+        tests, before its first snapshot."""
 
     def snapshot(self) -> Any:
         """The state now; taken before each test and again after it."""
