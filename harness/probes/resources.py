@@ -290,7 +290,7 @@ class FilesProbe(Probe):
             activity.descriptors = False
             self._last = _open_descriptors()
             self._count = count
-            _listed.files = {fd: _file_of(fd) for fd in self._last} if _PROC_FD else None
+            _listed.files = _files_of(self._last)
         return self._last
 
     def diff(self, before: frozenset[str], after: frozenset[str]) -> list[str]:
@@ -340,9 +340,9 @@ def left_open() -> bool:
     return _opened_since(_listed.files)
 
 
-def _descriptor_files() -> dict[str, tuple[int, int] | None] | None:
-    """The file (device, inode) each open descriptor holds; None without /proc."""
-    return {fd: _file_of(fd) for fd in _open_descriptors()} if _PROC_FD else None
+def _files_of(fds: frozenset[str]) -> dict[str, tuple[int, int] | None] | None:
+    """The file (device, inode) each of these open descriptors holds; None without /proc."""
+    return {fd: _file_of(fd) for fd in fds} if _PROC_FD else None
 
 
 def _opened_since(files: dict[str, tuple[int, int] | None] | None) -> bool:
@@ -441,7 +441,7 @@ class UnclosedProbe(Probe):
         activity.hook()
         self._catcher = unclosed.Catcher(left_open)
         self._catcher.install()
-        self._loading = (activity.spawned, _descriptor_files())  # before the test modules are imported
+        self._loading = (activity.spawned, _files_of(_open_descriptors()))  # before the test modules are imported
 
     def loaded(self) -> None:
         """When loading started no process and closed every descriptor it opened, what it left for the collector
